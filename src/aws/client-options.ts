@@ -1,0 +1,51 @@
+import * as v from "valibot";
+import { credentialsOption, endpointUrl, fetchFunction, positiveInteger, regionName, seconds } from "../config/validate.ts";
+import type { Clock } from "../internal/clock.ts";
+import { readEnv } from "../internal/env.ts";
+import type { CredentialsOption } from "./credentials.ts";
+
+/** Options every AWS-talking class accepts (Consumer, Producer, DynamoDBCheckPointer, the raw clients). */
+export interface ClientOptions {
+  /** AWS region; default `AWS_REGION`, then `AWS_DEFAULT_REGION`, then `us-east-1`. */
+  region?: string | undefined;
+  /** Override the service URL (e.g. a local server); http is allowed here. */
+  endpoint?: string | undefined;
+  /** Static credentials or an async provider; default the `AWS_*` environment variables. */
+  credentials?: CredentialsOption | undefined;
+  /** The `fetch` to send requests with; default `globalThis.fetch`. */
+  fetch?: typeof fetch | undefined;
+  /** Attempts per request, including the first (default 8). */
+  maxAttempts?: number | undefined;
+  /** Seconds one attempt may take before it is abandoned and retried (default 20). */
+  attemptTimeout?: number | undefined;
+  /** Time source, for tests and for runtimes whose `Date.now()` stands still. */
+  clock?: Clock | undefined;
+  /** Randomness for jitter, in [0, 1). */
+  random?: (() => number) | undefined;
+}
+
+/** The valibot entries for `ClientOptions`, spread into each public class's schema. */
+export const clientOptionEntries = {
+  region: v.optional(regionName),
+  endpoint: v.optional(endpointUrl),
+  credentials: v.optional(credentialsOption),
+  fetch: v.optional(fetchFunction),
+  maxAttempts: v.optional(positiveInteger("maxAttempts")),
+  attemptTimeout: v.optional(v.pipe(seconds("attemptTimeout"), v.minValue(0.001, "attemptTimeout must be > 0"))),
+  clock: v.optional(
+    v.custom<Clock>(
+      (value) => typeof value === "object" && value !== null && typeof (value as Clock).now === "function",
+      "clock must have now() and sleep()",
+    ),
+  ),
+  random: v.optional(v.custom<() => number>((value) => typeof value === "function", "random must be a function")),
+};
+
+export function resolveRegion(option: string | undefined): string {
+  return option ?? readEnv("AWS_REGION") ?? readEnv("AWS_DEFAULT_REGION") ?? "us-east-1";
+}
+
+export function defaultEndpoint(service: "kinesis" | "dynamodb", region: string): string {
+  const suffix = region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
+  return `https://${service}.${region}.${suffix}`;
+}

@@ -1,0 +1,113 @@
+import { CredentialsError } from "../errors.ts";
+import { hasEnvironment, readEnv } from "../internal/env.ts";
+
+export interface Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string | undefined;
+  /** When temporary credentials stop working; a provider is asked again before then. */
+  readonly expiration?: Date | undefined;
+}
+
+/** Called whenever fresh credentials are needed (first use, and before `expiration`). */
+export type CredentialsProvider = () => Promise<Credentials> | Credentials;
+
+export type CredentialsOption = Credentials | CredentialsProvider;
+
+/** Refresh this long before `expiration`, so a signed request never carries an expiring token. */
+const REFRESH_MARGIN_MS = 5 * 60_000;
+
+/**
+ * Resolves and caches credentials for one client. Concurrent callers share one provider call, and a
+ * provider that fails is asked again on the next call rather than caching the failure.
+ */
+export class CredentialSource {
+  readonly #option: CredentialsOption | undefined;
+  readonly #now: () => number;
+  #cached: Credentials | undefined;
+  #pending: Promise<Credentials> | undefined;
+
+  constructor(option: CredentialsOption | undefined, now: () => number) {
+    this.#option = option;
+    this.#now = now;
+  }
+
+  get(): Promise<Credentials> {
+    const cached = this.#cached;
+    if (cached !== undefined && !this.#expiresSoon(cached)) return Promise.resolve(cached);
+    this.#pending ??= this.#resolve().then(
+      (credentials) => {
+        this.#cached = credentials;
+        this.#pending = undefined;
+        return credentials;
+      },
+      (error: unknown) => {
+        this.#pending = undefined;
+        throw error;
+      },
+    );
+    return this.#pending;
+  }
+
+  #expiresSoon(credentials: Credentials): boolean {
+    const expiration = credentials.expiration;
+    return expiration !== undefined && expiration.getTime() - REFRESH_MARGIN_MS <= this.#now();
+  }
+
+  async #resolve(): Promise<Credentials> {
+    const option = this.#option;
+    if (typeof option === "function") {
+      let provided: Credentials;
+      try {
+        provided = await option();
+      } catch (cause) {
+        throw new CredentialsError("the credentials provider failed", ["credentials provider"], { cause });
+      }
+      return checked(provided, "credentials provider");
+    }
+    if (option !== undefined) return checked(option, "credentials option");
+    return fromEnvironment();
+  }
+}
+
+function checked(credentials: Credentials, source: string): Credentials {
+  if (typeof credentials !== "object" || credentials === null) {
+    throw new CredentialsError(`${source} returned no credentials object`, [source]);
+  }
+  if (typeof credentials.accessKeyId !== "string" || credentials.accessKeyId === "") {
+    throw new CredentialsError(`${source} has no accessKeyId`, [source]);
+  }
+  if (typeof credentials.secretAccessKey !== "string" || credentials.secretAccessKey === "") {
+    throw new CredentialsError(`${source} has no secretAccessKey`, [source]);
+  }
+  return credentials;
+}
+
+function fromEnvironment(): Credentials {
+  const searched = ["credentials option", "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables"];
+  if (!hasEnvironment()) {
+    throw new CredentialsError(
+      "no credentials: pass `credentials` (this runtime, e.g. Cloudflare workerd, has no process environment)",
+      searched,
+    );
+  }
+  const accessKeyId = readEnv("AWS_ACCESS_KEY_ID");
+  const secretAccessKey = readEnv("AWS_SECRET_ACCESS_KEY");
+  if (accessKeyId === undefined || secretAccessKey === undefined) {
+    throw new CredentialsError(
+      `no credentials: looked in ${searched.join(" and ")}; pass \`credentials\` or set the variables`,
+      searched,
+    );
+  }
+  return { accessKeyId, secretAccessKey, sessionToken: readEnv("AWS_SESSION_TOKEN") };
+}
+
+/** Remove secrets from text that may echo a request (signature mismatch messages, for one). */
+export function redactSecrets(text: string, credentials: Credentials | undefined): string {
+  if (credentials === undefined) return text;
+  let out = text;
+  for (const secret of [credentials.secretAccessKey, credentials.sessionToken]) {
+    if (secret !== undefined && secret.length >= 4) out = out.split(secret).join("[redacted]");
+  }
+  return out;
+}

@@ -1,0 +1,172 @@
+import { AwsV4Signer } from "aws4fetch";
+import { AbortedError, AwsServiceError, NetworkError, TimeoutError, isRetryable, type AwsService } from "../errors.ts";
+import { anySignal } from "../internal/abort.ts";
+import { abortReason, systemClock, type Clock } from "../internal/clock.ts";
+import { type ClientOptions, defaultEndpoint, resolveRegion } from "./client-options.ts";
+import { CredentialSource, redactSecrets, type Credentials } from "./credentials.ts";
+import { parseAwsError } from "./parse-error.ts";
+import { backoffDelay, defaultBackoff, type BackoffPolicy } from "./retry.ts";
+
+/** What differs between the AWS JSON-protocol services we speak. */
+export interface JsonProtocol {
+  service: AwsService;
+  /** `application/x-amz-json-1.1` for Kinesis, `1.0` for DynamoDB. */
+  contentType: string;
+  /** `Kinesis_20131202` / `DynamoDB_20120810`: prefix of the `X-Amz-Target` header. */
+  targetPrefix: string;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+  /** Override the client's attempt count for this call (1 = no retry). */
+  maxAttempts?: number | undefined;
+}
+
+/** Observes every attempt; used by metrics and by tests. Never receives credentials. */
+export interface AttemptObserver {
+  (event: { service: AwsService; operation: string; attempt: number; error?: unknown; delayMs?: number }): void;
+}
+
+const DEFAULT_MAX_ATTEMPTS = 8;
+const DEFAULT_ATTEMPT_TIMEOUT_S = 20;
+
+/**
+ * Signs (SigV4 via aws4fetch) and sends one JSON-protocol request, parses the answer, and retries
+ * retryable failures with full-jitter backoff. aws4fetch's own retry is not used: the retry decision
+ * needs the AWS error code, which only the parsed body carries.
+ */
+export class AwsJsonClient {
+  readonly protocol: JsonProtocol;
+  readonly region: string;
+  readonly endpoint: string;
+  readonly clock: Clock;
+  readonly random: () => number;
+  backoff: BackoffPolicy = defaultBackoff;
+  onAttempt: AttemptObserver | undefined;
+
+  readonly #fetch: typeof fetch;
+  readonly #credentials: CredentialSource;
+  readonly #maxAttempts: number;
+  readonly #attemptTimeoutMs: number;
+  /** Signing keys derived per day and region; shared across calls as aws4fetch intends. */
+  readonly #signingKeyCache = new Map<string, ArrayBuffer>();
+
+  constructor(protocol: JsonProtocol, options: ClientOptions = {}) {
+    this.protocol = protocol;
+    this.region = resolveRegion(options.region);
+    this.endpoint = (options.endpoint ?? defaultEndpoint(protocol.service, this.region)).replace(/\/+$/, "");
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    // Bind lazily: workerd and some polyfills require `fetch` to be called with globalThis as `this`.
+    const givenFetch = options.fetch;
+    this.#fetch = givenFetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#credentials = new CredentialSource(options.credentials, () => this.clock.now());
+    this.#maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    this.#attemptTimeoutMs = (options.attemptTimeout ?? DEFAULT_ATTEMPT_TIMEOUT_S) * 1000;
+  }
+
+  /** Send `operation` with `body`; resolve with the parsed JSON object (`{}` for an empty body). */
+  async call<T>(operation: string, body: unknown, options: CallOptions = {}): Promise<T> {
+    const payload = JSON.stringify(body);
+    const maxAttempts = options.maxAttempts ?? this.#maxAttempts;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.#attemptOnce<T>(operation, payload, options.signal);
+        this.onAttempt?.({ service: this.protocol.service, operation, attempt });
+        return result;
+      } catch (error) {
+        const retryable = isRetryable(error);
+        if (error instanceof AwsServiceError) error.attempts = attempt;
+        if (!retryable || attempt >= maxAttempts || options.signal?.aborted) {
+          this.onAttempt?.({ service: this.protocol.service, operation, attempt, error });
+          throw error;
+        }
+        const throttled = error instanceof AwsServiceError && error.throttling;
+        const delayMs = backoffDelay(this.backoff, attempt - 1, throttled, this.random);
+        this.onAttempt?.({ service: this.protocol.service, operation, attempt, error, delayMs });
+        await this.clock.sleep(delayMs, options.signal);
+      }
+    }
+  }
+
+  async #attemptOnce<T>(operation: string, payload: string, callerSignal: AbortSignal | undefined): Promise<T> {
+    if (callerSignal?.aborted) throw abortReason(callerSignal);
+    const credentials = await this.#credentials.get();
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), this.#attemptTimeoutMs);
+    const signal = anySignal([callerSignal, timeout.signal]);
+    try {
+      const signed = await this.sign(operation, payload, credentials);
+      let response: Response;
+      let text: string;
+      try {
+        response = await this.#fetch(signed.url, { method: "POST", headers: signed.headers, body: payload, signal: signal ?? null });
+        text = await response.text();
+      } catch (cause) {
+        throw this.#transportError(operation, cause, callerSignal, timeout.signal, credentials);
+      }
+      if (response.status >= 200 && response.status < 300) return parseSuccess<T>(this.protocol.service, operation, text);
+      const error = parseAwsError(this.protocol.service, operation, { status: response.status, headers: response.headers, body: text });
+      error.message = redactSecrets(error.message, credentials);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Sign a request without sending it; exposed so the signature can be compared with an oracle. */
+  async sign(
+    operation: string,
+    payload: string,
+    credentials: Credentials,
+    datetime?: string,
+  ): Promise<{ url: string; headers: Headers }> {
+    const signer = new AwsV4Signer({
+      method: "POST",
+      url: `${this.endpoint}/`,
+      headers: {
+        "content-type": this.protocol.contentType,
+        "x-amz-target": `${this.protocol.targetPrefix}.${operation}`,
+      },
+      body: payload,
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      ...(credentials.sessionToken === undefined ? {} : { sessionToken: credentials.sessionToken }),
+      service: this.protocol.service,
+      region: this.region,
+      cache: this.#signingKeyCache,
+      ...(datetime === undefined ? {} : { datetime }),
+    });
+    const signed = await signer.sign();
+    return { url: signed.url.toString(), headers: signed.headers };
+  }
+
+  #transportError(
+    operation: string,
+    cause: unknown,
+    callerSignal: AbortSignal | undefined,
+    timeoutSignal: AbortSignal,
+    credentials: Credentials,
+  ): Error {
+    if (callerSignal?.aborted) return abortReason(callerSignal);
+    const where = `${this.protocol.service} ${operation} to ${this.endpoint}`;
+    if (timeoutSignal.aborted) {
+      return new TimeoutError(`${where} took longer than ${this.#attemptTimeoutMs} ms`, this.#attemptTimeoutMs);
+    }
+    // A failed fetch is a TypeError whose message differs per runtime ("fetch failed", "Network
+    // connection lost", "error sending request", ...); any failure before a response is a network error.
+    const detail = cause instanceof Error ? redactSecrets(cause.message, credentials) : "unknown failure";
+    if (cause instanceof AbortedError) return cause;
+    return new NetworkError(`${where} failed: ${detail}`, { cause });
+  }
+}
+
+function parseSuccess<T>(service: AwsService, operation: string, text: string): T {
+  if (text === "") return {} as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch (cause) {
+    // A 2xx with a body that is not JSON is almost always a truncated transfer: retry it.
+    throw new NetworkError(`${service} ${operation} returned a truncated or non-JSON body (${text.length} chars)`, { cause });
+  }
+}

@@ -1,0 +1,68 @@
+import * as v from "valibot";
+import { ConfigError } from "../errors.ts";
+
+/**
+ * Parse user options with a valibot schema and turn the first issue into a `ConfigError` that names
+ * the option (dotted path, e.g. `credentials.accessKeyId`) and says what was expected.
+ */
+export function parseOptions<const TSchema extends v.GenericSchema>(
+  schema: TSchema,
+  input: unknown,
+  what: string,
+): v.InferOutput<TSchema> {
+  if (typeof input !== "object" || input === null) {
+    throw new ConfigError(what, `options must be an object, got ${describe(input)}`);
+  }
+  const result = v.safeParse(schema, input);
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  const path = v.getDotPath(issue) ?? what;
+  throw new ConfigError(path, `${issue.message} (in ${what} options)`);
+}
+
+function describe(value: unknown): string {
+  return value === null ? "null" : typeof value;
+}
+
+/** A positive, finite number of seconds (the library's unit for durations, as in the Python library). */
+export const seconds = (label: string) =>
+  v.pipe(v.number(`${label} must be a number of seconds`), v.finite(`${label} must be finite`), v.minValue(0, `${label} must be >= 0`));
+
+export const positiveInteger = (label: string) =>
+  v.pipe(v.number(`${label} must be a number`), v.integer(`${label} must be an integer`), v.minValue(1, `${label} must be >= 1`));
+
+export const fetchFunction = v.custom<typeof fetch>((value) => typeof value === "function", "fetch must be a function");
+
+export const abortSignal = v.custom<AbortSignal>(
+  (value) => typeof AbortSignal !== "undefined" && value instanceof AbortSignal,
+  "signal must be an AbortSignal",
+);
+
+export const endpointUrl = v.pipe(
+  v.string("endpoint must be a URL string"),
+  v.check((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === "http:" || url.protocol === "https:";
+    } catch {
+      return false;
+    }
+  }, "endpoint must be an http:// or https:// URL"),
+);
+
+export const regionName = v.pipe(
+  v.string("region must be a string"),
+  v.regex(/^[a-z0-9-]+$/, "region must look like us-east-1"),
+);
+
+const credentialsObject = v.looseObject({
+  accessKeyId: v.pipe(v.string("credentials.accessKeyId must be a string"), v.minLength(1, "credentials.accessKeyId is empty")),
+  secretAccessKey: v.pipe(v.string("credentials.secretAccessKey must be a string"), v.minLength(1, "credentials.secretAccessKey is empty")),
+  sessionToken: v.optional(v.string("credentials.sessionToken must be a string")),
+  expiration: v.optional(v.date("credentials.expiration must be a Date")),
+});
+
+export const credentialsOption = v.union(
+  [credentialsObject, v.custom<() => unknown>((value) => typeof value === "function")],
+  "credentials must be { accessKeyId, secretAccessKey, sessionToken? } or an async function returning that",
+);

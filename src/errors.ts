@@ -1,0 +1,154 @@
+/**
+ * Every error this library throws is an `AsyncKinesisError` with a literal `name` and a `code` from a
+ * closed union, so `switch (err.code)` narrows and callers never match on message text.
+ */
+
+export type ErrorCode =
+  | "CONFIG"
+  | "CREDENTIALS"
+  | "AWS_SERVICE"
+  | "NETWORK"
+  | "TIMEOUT"
+  | "ABORTED"
+  | "PROTOCOL"
+  | "CLOSED"
+  | "DECODE"
+  | "RECORD_TOO_LARGE"
+  | "INVALID_PARTITION_KEY"
+  | "PUT_FAILED"
+  | "CHECKPOINT"
+  | "LEASE_LOST"
+  | "TABLE_MISSING";
+
+export class AsyncKinesisError extends Error {
+  override readonly name: string = "AsyncKinesisError";
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+  }
+}
+
+/** An option was missing, of the wrong type or out of range. `option` names it as the user wrote it. */
+export class ConfigError extends AsyncKinesisError {
+  override readonly name = "ConfigError" as const;
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super("CONFIG", `${option}: ${message}`);
+    this.option = option;
+  }
+}
+
+/** No credentials could be found; `searched` lists where we looked, never what we found. */
+export class CredentialsError extends AsyncKinesisError {
+  override readonly name = "CredentialsError" as const;
+  readonly searched: readonly string[];
+
+  constructor(message: string, searched: readonly string[], options?: { cause?: unknown }) {
+    super("CREDENTIALS", message, options);
+    this.searched = searched;
+  }
+}
+
+export type AwsService = "kinesis" | "dynamodb";
+
+export interface AwsErrorDetails {
+  service: AwsService;
+  operation: string;
+  /** The AWS error code without its namespace, e.g. `ProvisionedThroughputExceededException`. */
+  awsCode: string;
+  httpStatus: number;
+  requestId?: string | undefined;
+  retryable: boolean;
+  throttling: boolean;
+  /** How many attempts were made before this error was given up on (1 = no retry). */
+  attempts?: number;
+}
+
+/** An error response from Kinesis or DynamoDB. */
+export class AwsServiceError extends AsyncKinesisError {
+  override readonly name = "AwsServiceError" as const;
+  readonly service: AwsService;
+  readonly operation: string;
+  readonly awsCode: string;
+  readonly httpStatus: number;
+  readonly requestId: string | undefined;
+  readonly retryable: boolean;
+  readonly throttling: boolean;
+  attempts: number;
+  /** DynamoDB's current item on a failed condition (with ReturnValuesOnConditionCheckFailure). */
+  item: Record<string, unknown> | undefined;
+
+  constructor(details: AwsErrorDetails, message: string) {
+    super("AWS_SERVICE", `${details.service} ${details.operation}: ${details.awsCode} (HTTP ${details.httpStatus}): ${message}`);
+    this.service = details.service;
+    this.operation = details.operation;
+    this.awsCode = details.awsCode;
+    this.httpStatus = details.httpStatus;
+    this.requestId = details.requestId;
+    this.retryable = details.retryable;
+    this.throttling = details.throttling;
+    this.attempts = details.attempts ?? 1;
+    this.item = undefined;
+  }
+}
+
+/** The request never got an HTTP answer (DNS, refused, reset, TLS). Always retryable. */
+export class NetworkError extends AsyncKinesisError {
+  override readonly name = "NetworkError" as const;
+  readonly retryable = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("NETWORK", message, options);
+  }
+}
+
+/** One attempt took longer than its per-attempt timeout. Retryable. */
+export class TimeoutError extends AsyncKinesisError {
+  override readonly name = "TimeoutError" as const;
+  readonly retryable = true;
+  readonly timeoutMs: number;
+  constructor(message: string, timeoutMs: number) {
+    super("TIMEOUT", message);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The caller's signal aborted the operation. */
+export class AbortedError extends AsyncKinesisError {
+  override readonly name = "AbortedError" as const;
+  constructor(message = "the operation was aborted", options?: { cause?: unknown }) {
+    super("ABORTED", message, options);
+  }
+}
+
+/** A response that parsed as HTTP 200 but is not what the protocol promises. */
+export class ProtocolError extends AsyncKinesisError {
+  override readonly name = "ProtocolError" as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("PROTOCOL", message, options);
+  }
+}
+
+/** An operation was attempted on a consumer, producer or checkpointer that is closed. */
+export class ClosedError extends AsyncKinesisError {
+  override readonly name = "ClosedError" as const;
+  constructor(what: string) {
+    super("CLOSED", `${what} is closed`);
+  }
+}
+
+/** Errors worth retrying: transient service errors, throttling, network failures, attempt timeouts. */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof AwsServiceError) return error.retryable;
+  return error instanceof NetworkError || error instanceof TimeoutError;
+}
+
+export function isThrottling(error: unknown): boolean {
+  return error instanceof AwsServiceError && error.throttling;
+}
+
+export function isAsyncKinesisError(error: unknown): error is AsyncKinesisError {
+  return error instanceof AsyncKinesisError;
+}

@@ -1,0 +1,18 @@
+export * from "./errors.ts";
+export type { ClientOptions } from "./aws/client-options.ts";
+export type { Credentials, CredentialsOption, CredentialsProvider } from "./aws/credentials.ts";
+export { AwsJsonClient, type CallOptions, type JsonProtocol } from "./aws/json-client.ts";
+export { KinesisClient, streamRef } from "./kinesis/client.ts";
+export type * from "./kinesis/types.ts";
+export { DynamoDBClient } from "./dynamodb/client.ts";
+export {
+  marshallItem,
+  marshallValue,
+  unmarshallItem,
+  unmarshallValue,
+  type AttributeValue,
+  type Item,
+  type NativeValue,
+} from "./dynamodb/marshal.ts";
+export { decodeBase64, encodeBase64 } from "./internal/base64.ts";
+export type { Clock } from "./internal/clock.ts";

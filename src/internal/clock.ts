@@ -1,0 +1,39 @@
+import { AbortedError } from "../errors.ts";
+
+/**
+ * Time comes in through this interface so tests can drive it and so lease timing never depends on a
+ * runtime's quirks (on workerd `Date.now()` only advances across I/O).
+ */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Resolves after `ms`, or rejects with `AbortedError` as soon as `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortReason(signal));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep,
+};
+
+/** The error to reject with when `signal` aborts: the caller's own reason if it gave an error. */
+export function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof AbortedError) return reason;
+  return new AbortedError("the operation was aborted", { cause: reason });
+}
