@@ -1,0 +1,59 @@
+/**
+ * The contract every checkpointer (memory, DynamoDB, Redis) fulfils. The consumer drives it; one
+ * shared test suite (test/checkpointers/contract.ts) pins it for every implementation.
+ */
+
+/** Where a shard's processing stands, as stored by the checkpointer. */
+export interface ShardCheckpoint {
+  shardId: string;
+  /** Last committed sequence number (records up to and including it are done). */
+  sequence?: string | undefined;
+  /** The shard reached SHARD_END and every record in it was committed. */
+  finished: boolean;
+  /** Current lease owner (`<name>/<worker id>`), if any. */
+  owner?: string | undefined;
+  /** Last write, epoch milliseconds. */
+  updatedAt?: number | undefined;
+}
+
+/** A shard this worker holds. `signal` aborts when the lease is lost or handed to another worker. */
+export interface Lease {
+  shardId: string;
+  /** Resume strictly after this sequence; undefined means start as the consumer is configured. */
+  sequence?: string | undefined;
+  signal: AbortSignal;
+}
+
+/** The stream-level identity a checkpointer is bound to before use (namespaces the rows). */
+export interface CheckpointScope {
+  streamName: string;
+}
+
+export interface CheckPointer {
+  /** `<name>/<worker id>`: who this worker is in lease rows. */
+  readonly ref: string;
+  /** Bind to a stream, create storage if configured, start heartbeats. Called once by the consumer. */
+  start(scope: CheckpointScope): Promise<void>;
+  /**
+   * Try to take the lease on `shardId`. Resolves with the lease when this worker now holds it, or
+   * undefined when another live worker does (or fair balance says leave it).
+   */
+  allocate(shardId: string, context: { totalShards: number }): Promise<Lease | undefined>;
+  /**
+   * Record that everything up to `sequence` is done. With `autoCheckpoint` it is written (possibly
+   * coalesced); without, it is buffered until `manualCheckpoint()`. Never moves backwards.
+   */
+  checkpoint(shardId: string, sequence: string): Promise<void>;
+  /** The shard is fully read and committed (SHARD_END): mark it so children may start, then release. */
+  finish(shardId: string, lastSequence?: string): Promise<void>;
+  /** Flush this shard's pending checkpoint, then give the lease up so another worker can take it. */
+  release(shardId: string): Promise<void>;
+  /** Write every buffered checkpoint now. */
+  manualCheckpoint(): Promise<void>;
+  /** What is stored for this shard (any owner), for parent/child ordering. */
+  get(shardId: string): Promise<ShardCheckpoint | undefined>;
+  /** Everything stored for the bound stream (monitoring, balancing). */
+  list(): Promise<ShardCheckpoint[]>;
+  /** Flush, release every lease, stop timers. */
+  close(): Promise<void>;
+}
