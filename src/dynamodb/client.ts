@@ -1,4 +1,6 @@
-import type { ClientOptions } from "../aws/client-options.ts";
+import * as v from "valibot";
+import { clientOptionEntries, type ClientOptions } from "../aws/client-options.ts";
+import { parseOptions } from "../config/validate.ts";
 import { AwsJsonClient, type CallOptions } from "../aws/json-client.ts";
 import { TimeoutError } from "../errors.ts";
 import type { AttributeValue, Item } from "./marshal.ts";
@@ -55,6 +57,7 @@ export class DynamoDBClient {
   readonly http: AwsJsonClient;
 
   constructor(options: ClientOptions = {}) {
+    parseOptions(v.object(clientOptionEntries), options, "DynamoDBClient");
     this.http = new AwsJsonClient(DYNAMODB_PROTOCOL, options);
   }
 

@@ -1,5 +1,7 @@
 import { ConfigError, ProtocolError, TimeoutError } from "../errors.ts";
-import type { ClientOptions } from "../aws/client-options.ts";
+import * as v from "valibot";
+import { clientOptionEntries, type ClientOptions } from "../aws/client-options.ts";
+import { parseOptions } from "../config/validate.ts";
 import { AwsJsonClient, type CallOptions } from "../aws/json-client.ts";
 import { decodeBase64, encodeBase64 } from "../internal/base64.ts";
 import type {
@@ -32,6 +34,7 @@ export class KinesisClient {
   readonly http: AwsJsonClient;
 
   constructor(options: ClientOptions = {}) {
+    parseOptions(v.object(clientOptionEntries), options, "KinesisClient");
     this.http = new AwsJsonClient(KINESIS_PROTOCOL, options);
   }
 
