@@ -29,31 +29,44 @@ export interface CheckpointScope {
   streamName: string;
 }
 
+/**
+ * A checkpointer is a store of leases and checkpoints. Each consumer opens its own session on it
+ * (`start`), so one instance can be shared by several consumers, each a separate worker.
+ */
 export interface CheckPointer {
+  /** Open a worker session bound to a stream: create storage if configured, start heartbeats. */
+  start(scope: CheckpointScope): Promise<CheckpointSession>;
+  /** Write every buffered checkpoint of every session now (for `autoCheckpoint: false`). */
+  manualCheckpoint(): Promise<void>;
+  /** Close every session (flush, release leases, stop timers). */
+  close(): Promise<void>;
+}
+
+/** One worker's view of the store. */
+export interface CheckpointSession {
   /** `<name>/<worker id>`: who this worker is in lease rows. */
   readonly ref: string;
-  /** Bind to a stream, create storage if configured, start heartbeats. Called once by the consumer. */
-  start(scope: CheckpointScope): Promise<void>;
   /**
    * Try to take the lease on `shardId`. Resolves with the lease when this worker now holds it, or
-   * undefined when another live worker does (or fair balance says leave it).
+   * undefined when another live worker does (or fair balance says leave it to another worker).
    */
   allocate(shardId: string, context: { totalShards: number }): Promise<Lease | undefined>;
   /**
    * Record that everything up to `sequence` is done. With `autoCheckpoint` it is written (possibly
-   * coalesced); without, it is buffered until `manualCheckpoint()`. Never moves backwards.
+   * coalesced); without, it is buffered until `manualCheckpoint()`. Never moves backwards; a call for
+   * a shard this session no longer holds writes nothing.
    */
   checkpoint(shardId: string, sequence: string): Promise<void>;
   /** The shard is fully read and committed (SHARD_END): mark it so children may start, then release. */
   finish(shardId: string, lastSequence?: string): Promise<void>;
   /** Flush this shard's pending checkpoint, then give the lease up so another worker can take it. */
   release(shardId: string): Promise<void>;
-  /** Write every buffered checkpoint now. */
+  /** Write this session's buffered checkpoints now. */
   manualCheckpoint(): Promise<void>;
   /** What is stored for this shard (any owner), for parent/child ordering. */
   get(shardId: string): Promise<ShardCheckpoint | undefined>;
   /** Everything stored for the bound stream (monitoring, balancing). */
   list(): Promise<ShardCheckpoint[]>;
-  /** Flush, release every lease, stop timers. */
+  /** Flush, release every lease this session holds, stop its timers. */
   close(): Promise<void>;
 }
