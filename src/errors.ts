@@ -13,6 +13,7 @@ export type ErrorCode =
   | "PROTOCOL"
   | "CLOSED"
   | "DECODE"
+  | "ENCODE"
   | "RECORD_TOO_LARGE"
   | "INVALID_PARTITION_KEY"
   | "PUT_FAILED"
@@ -136,6 +137,51 @@ export class ClosedError extends AsyncKinesisError {
   override readonly name = "ClosedError" as const;
   constructor(what: string) {
     super("CLOSED", `${what} is closed`);
+  }
+}
+
+/** Where a payload that failed to decode came from; the consumer fills it in, processors cannot know. */
+export interface DecodeErrorOrigin {
+  shardId?: string | undefined;
+  sequenceNumber?: string | undefined;
+  subSequenceNumber?: number | undefined;
+}
+
+/**
+ * A record payload could not be decoded (invalid UTF-8 or JSON, bad netstring framing, malformed
+ * protobuf). The message never quotes the payload; `cause` holds the parser's own error if any.
+ */
+export class DecodeError extends AsyncKinesisError {
+  override readonly name = "DecodeError" as const;
+  shardId: string | undefined;
+  sequenceNumber: string | undefined;
+  subSequenceNumber: number | undefined;
+
+  constructor(message: string, options?: { cause?: unknown } & DecodeErrorOrigin) {
+    super("DECODE", message, options);
+    this.shardId = options?.shardId;
+    this.sequenceNumber = options?.sequenceNumber;
+    this.subSequenceNumber = options?.subSequenceNumber;
+  }
+}
+
+/** An item could not be serialized by its processor (e.g. `undefined`, a BigInt or a cycle for JSON). */
+export class EncodeError extends AsyncKinesisError {
+  override readonly name = "EncodeError" as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("ENCODE", message, options);
+  }
+}
+
+/** One item, encoded, is larger than a record may be (`limit` bytes); it can never be sent. */
+export class RecordTooLargeError extends AsyncKinesisError {
+  override readonly name = "RecordTooLargeError" as const;
+  readonly size: number;
+  readonly limit: number;
+  constructor(size: number, limit: number) {
+    super("RECORD_TOO_LARGE", `record of ${size} bytes exceeds the limit of ${limit} bytes`);
+    this.size = size;
+    this.limit = limit;
   }
 }
 
