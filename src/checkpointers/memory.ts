@@ -81,6 +81,8 @@ interface Held {
 
 class MemorySession implements CheckpointSession {
   readonly ref: string;
+  /** Handoffs happen inside allocate, so a short loop is cheap and balances quickly. */
+  readonly allocateIntervalSeconds = 1;
   readonly streamName: string;
   closed = false;
   readonly #store: MemoryCheckPointer;

@@ -27,6 +27,8 @@ export interface Lease {
 /** The stream-level identity a checkpointer is bound to before use (namespaces the rows). */
 export interface CheckpointScope {
   streamName: string;
+  /** The stream's retention; a finished shard's row must outlive the shard (default 24). */
+  retentionHours?: number | undefined;
 }
 
 /**
@@ -46,6 +48,11 @@ export interface CheckPointer {
 export interface CheckpointSession {
   /** `<name>/<worker id>`: who this worker is in lease rows. */
   readonly ref: string;
+  /**
+   * How often, in seconds, the consumer should offer this session free or expired shards (its
+   * allocate loop). Lease stores tie it to their heartbeat so handoffs and takeovers are seen quickly.
+   */
+  readonly allocateIntervalSeconds: number;
   /**
    * Try to take the lease on `shardId`. Resolves with the lease when this worker now holds it, or
    * undefined when another live worker does (or fair balance says leave it to another worker).
