@@ -185,6 +185,60 @@ export class RecordTooLargeError extends AsyncKinesisError {
   }
 }
 
+/**
+ * A partition key (1 to 256 characters) or explicit hash key (a decimal integer in [0, 2^128 - 1])
+ * that Kinesis would reject. Raised by `Producer.put` before anything is queued or sent.
+ */
+export class InvalidPartitionKeyError extends AsyncKinesisError {
+  override readonly name = "InvalidPartitionKeyError" as const;
+  /** Which argument was wrong. */
+  readonly key: "partitionKey" | "explicitHashKey";
+  constructor(key: "partitionKey" | "explicitHashKey", message: string) {
+    super("INVALID_PARTITION_KEY", `${key}: ${message}`);
+    this.key = key;
+  }
+}
+
+/** One user record the producer could not deliver, and why. */
+export interface FailedRecord {
+  /** The item as it was given to `put`. */
+  readonly data: unknown;
+  readonly partitionKey: string;
+  readonly explicitHashKey?: string | undefined;
+  /** The AWS error code of the last attempt (per record or for the whole request), or this library's code. */
+  readonly errorCode: string;
+  readonly errorMessage: string;
+  /** PutRecords attempts that carried this record (0 if it was never sent). */
+  readonly attempts: number;
+}
+
+/**
+ * Records the producer accepted (or was asked to accept) and could not deliver: a persistent error
+ * (access denied, stream not found, KMS), attempts exhausted, or the producer aborted. `failures`
+ * lists exactly those records; every other accepted record was delivered.
+ */
+export class PutFailedError extends AsyncKinesisError {
+  override readonly name = "PutFailedError" as const;
+  readonly streamName: string;
+  readonly failures: readonly FailedRecord[];
+
+  constructor(streamName: string, failures: readonly FailedRecord[], options?: { cause?: unknown }) {
+    super("PUT_FAILED", `${failures.length} record(s) could not be put to ${streamName}: ${summarizeFailures(failures)}`, options);
+    this.streamName = streamName;
+    this.failures = failures;
+  }
+}
+
+function summarizeFailures(failures: readonly FailedRecord[]): string {
+  const byCode = new Map<string, { count: number; message: string }>();
+  for (const failure of failures) {
+    const seen = byCode.get(failure.errorCode);
+    if (seen === undefined) byCode.set(failure.errorCode, { count: 1, message: failure.errorMessage });
+    else seen.count++;
+  }
+  return [...byCode].map(([code, { count, message }]) => `${count} × ${code} (${message})`).join("; ");
+}
+
 /** Errors worth retrying: transient service errors, throttling, network failures, attempt timeouts. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof AwsServiceError) return error.retryable;
