@@ -1,0 +1,17 @@
+/**
+ * workerd entry, bundled into one ES module and run by Miniflare. workerd has no process environment,
+ * so the request body carries credentials and endpoints; and no I/O may happen at import time, so
+ * everything starts inside `fetch`.
+ */
+import { describeError, runSmoke, type SmokeInput } from "./smoke.ts";
+
+export default {
+  async fetch(request: Request): Promise<Response> {
+    try {
+      const input = (await request.json()) as SmokeInput;
+      return Response.json(await runSmoke(input));
+    } catch (error) {
+      return new Response(describeError(error), { status: 500 });
+    }
+  },
+};
