@@ -1,0 +1,146 @@
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import ts from "typescript";
+import { describe, expect, it } from "vitest";
+
+/**
+ * npm (package.json) and JSR (deno.json) publish the same library: the same entry points, the same
+ * version, the same runtime dependencies at the same versions, and the same strictness.
+ */
+
+const ROOT = resolve(import.meta.dirname, "..");
+
+type ExportTarget = string | { types?: string; import?: string; default?: string };
+
+interface PackageJson {
+  name: string;
+  version: string;
+  exports: Record<string, ExportTarget>;
+  main?: string;
+  types?: string;
+  files?: string[];
+  dependencies?: Record<string, string>;
+}
+
+interface DenoJson {
+  name: string;
+  version: string;
+  exports: string | Record<string, string>;
+  imports?: Record<string, string>;
+  compilerOptions?: Record<string, unknown>;
+  nodeModulesDir?: string;
+}
+
+const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as PackageJson;
+const deno = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8")) as DenoJson;
+const denoExports: Record<string, string> = typeof deno.exports === "string" ? { ".": deno.exports } : deno.exports;
+
+/** tsconfig.json through TypeScript's own reader, so comments or trailing commas there cannot break this test. */
+function tsconfigOptions(): Record<string, unknown> {
+  const path = join(ROOT, "tsconfig.json");
+  const parsed = ts.parseConfigFileTextToJson(path, readFileSync(path, "utf8"));
+  if (parsed.error !== undefined) throw new Error(ts.flattenDiagnosticMessageText(parsed.error.messageText, "\n"));
+  return (parsed.config as { compilerOptions: Record<string, unknown> }).compilerOptions;
+}
+
+/** `./dist/x/y.js` (or `.d.ts`) → `./src/x/y.ts`: the build maps each source entry to one output. */
+function sourceOf(distPath: string): string {
+  expect(distPath).toMatch(/^\.\/dist\/.+\.(d\.ts|js)$/);
+  return distPath.replace(/^\.\/dist\//, "./src/").replace(/\.(d\.ts|js)$/, ".ts");
+}
+
+function npmTargets(target: ExportTarget): { types: string; runtime: string } {
+  if (typeof target === "string") return { types: target.replace(/\.js$/, ".d.ts"), runtime: target };
+  const runtime = target.import ?? target.default;
+  if (runtime === undefined || target.types === undefined) throw new Error(`export ${JSON.stringify(target)} lacks types or a runtime file`);
+  return { types: target.types, runtime };
+}
+
+describe("package.json and deno.json agree", () => {
+  it("export the same subpaths", () => {
+    expect(Object.keys(denoExports).sort()).toEqual(Object.keys(pkg.exports).sort());
+    expect(Object.keys(pkg.exports)).toContain(".");
+  });
+
+  it("point each subpath at the same source module, and every deno.json entry file exists", () => {
+    for (const [subpath, target] of Object.entries(pkg.exports)) {
+      const { types, runtime } = npmTargets(target);
+      const denoTarget = denoExports[subpath];
+      expect(denoTarget, `deno.json exports ${subpath}`).toBeDefined();
+      expect(sourceOf(runtime), `package.json exports ${subpath}`).toBe(denoTarget);
+      expect(sourceOf(types), `package.json exports ${subpath} types`).toBe(denoTarget);
+      expect(types).toBe(runtime.replace(/\.js$/, ".d.ts"));
+      expect(existsSync(join(ROOT, denoTarget!)), `${denoTarget} exists`).toBe(true);
+    }
+  });
+
+  it("keep main and types in step with the root export, and publish dist", () => {
+    const root = npmTargets(pkg.exports["."]!);
+    expect(pkg.main).toBe(root.runtime);
+    expect(pkg.types).toBe(root.types);
+    expect(pkg.files).toContain("dist");
+  });
+
+  it("carry the same version and package name", () => {
+    expect(deno.version).toBe(pkg.version);
+    expect(deno.name).toMatch(/^@[a-z0-9-]+\/[a-z0-9-]+$/);
+    expect(deno.name.split("/")[1]).toBe(pkg.name);
+  });
+
+  it("import exactly the runtime dependencies, as npm: specifiers at the pinned versions", () => {
+    const expected = Object.fromEntries(Object.entries(pkg.dependencies ?? {}).map(([name, version]) => [name, `npm:${name}@${version}`]));
+    expect(deno.imports).toEqual(expected);
+    expect(Object.keys(expected).sort()).toEqual(["aws4fetch", "valibot"]);
+    // Exact pins on both sides: the same bytes on npm and JSR.
+    for (const version of Object.values(pkg.dependencies ?? {})) expect(version).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it("apply tsconfig.json's strictness flags in deno.json", () => {
+    const tsconfig = tsconfigOptions();
+    const flags = [
+      "strict",
+      "noUncheckedIndexedAccess",
+      "exactOptionalPropertyTypes",
+      "noImplicitOverride",
+      "noFallthroughCasesInSwitch",
+      "verbatimModuleSyntax",
+    ];
+    for (const flag of flags) {
+      expect(tsconfig[flag], `tsconfig.json ${flag}`).toBe(true);
+      expect(deno.compilerOptions?.[flag], `deno.json ${flag}`).toBe(true);
+    }
+  });
+
+  it("every exported source module loads and the root exports the public clients", async () => {
+    for (const target of Object.values(denoExports)) {
+      const module = (await import(join(ROOT, target))) as Record<string, unknown>;
+      expect(Object.keys(module).length, target).toBeGreaterThan(0);
+    }
+    const root = (await import(join(ROOT, denoExports["."]!))) as Record<string, unknown>;
+    expect(typeof root["KinesisClient"]).toBe("function");
+    expect(typeof root["DynamoDBClient"]).toBe("function");
+  });
+
+  it("deno check passes on every deno.json export with deno.json's own compilerOptions (offline, via node_modules)", async () => {
+    // nodeModulesDir "manual" makes Deno take the npm: imports from the node_modules npm installed,
+    // so this needs no registry and no jsr: access.
+    expect(deno.nodeModulesDir).toBe("manual");
+    const outcome = await new Promise<{ code: number | null; output: string }>((done, fail) => {
+      const child = spawn(join(ROOT, "node_modules", ".bin", "deno"), ["check", "--no-lock", ...Object.values(denoExports)], {
+        cwd: ROOT,
+        env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+        timeout: 60_000,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let output = "";
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+      child.once("error", fail);
+      child.once("close", (code) => done({ code, output }));
+    });
+    if (outcome.code !== 0) throw new Error(`deno check failed (exit ${outcome.code}):\n${outcome.output}`);
+    // Deno names options it ignores; a strictness flag it ignored would be a silent gap.
+    expect(outcome.output).not.toContain("Unsupported compiler options");
+  });
+});
