@@ -99,7 +99,16 @@ function decodeSlow(text: string): Uint8Array {
   let bits = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (code === 61 /* = */) break;
+    if (code === 61 /* = */) {
+      // Padding ends the data: anything after it but more padding or whitespace would be silently lost.
+      for (let j = i + 1; j < text.length; j++) {
+        const after = text.charCodeAt(j);
+        if (after !== 61 && after !== 10 && after !== 13 && after !== 32 && after !== 9) {
+          throw new TypeError(`invalid base64 character at offset ${j}`);
+        }
+      }
+      break;
+    }
     const value = code < 256 ? table[code]! : -1;
     if (value < 0) {
       if (code === 10 || code === 13 || code === 32 || code === 9) continue;
