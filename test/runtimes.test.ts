@@ -16,10 +16,11 @@ import { SMOKE_PARTITION_KEY, smokeData, type SmokeInput, type SmokeResult } fro
  * really reached the servers.
  *
  * Runtime quirks met here:
- * - Deno: `jsr:` does not resolve on these machines and `npm:` would go to the registry, so Deno runs
- *   with `--no-config` (it must not pick up deno.json's npm: imports) and a generated import map that
- *   points `aws4fetch` and `valibot` at the ESM files already in node_modules. DENO_NO_UPDATE_CHECK
- *   keeps it from phoning home for a newer version.
+ * - Deno: `jsr:` does not resolve on these machines and `npm:` would go to the registry unless
+ *   deno.json's `nodeModulesDir: "manual"` applies. To keep this smoke independent of deno.json (which
+ *   test/exports.test.ts checks with `deno check`), Deno runs with `--no-config` and a generated import
+ *   map that points `aws4fetch` and `valibot` at the ESM files already in node_modules.
+ *   DENO_NO_UPDATE_CHECK keeps it from phoning home for a newer version; it refuses fetches to port 1.
  * - Bun: resolves bare specifiers from node_modules like Node and runs .ts directly; nothing special.
  * - workerd: has no process environment, so credentials travel in the request body, and it forbids
  *   I/O at import time, so the worker does everything inside `fetch`. The bundle uses the `workerd` and
