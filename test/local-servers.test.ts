@@ -3,6 +3,7 @@ import { DynamoDBClient } from "../src/dynamodb/client.ts";
 import { KinesisClient } from "../src/kinesis/client.ts";
 import { utf8Decode, utf8Encode } from "../src/internal/base64.ts";
 import { testCredentials, uniqueName } from "./support/clients.ts";
+import { spawnServer, waitUntilReady } from "./support/child-server.ts";
 import { startDynamoDBLocal } from "./support/dynamodb-local.ts";
 import { type LocalServer, startKinesisLocal } from "./support/kinesis-local.ts";
 import { type LocalRedis, redisCommand, startRedis } from "./support/redis-server.ts";
@@ -122,5 +123,25 @@ describe("redis-server", () => {
     expect(await redisCommand(redis.port, ["PING"])).toBe("+PONG");
     expect(await redisCommand(redis.port, ["SET", "k", "v"])).toBe("+OK");
     expect(await redisCommand(redis.port, ["EXISTS", "k"])).toBe(":1");
+  });
+});
+
+describe("starting a child server", () => {
+  it("reports a server that dies at start with its exit status and output tail", async () => {
+    const server = spawnServer(process.execPath, ["-e", "console.error('cannot bind: port in use'); process.exit(3)"], {});
+    const error = await waitUntilReady("doomed", server, async () => false, 10_000).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/doomed exited before it was ready \(exit code 3\)/);
+    expect((error as Error).message).toContain("cannot bind: port in use");
+  });
+
+  it("tells how to install redis-server when it is not on PATH", async () => {
+    const path = process.env["PATH"];
+    process.env["PATH"] = "/nonexistent-dir";
+    try {
+      await expect(startRedis()).rejects.toThrow("apt-get install -y redis-server");
+    } finally {
+      process.env["PATH"] = path;
+    }
   });
 });

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { accessSync, constants } from "node:fs";
 import { createServer } from "node:net";
+import { delimiter, join } from "node:path";
 
 /**
  * What the three out-of-process servers (kinesis-local, DynamoDB Local, redis-server) share: a free
@@ -18,6 +20,21 @@ export function freePort(): Promise<number> {
       server.close(() => (port > 0 ? resolve(port) : reject(new Error("could not read a free port"))));
     });
   });
+}
+
+/** The full path of `command` on PATH, or undefined, so a missing binary gets a helpful error instead of ENOENT. */
+export function findOnPath(command: string): string | undefined {
+  for (const dir of (process.env["PATH"] ?? "").split(delimiter)) {
+    if (dir === "") continue;
+    const candidate = join(dir, command);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }
 
 export interface SpawnedServer {

@@ -1,6 +1,5 @@
-import { spawnSync } from "node:child_process";
 import { connect } from "node:net";
-import { freePort, spawnServer, waitUntilReady } from "./child-server.ts";
+import { findOnPath, freePort, spawnServer, waitUntilReady } from "./child-server.ts";
 
 export interface LocalRedis {
   /** `redis://127.0.0.1:<port>` */
@@ -41,12 +40,10 @@ export function redisCommand(port: number, args: readonly string[], timeoutMs = 
 
 /** Debian's redis-server on a free loopback port, nothing persisted. A missing binary is an error, not a skip. */
 export async function startRedis(): Promise<LocalRedis> {
-  const which = spawnSync("sh", ["-c", "command -v redis-server"], { encoding: "utf8" });
-  if (which.status !== 0 || which.stdout.trim() === "") {
-    throw new Error("redis-server is not on PATH: install it with `apt-get install -y redis-server`");
-  }
+  const binary = findOnPath("redis-server");
+  if (binary === undefined) throw new Error("redis-server is not on PATH: install it with `apt-get install -y redis-server`");
   const port = await freePort();
-  const server = spawnServer("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {});
+  const server = spawnServer(binary, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {});
   await waitUntilReady("redis-server", server, async () => (await redisCommand(port, ["PING"])) === "+PONG", 20_000);
   return { url: `redis://127.0.0.1:${port}`, host: "127.0.0.1", port, close: () => server.kill() };
 }
