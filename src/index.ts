@@ -16,3 +16,4 @@ export {
 } from "./dynamodb/marshal.ts";
 export { decodeBase64, encodeBase64 } from "./internal/base64.ts";
 export type { Clock } from "./internal/clock.ts";
+export * from "./processors/index.ts";

@@ -1,0 +1,17 @@
+import { SingleItemAggregator } from "./aggregators.ts";
+import { encodeBytes } from "./codecs.ts";
+import type { Aggregator, Processor } from "./types.ts";
+
+/**
+ * Raw bytes, one item per record. Neither side copies: parse returns the record's own bytes, and the
+ * aggregator holds the caller's array until it is sent, so do not modify it after `put`.
+ */
+export class BytesProcessor implements Processor<Uint8Array> {
+  parse(data: Uint8Array): Uint8Array[] {
+    return [data];
+  }
+
+  aggregator(maxBytes: number): Aggregator<Uint8Array> {
+    return new SingleItemAggregator<Uint8Array>(maxBytes, encodeBytes);
+  }
+}

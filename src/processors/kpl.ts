@@ -1,0 +1,36 @@
+/**
+ * KPL-aggregating processors: the producer packs many items into one KPL aggregated record, readable
+ * by the KCL and aws-kinesis-agg as well as by this library. The consumer splits aggregates before a
+ * processor sees them; parse still accepts a whole aggregate, so each processor reads what it writes.
+ */
+import { KplAggregator, deaggregate } from "../aggregation/kpl.ts";
+import { decodeJson, decodeString, encodeJson, encodeString } from "./codecs.ts";
+import type { Aggregator, Processor } from "./types.ts";
+
+function parseMaybeAggregated<T>(data: Uint8Array, decode: (bytes: Uint8Array) => T): T[] {
+  const subRecords = deaggregate(data);
+  if (subRecords === undefined) return [decode(data)];
+  return subRecords.map((subRecord) => decode(subRecord.data));
+}
+
+/** JSON items, KPL-aggregated. */
+export class KPLJsonProcessor<T = unknown> implements Processor<T> {
+  parse(data: Uint8Array): T[] {
+    return parseMaybeAggregated(data, (bytes) => decodeJson(bytes) as T);
+  }
+
+  aggregator(maxBytes: number): Aggregator<T> {
+    return new KplAggregator<T>(maxBytes, encodeJson);
+  }
+}
+
+/** UTF-8 string items, KPL-aggregated. */
+export class KPLStringProcessor implements Processor<string> {
+  parse(data: Uint8Array): string[] {
+    return parseMaybeAggregated(data, decodeString);
+  }
+
+  aggregator(maxBytes: number): Aggregator<string> {
+    return new KplAggregator<string>(maxBytes, encodeString);
+  }
+}
