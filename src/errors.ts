@@ -239,6 +239,58 @@ function summarizeFailures(failures: readonly FailedRecord[]): string {
   return [...byCode].map(([code, { count, message }]) => `${count} × ${code} (${message})`).join("; ");
 }
 
+/** Why a worker no longer holds a shard's lease. */
+export type LeaseLostReason =
+  /** Another worker took the lease over (a conditional write found a different owner or counter). */
+  | "taken"
+  /** Renewals failed for longer than `sessionTimeout`; the worker stopped itself before others take over. */
+  | "expired"
+  /** Fair balance: another worker asked for the shard and this worker handed it over. */
+  | "handed-over"
+  /** This worker released it (release, finish or close). */
+  | "released";
+
+/** The reason a lease's `signal` aborts with: only that shard stops, the rest of the worker goes on. */
+export class LeaseLostError extends AsyncKinesisError {
+  override readonly name = "LeaseLostError" as const;
+  readonly shardId: string;
+  readonly reason: LeaseLostReason;
+  /** The new owner's ref, when known. */
+  readonly owner: string | undefined;
+
+  constructor(shardId: string, reason: LeaseLostReason, message: string, owner?: string) {
+    super("LEASE_LOST", `lease on ${shardId}: ${message}`);
+    this.shardId = shardId;
+    this.reason = reason;
+    this.owner = owner;
+  }
+}
+
+/** The checkpoint table does not exist and `createTable` is false; the message says how to create it. */
+export class CheckpointTableMissingError extends AsyncKinesisError {
+  override readonly name = "CheckpointTableMissingError" as const;
+  readonly tableName: string;
+  /** The option that would have created it. */
+  readonly option = "createTable" as const;
+
+  constructor(tableName: string, message: string, options?: { cause?: unknown }) {
+    super("TABLE_MISSING", message, options);
+    this.tableName = tableName;
+  }
+}
+
+/** One or more shards' checkpoints could not be written; `failures` lists each shard with its error. */
+export class CheckpointError extends AsyncKinesisError {
+  override readonly name = "CheckpointError" as const;
+  readonly failures: ReadonlyArray<{ readonly shardId: string; readonly error: unknown }>;
+
+  constructor(message: string, failures: ReadonlyArray<{ shardId: string; error: unknown }>) {
+    const shards = failures.map((f) => f.shardId).join(", ");
+    super("CHECKPOINT", `${message}: ${failures.length} shard(s) failed (${shards})`, failures.length === 1 ? { cause: failures[0]!.error } : undefined);
+    this.failures = failures;
+  }
+}
+
 /** Errors worth retrying: transient service errors, throttling, network failures, attempt timeouts. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof AwsServiceError) return error.retryable;
