@@ -17,3 +17,9 @@ export {
 export { decodeBase64, encodeBase64 } from "./internal/base64.ts";
 export type { Clock } from "./internal/clock.ts";
 export * from "./processors/index.ts";
+export { Consumer } from "./consumer/consumer.ts";
+export type { ConsumerOptions, ConsumerIteratorType, DecodeErrorPolicy } from "./consumer/options.ts";
+export type { ConsumerRecord } from "./consumer/entries.ts";
+export type { ConsumerEvent, ConsumerStats, ShardStats } from "./consumer/events.ts";
+export { MemoryCheckPointer, type MemoryCheckPointerOptions } from "./checkpointers/memory.ts";
+export type { CheckPointer, CheckpointScope, CheckpointSession, Lease, ShardCheckpoint } from "./checkpointers/types.ts";

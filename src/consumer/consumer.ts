@@ -1,0 +1,311 @@
+import { MemoryCheckPointer } from "../checkpointers/memory.ts";
+import type { CheckPointer, CheckpointSession, Lease, ShardCheckpoint } from "../checkpointers/types.ts";
+import { ClosedError, isThrottling } from "../errors.ts";
+import { anySignal } from "../internal/abort.ts";
+import { systemClock, type Clock } from "../internal/clock.ts";
+import { KinesisClient } from "../kinesis/client.ts";
+import type { Shard } from "../kinesis/types.ts";
+import { JsonProcessor } from "../processors/index.ts";
+import type { Processor } from "../processors/types.ts";
+import type { ConsumerRecord, QueueEntry } from "./entries.ts";
+import { ConsumerMetrics, type ConsumerStats } from "./events.ts";
+import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from "./options.ts";
+import { RecordQueue } from "./record-queue.ts";
+import { planShards } from "./shard-plan.ts";
+import { ShardReader, type StartPosition } from "./shard-reader.ts";
+
+type ItemEntry<T> = Extract<QueueEntry<T>, { kind: "item" }>;
+
+/**
+ * Reads every shard of a stream and yields decoded items with `for await`. One reader per leased
+ * shard feeds a bounded queue; a record's checkpoint is committed only once the caller has taken it
+ * and asked for the next one, so a crash replays records and never loses them.
+ */
+export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
+  readonly streamName: string;
+  readonly #options: ResolvedConsumerOptions;
+  readonly #kinesis: KinesisClient;
+  readonly #checkpointer: CheckPointer;
+  readonly #ownsCheckpointer: boolean;
+  readonly #processor: Processor<T>;
+  readonly #metrics: ConsumerMetrics;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #queue: RecordQueue<QueueEntry<T>>;
+  readonly #stopController = new AbortController();
+  readonly #stop: AbortSignal;
+  readonly #readers = new Map<string, ShardReader<T>>();
+  #session: CheckpointSession | undefined;
+  #retentionHours = 24;
+  #starting: Promise<void> | undefined;
+  #discovery: Promise<void> | undefined;
+  #wakeDiscovery: (() => void) | undefined;
+  #shards: Shard[] = [];
+  #shardsListedAt = Number.NEGATIVE_INFINITY;
+  /** The last item handed out; committed when the caller asks for the next one. */
+  #pendingCommit: QueueEntry<T> | undefined;
+  #nextChain: Promise<unknown> = Promise.resolve();
+  #closing: Promise<void> | undefined;
+
+  constructor(options: ConsumerOptions<T>) {
+    this.#options = resolveConsumerOptions(options as ConsumerOptions<unknown>);
+    this.streamName = options.streamName;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.#kinesis = new KinesisClient(clientOptionsOf(options));
+    this.#ownsCheckpointer = options.checkpointer === undefined;
+    this.#checkpointer = options.checkpointer ?? new MemoryCheckPointer();
+    this.#processor = options.processor ?? (new JsonProcessor() as unknown as Processor<T>);
+    this.#metrics = new ConsumerMetrics(options.onEvent);
+    this.#queue = new RecordQueue(this.#options.maxQueueSize);
+    this.#stop = anySignal([this.#stopController.signal, options.signal])!;
+    options.signal?.addEventListener("abort", () => void this.close().catch(() => undefined), { once: true });
+    this.#kinesis.http.onAttempt = (attempt) => {
+      if (attempt.error !== undefined && isThrottling(attempt.error)) {
+        this.#metrics.emit({ type: "throttled", shardId: undefined, operation: attempt.operation });
+      }
+    };
+  }
+
+  /** Yields decoded items (what the processor produced), as the Python library does. */
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (;;) {
+      const entry = await this.#next();
+      if (entry === undefined) return;
+      yield entry.record.data;
+    }
+  }
+
+  /** Yields each item with its metadata: partition key, sequence numbers, shard, arrival time, lag. */
+  async *records(): AsyncIterableIterator<ConsumerRecord<T>> {
+    for (;;) {
+      const entry = await this.#next();
+      if (entry === undefined) return;
+      yield entry.record;
+    }
+  }
+
+  /** Resolves once every shard this consumer holds has an iterator (start a LATEST consumer, then produce). */
+  async waitReady(): Promise<void> {
+    await this.#start();
+    await Promise.all([...this.#readers.values()].map((reader) => reader.ready));
+  }
+
+  /** Write buffered checkpoints now (with `autoCheckpoint: false` checkpointers). */
+  async manualCheckpoint(): Promise<void> {
+    await this.#session?.manualCheckpoint();
+  }
+
+  /** Counters behind the events: records and bytes delivered, lag per shard, throttles, errors. */
+  stats(): ConsumerStats {
+    return this.#metrics.snapshot();
+  }
+
+  /** Shards this consumer is reading now. */
+  get shards(): string[] {
+    return [...this.#readers.keys()];
+  }
+
+  /**
+   * Stop reading, write what has been committed, release every lease (so another worker resumes
+   * within one allocation round) and end iteration. The last item handed out is not committed unless
+   * the caller asked for the next one: it will be delivered again.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #next(): Promise<ItemEntry<T> | undefined> {
+    // for-await never overlaps calls, but records() and the default iterator could be used together.
+    const result = this.#nextChain.then(() => this.#nextEntry());
+    this.#nextChain = result.catch(() => undefined);
+    return result;
+  }
+
+  async #nextEntry(): Promise<ItemEntry<T> | undefined> {
+    if (this.#closing !== undefined) return undefined;
+    await this.#start();
+    await this.#commitPending();
+    for (;;) {
+      const entry = await this.#queue.shift(this.#options.idleTimeoutMs);
+      if (entry === undefined) return undefined;
+      if (entry.lease.signal.aborted) continue;
+      switch (entry.kind) {
+        case "item":
+          this.#metrics.delivered(entry.shardId, entry.bytes);
+          this.#pendingCommit = entry;
+          return entry;
+        case "commit":
+          await this.#commit(entry);
+          continue;
+        case "end":
+          await this.#finishShard(entry);
+          continue;
+        case "error": {
+          const policy = this.#options.onDecodeError;
+          const action = typeof policy === "function" ? policy(entry.error) : policy;
+          if (action === "skip") {
+            this.#metrics.emit({
+              type: "recordSkipped",
+              shardId: entry.shardId,
+              sequenceNumber: entry.error.sequenceNumber ?? "",
+              errorName: entry.error.name,
+            });
+            continue;
+          }
+          this.#metrics.emit({ type: "error", shardId: entry.shardId, errorName: entry.error.name, message: entry.error.message, willRetry: false });
+          throw entry.error;
+        }
+      }
+    }
+  }
+
+  async #commitPending(): Promise<void> {
+    const pending = this.#pendingCommit;
+    this.#pendingCommit = undefined;
+    if (pending !== undefined) await this.#commit(pending);
+  }
+
+  async #commit(entry: QueueEntry<T>): Promise<void> {
+    if (entry.commit === undefined || entry.lease.signal.aborted) return;
+    await this.#session!.checkpoint(entry.shardId, entry.commit);
+  }
+
+  async #finishShard(entry: Extract<QueueEntry<T>, { kind: "end" }>): Promise<void> {
+    await this.#session!.finish(entry.shardId, entry.lastSequence);
+    this.#readers.delete(entry.shardId);
+    this.#metrics.emit({ type: "shardEnded", shardId: entry.shardId, lastSequence: entry.lastSequence });
+    // Its children may start now: look again at once instead of at the next refresh.
+    this.#shardsListedAt = Number.NEGATIVE_INFINITY;
+    this.#wakeDiscovery?.();
+  }
+
+  #start(): Promise<void> {
+    if (this.#closing !== undefined) return Promise.reject(new ClosedError("consumer"));
+    this.#starting ??= this.#startOnce();
+    return this.#starting;
+  }
+
+  async #startOnce(): Promise<void> {
+    const summary = await this.#kinesis.describeStreamSummary(this.streamName, { signal: this.#stop });
+    this.#retentionHours = summary.retentionPeriodHours;
+    this.#session = await this.#checkpointer.start({ streamName: summary.streamName, retentionHours: this.#retentionHours });
+    await this.#allocateRound();
+    this.#discovery = this.#discoveryLoop();
+  }
+
+  async #discoveryLoop(): Promise<void> {
+    const intervalMs = Math.min(this.#options.shardRefreshMs, this.#session!.allocateIntervalSeconds * 1000);
+    while (!this.#stop.aborted) {
+      await new Promise<void>((resolve) => {
+        this.#wakeDiscovery = resolve;
+        this.#clock.sleep(intervalMs, this.#stop).then(resolve, resolve);
+      });
+      this.#wakeDiscovery = undefined;
+      if (this.#stop.aborted) return;
+      try {
+        await this.#allocateRound();
+      } catch (error) {
+        if (this.#stop.aborted) return;
+        this.#reportRoundFailure(error);
+      }
+    }
+  }
+
+  #reportRoundFailure(error: unknown): void {
+    const name = error instanceof Error ? error.name : "Error";
+    const message = error instanceof Error ? error.message : String(error);
+    const retryable = (error as { retryable?: boolean }).retryable === true;
+    this.#metrics.emit({ type: "error", shardId: undefined, errorName: name, message, willRetry: retryable });
+    // Discovery keeps going after transient failures; anything else must reach the iterator.
+    if (!retryable) this.#fail(error);
+  }
+
+  /** List shards when due, work out which may start, and try to lease the ones not being read here. */
+  async #allocateRound(): Promise<void> {
+    const session = this.#session!;
+    if (this.#clock.now() - this.#shardsListedAt >= this.#options.shardRefreshMs) {
+      this.#shards = await this.#kinesis.listShards(this.streamName, { signal: this.#stop });
+      this.#shardsListedAt = this.#clock.now();
+    }
+    const rows = new Map<string, ShardCheckpoint>((await session.list()).map((row) => [row.shardId, row]));
+    const plan = planShards(this.#shards, rows, this.#options.iteratorType, this.#options.timestamp);
+    for (const { shard, position } of plan) {
+      if (this.#stop.aborted) return;
+      if (this.#readers.has(shard.shardId)) continue;
+      if (this.#readers.size >= this.#options.maxShardConsumers) break;
+      const lease = await session.allocate(shard.shardId, { totalShards: plan.length });
+      if (lease === undefined) continue;
+      this.#metrics.emit({ type: "leaseAcquired", shardId: shard.shardId, sequence: lease.sequence });
+      this.#startReader(shard, lease, position);
+    }
+  }
+
+  #startReader(shard: Shard, lease: Lease, position: StartPosition): void {
+    const reader = new ShardReader<T>({
+      kinesis: this.#kinesis,
+      streamName: this.streamName,
+      shardId: shard.shardId,
+      hashKeyRange: shard.hashKeyRange,
+      lease,
+      initialPosition: position,
+      queue: this.#queue,
+      processor: this.#processor,
+      metrics: this.#metrics,
+      clock: this.#clock,
+      random: this.#random,
+      fetchIntervalMs: this.#options.fetchIntervalMs,
+      idleSleepMs: this.#options.idleSleepMs,
+      recordLimit: this.#options.recordLimit,
+      stop: this.#stop,
+      onFatal: (error) => this.#fail(error),
+    });
+    this.#readers.set(shard.shardId, reader);
+    lease.signal.addEventListener("abort", () => this.#onLeaseEnded(shard.shardId, lease, reader), { once: true });
+    reader.start();
+  }
+
+  /** A lease ended under a running reader: lost, handed over, or released by close. */
+  #onLeaseEnded(shardId: string, lease: Lease, reader: ShardReader<T>): void {
+    if (this.#readers.get(shardId) === reader) this.#readers.delete(shardId);
+    if (this.#stop.aborted) return;
+    const dropped = this.#queue.purge((entry) => entry.lease === lease);
+    if (this.#pendingCommit?.lease === lease) this.#pendingCommit = undefined;
+    const reason = lease.signal.reason instanceof Error ? lease.signal.reason.message : String(lease.signal.reason);
+    this.#metrics.emit({ type: "leaseLost", shardId, reason, droppedRecords: dropped });
+    this.#wakeDiscovery?.();
+  }
+
+  #fail(error: unknown): void {
+    this.#queue.fail(error);
+    void this.close().catch(() => undefined);
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#stopController.abort(new ClosedError("consumer"));
+    this.#wakeDiscovery?.();
+    await Promise.allSettled([...this.#readers.values()].map((reader) => reader.done));
+    await this.#starting?.catch(() => undefined);
+    await this.#discovery;
+    this.#readers.clear();
+    this.#queue.close();
+    this.#queue.clear();
+    try {
+      await this.#session?.close();
+    } finally {
+      if (this.#ownsCheckpointer) await this.#checkpointer.close();
+    }
+  }
+}
+
+function clientOptionsOf(options: ConsumerOptions<unknown>): ConstructorParameters<typeof KinesisClient>[0] {
+  const { region, endpoint, credentials, fetch, maxAttempts, attemptTimeout, clock, random } = options;
+  const out: Record<string, unknown> = { region, endpoint, credentials, fetch, maxAttempts, attemptTimeout, clock, random };
+  for (const key of Object.keys(out)) if (out[key] === undefined) delete out[key];
+  return out as ConstructorParameters<typeof KinesisClient>[0];
+}

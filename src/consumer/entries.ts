@@ -1,0 +1,35 @@
+import type { Lease } from "../checkpointers/types.ts";
+import type { DecodeError } from "../errors.ts";
+
+/** One user item with where it came from. `data` is the decoded item. */
+export interface ConsumerRecord<T = unknown> {
+  data: T;
+  partitionKey: string;
+  sequenceNumber: string;
+  /** Position inside a KPL aggregate; absent for plain records. */
+  subSequenceNumber?: number;
+  /** A KPL sub-record's explicit hash key, when its producer set one. */
+  explicitHashKey?: string;
+  shardId: string;
+  approximateArrivalTimestamp: Date;
+  millisBehindLatest: number | undefined;
+}
+
+interface EntryBase {
+  shardId: string;
+  /** The lease the reader held when it fetched this; entries of a lost lease are never delivered. */
+  lease: Lease;
+  /** 1 on the entry that completes a Kinesis record (see RecordQueue). */
+  weight: number;
+  /** Set on the entry that completes a Kinesis record: commit this sequence once it is consumed. */
+  commit: string | undefined;
+}
+
+/** What the shard readers hand to the iterator, in shard order. */
+export type QueueEntry<T> =
+  | (EntryBase & { kind: "item"; record: ConsumerRecord<T>; bytes: number })
+  /** A record that carried no items (an empty list, a KPL aggregate wholly outside the shard's range). */
+  | (EntryBase & { kind: "commit" })
+  | (EntryBase & { kind: "error"; error: DecodeError })
+  /** Every record of the shard has been queued before this: once consumed, the shard is finished. */
+  | (EntryBase & { kind: "end"; lastSequence: string | undefined });

@@ -1,0 +1,90 @@
+/**
+ * Everything a consumer reports about itself. Delivered synchronously to `onEvent`; a listener that
+ * throws is ignored (observability must never break consumption).
+ */
+export type ConsumerEvent =
+  | { type: "shardStarted"; shardId: string; position: string }
+  | { type: "shardEnded"; shardId: string; lastSequence: string | undefined }
+  | { type: "leaseAcquired"; shardId: string; sequence: string | undefined }
+  | { type: "leaseLost"; shardId: string; reason: string; droppedRecords: number }
+  | { type: "fetched"; shardId: string; records: number; bytes: number; millisBehindLatest: number | undefined }
+  | { type: "throttled"; shardId: string | undefined; operation: string }
+  | { type: "error"; shardId: string | undefined; errorName: string; message: string; willRetry: boolean }
+  | { type: "iteratorExpired"; shardId: string; resumeAfter: string | undefined }
+  | { type: "checkpointTrimmed"; shardId: string; sequence: string }
+  | { type: "recordSkipped"; shardId: string; sequenceNumber: string; errorName: string }
+  | { type: "checkpointMissing"; shardId: string; startingAt: string };
+
+export interface ShardStats {
+  millisBehindLatest: number | undefined;
+  recordsDelivered: number;
+}
+
+/** A snapshot of the counters behind the events, for metrics scrapers. */
+export interface ConsumerStats {
+  recordsDelivered: number;
+  bytesDelivered: number;
+  throttles: number;
+  errorsByName: Record<string, number>;
+  shards: Record<string, ShardStats>;
+}
+
+export class ConsumerMetrics {
+  recordsDelivered = 0;
+  bytesDelivered = 0;
+  throttles = 0;
+  readonly errorsByName = new Map<string, number>();
+  readonly shards = new Map<string, ShardStats>();
+  readonly #listener: ((event: ConsumerEvent) => void) | undefined;
+
+  constructor(listener: ((event: ConsumerEvent) => void) | undefined) {
+    this.#listener = listener;
+  }
+
+  emit(event: ConsumerEvent): void {
+    switch (event.type) {
+      case "throttled":
+        this.throttles++;
+        break;
+      case "error":
+        this.errorsByName.set(event.errorName, (this.errorsByName.get(event.errorName) ?? 0) + 1);
+        break;
+      case "fetched":
+        this.shard(event.shardId).millisBehindLatest = event.millisBehindLatest;
+        break;
+      default:
+        break;
+    }
+    if (this.#listener === undefined) return;
+    try {
+      this.#listener(event);
+    } catch {
+      // A faulty listener must not stop consumption.
+    }
+  }
+
+  delivered(shardId: string, bytes: number): void {
+    this.recordsDelivered++;
+    this.bytesDelivered += bytes;
+    this.shard(shardId).recordsDelivered++;
+  }
+
+  shard(shardId: string): ShardStats {
+    let stats = this.shards.get(shardId);
+    if (stats === undefined) {
+      stats = { millisBehindLatest: undefined, recordsDelivered: 0 };
+      this.shards.set(shardId, stats);
+    }
+    return stats;
+  }
+
+  snapshot(): ConsumerStats {
+    return {
+      recordsDelivered: this.recordsDelivered,
+      bytesDelivered: this.bytesDelivered,
+      throttles: this.throttles,
+      errorsByName: Object.fromEntries(this.errorsByName),
+      shards: Object.fromEntries([...this.shards].map(([id, s]) => [id, { ...s }])),
+    };
+  }
+}

@@ -1,0 +1,121 @@
+import * as v from "valibot";
+import { clientOptionEntries, type ClientOptions } from "../aws/client-options.ts";
+import type { CheckPointer } from "../checkpointers/types.ts";
+import { abortSignal, parseOptions, positiveInteger, seconds } from "../config/validate.ts";
+import { ConfigError, type DecodeError } from "../errors.ts";
+import type { Processor } from "../processors/types.ts";
+import type { ConsumerEvent } from "./events.ts";
+
+export type ConsumerIteratorType = "TRIM_HORIZON" | "LATEST" | "AT_TIMESTAMP";
+
+/**
+ * What to do with a record whose payload cannot be decoded: `"throw"` (default) rejects the
+ * iterator's `next()` with the `DecodeError` (iterate again to go on past it), `"skip"` drops it with
+ * an event, a function decides per error.
+ */
+export type DecodeErrorPolicy = "throw" | "skip" | ((error: DecodeError) => "throw" | "skip");
+
+export interface ConsumerOptions<T = unknown> extends ClientOptions {
+  /** Stream name or ARN. */
+  streamName: string;
+  /** Leases and checkpoints; default a private `MemoryCheckPointer`. */
+  checkpointer?: CheckPointer | undefined;
+  /** Payload decoding; default `JsonProcessor`. KPL aggregates are unpacked before it runs. */
+  processor?: Processor<T> | undefined;
+  /** Where to start a shard that has no checkpoint (default TRIM_HORIZON). */
+  iteratorType?: ConsumerIteratorType | undefined;
+  /** With AT_TIMESTAMP: a Date, or epoch seconds. */
+  timestamp?: Date | number | undefined;
+  /** Kinesis records held between the readers and the iterator (default 10000). */
+  maxQueueSize?: number | undefined;
+  /** GetRecords `Limit` (default 10000, the service maximum). */
+  recordLimit?: number | undefined;
+  /** GetRecords calls per second per shard, at most 5 (the service limit; default 4). */
+  shardFetchRate?: number | undefined;
+  /** Seconds to wait after an empty GetRecords page (default 1 / shardFetchRate). */
+  sleepTimeNoRecords?: number | undefined;
+  /** End iteration after this many seconds without a record (default: run until closed). */
+  idleTimeout?: number | undefined;
+  /** Most shards this consumer reads at once (default: no limit). */
+  maxShardConsumers?: number | undefined;
+  /** Seconds between ListShards refreshes to find new shards (default 30). */
+  shardRefreshInterval?: number | undefined;
+  /** Decode failures: "throw" (default), "skip", or a function choosing per error. */
+  onDecodeError?: DecodeErrorPolicy | undefined;
+  /** Observe what the consumer does (shards, leases, throttles, errors, deliveries). Never throws into the consumer. */
+  onEvent?: ((event: ConsumerEvent) => void) | undefined;
+  /** Aborting it closes the consumer. */
+  signal?: AbortSignal | undefined;
+}
+
+const schema = v.object({
+  ...clientOptionEntries,
+  streamName: v.pipe(v.string("streamName must be a string"), v.minLength(1, "streamName must not be empty")),
+  checkpointer: v.optional(
+    v.custom<CheckPointer>(
+      (value) => typeof value === "object" && value !== null && typeof (value as CheckPointer).start === "function",
+      "checkpointer must be a checkpointer (MemoryCheckPointer, DynamoDBCheckPointer, RedisCheckPointer)",
+    ),
+  ),
+  processor: v.optional(
+    v.custom<Processor>(
+      (value) => typeof value === "object" && value !== null && typeof (value as Processor).parse === "function",
+      "processor must have parse() and aggregator()",
+    ),
+  ),
+  iteratorType: v.optional(
+    v.picklist(["TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"], "iteratorType must be TRIM_HORIZON, LATEST or AT_TIMESTAMP"),
+  ),
+  timestamp: v.optional(v.union([v.date(), seconds("timestamp")], "timestamp must be a Date or epoch seconds")),
+  maxQueueSize: v.optional(positiveInteger("maxQueueSize")),
+  recordLimit: v.optional(v.pipe(positiveInteger("recordLimit"), v.maxValue(10000, "recordLimit must be <= 10000"))),
+  shardFetchRate: v.optional(
+    v.pipe(v.number("shardFetchRate must be a number"), v.gtValue(0, "shardFetchRate must be > 0"), v.maxValue(5, "shardFetchRate must be <= 5 (the service limit)")),
+  ),
+  sleepTimeNoRecords: v.optional(seconds("sleepTimeNoRecords")),
+  idleTimeout: v.optional(v.pipe(seconds("idleTimeout"), v.gtValue(0, "idleTimeout must be > 0"))),
+  maxShardConsumers: v.optional(positiveInteger("maxShardConsumers")),
+  shardRefreshInterval: v.optional(v.pipe(seconds("shardRefreshInterval"), v.gtValue(0, "shardRefreshInterval must be > 0"))),
+  onDecodeError: v.optional(
+    v.union([v.picklist(["throw", "skip"]), v.custom<(e: DecodeError) => "throw" | "skip">((x) => typeof x === "function")], 'onDecodeError must be "throw", "skip" or a function'),
+  ),
+  onEvent: v.optional(v.custom<(event: ConsumerEvent) => void>((x) => typeof x === "function", "onEvent must be a function")),
+  signal: v.optional(abortSignal),
+});
+
+export interface ResolvedConsumerOptions {
+  iteratorType: ConsumerIteratorType;
+  timestamp: Date | undefined;
+  maxQueueSize: number;
+  recordLimit: number;
+  fetchIntervalMs: number;
+  idleSleepMs: number;
+  idleTimeoutMs: number | undefined;
+  maxShardConsumers: number;
+  shardRefreshMs: number;
+  onDecodeError: DecodeErrorPolicy;
+}
+
+export function resolveConsumerOptions(options: ConsumerOptions<unknown>): ResolvedConsumerOptions {
+  const parsed = parseOptions(schema, options, "Consumer");
+  const iteratorType = parsed.iteratorType ?? "TRIM_HORIZON";
+  if (iteratorType === "AT_TIMESTAMP" && parsed.timestamp === undefined) {
+    throw new ConfigError("timestamp", "is required when iteratorType is AT_TIMESTAMP");
+  }
+  const timestamp =
+    parsed.timestamp === undefined ? undefined : parsed.timestamp instanceof Date ? parsed.timestamp : new Date(parsed.timestamp * 1000);
+  const fetchRate = parsed.shardFetchRate ?? 4;
+  const fetchIntervalMs = 1000 / fetchRate;
+  return {
+    iteratorType,
+    timestamp,
+    maxQueueSize: parsed.maxQueueSize ?? 10000,
+    recordLimit: parsed.recordLimit ?? 10000,
+    fetchIntervalMs,
+    idleSleepMs: parsed.sleepTimeNoRecords === undefined ? fetchIntervalMs : Math.max(fetchIntervalMs, parsed.sleepTimeNoRecords * 1000),
+    idleTimeoutMs: parsed.idleTimeout === undefined ? undefined : parsed.idleTimeout * 1000,
+    maxShardConsumers: parsed.maxShardConsumers ?? Number.POSITIVE_INFINITY,
+    shardRefreshMs: (parsed.shardRefreshInterval ?? 30) * 1000,
+    onDecodeError: parsed.onDecodeError ?? "throw",
+  };
+}

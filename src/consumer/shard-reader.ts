@@ -1,0 +1,203 @@
+import type { Lease } from "../checkpointers/types.ts";
+import { AwsServiceError, isRetryable } from "../errors.ts";
+import { backoffDelay, defaultBackoff } from "../aws/retry.ts";
+import { anySignal } from "../internal/abort.ts";
+import type { Clock } from "../internal/clock.ts";
+import type { KinesisClient } from "../kinesis/client.ts";
+import type { GetRecordsResult, HashKeyRange, ShardIteratorType } from "../kinesis/types.ts";
+import type { Processor } from "../processors/types.ts";
+import { decodeRecord } from "./decode.ts";
+import type { QueueEntry } from "./entries.ts";
+import type { ConsumerMetrics } from "./events.ts";
+import type { RecordQueue } from "./record-queue.ts";
+
+/** Where a shard starts when its lease carries no checkpoint. */
+export interface StartPosition {
+  type: Exclude<ShardIteratorType, "AT_SEQUENCE_NUMBER" | "AFTER_SEQUENCE_NUMBER">;
+  timestamp?: Date | undefined;
+}
+
+export interface ShardReaderDeps<T> {
+  kinesis: KinesisClient;
+  streamName: string;
+  shardId: string;
+  hashKeyRange: HashKeyRange | undefined;
+  lease: Lease;
+  /** Used when the lease has no checkpoint. */
+  initialPosition: StartPosition;
+  queue: RecordQueue<QueueEntry<T>>;
+  processor: Processor<T>;
+  metrics: ConsumerMetrics;
+  clock: Clock;
+  random: () => number;
+  fetchIntervalMs: number;
+  idleSleepMs: number;
+  recordLimit: number;
+  /** The consumer's own stop signal (close, user abort). */
+  stop: AbortSignal;
+  /** A failure no retry can fix: the consumer surfaces it to the iterator. */
+  onFatal(error: unknown): void;
+}
+
+/** The longest a reader backs off after repeated failures that the client's own retries did not fix. */
+const MAX_READER_BACKOFF_MS = 10_000;
+
+/**
+ * Reads one shard for as long as its lease holds: paces GetRecords to `shardFetchRate`, pauses while
+ * the queue is full (the iterator does not advance, so nothing is skipped), re-creates expired
+ * iterators after the last record it queued, and queues an end marker at SHARD_END.
+ */
+export class ShardReader<T> {
+  readonly shardId: string;
+  readonly #deps: ShardReaderDeps<T>;
+  readonly #signal: AbortSignal;
+  #iterator: string | undefined;
+  /** The last sequence number handed to the queue; where to resume if the iterator expires. */
+  #lastQueued: string | undefined;
+  #lastCallAt = Number.NEGATIVE_INFINITY;
+  #failures = 0;
+  #readyResolve!: () => void;
+  /** Resolves once the reader holds an iterator (or has stopped). */
+  readonly ready: Promise<void>;
+  /** Resolves when the reader has stopped, for whatever reason. */
+  done: Promise<void> = Promise.resolve();
+
+  constructor(deps: ShardReaderDeps<T>) {
+    this.#deps = deps;
+    this.shardId = deps.shardId;
+    this.#signal = anySignal([deps.lease.signal, deps.stop])!;
+    this.#lastQueued = deps.lease.sequence;
+    this.ready = new Promise<void>((resolve) => {
+      this.#readyResolve = resolve;
+    });
+  }
+
+  start(): void {
+    this.done = this.#run().finally(() => this.#readyResolve());
+  }
+
+  get stopped(): boolean {
+    return this.#signal.aborted;
+  }
+
+  async #run(): Promise<void> {
+    const { queue } = this.#deps;
+    try {
+      this.#iterator = await this.#firstIterator();
+      this.#readyResolve();
+      while (!this.#signal.aborted) {
+        await queue.waitForSpace(this.#signal);
+        if (this.#signal.aborted) return;
+        await this.#pace();
+        const page = await this.#fetch();
+        if (page === undefined) continue;
+        const ended = this.#enqueue(page);
+        if (ended) return;
+        if (page.records.length === 0) {
+          await this.#deps.clock.sleep(this.#deps.idleSleepMs, this.#signal);
+        }
+      }
+    } catch (error) {
+      if (this.#signal.aborted) return;
+      this.#deps.onFatal(error);
+    }
+  }
+
+  async #firstIterator(): Promise<string> {
+    const { lease, initialPosition } = this.#deps;
+    if (lease.sequence !== undefined) {
+      try {
+        const iterator = await this.#iteratorAfter(lease.sequence);
+        this.#started(`AFTER_SEQUENCE_NUMBER ${lease.sequence}`);
+        return iterator;
+      } catch (error) {
+        // A checkpoint older than the trim horizon no longer names a record the service keeps.
+        if (!(error instanceof AwsServiceError && error.awsCode === "InvalidArgumentException")) throw error;
+        this.#deps.metrics.emit({ type: "checkpointTrimmed", shardId: this.shardId, sequence: lease.sequence });
+        this.#lastQueued = undefined;
+        const iterator = await this.#iteratorAt({ type: "TRIM_HORIZON" });
+        this.#started("TRIM_HORIZON (checkpoint past the trim horizon)");
+        return iterator;
+      }
+    }
+    const iterator = await this.#iteratorAt(initialPosition);
+    this.#started(initialPosition.type);
+    return iterator;
+  }
+
+  #started(position: string): void {
+    this.#deps.metrics.emit({ type: "shardStarted", shardId: this.shardId, position });
+  }
+
+  #iteratorAfter(sequence: string): Promise<string> {
+    const { kinesis, streamName } = this.#deps;
+    return kinesis.getShardIterator(streamName, this.shardId, "AFTER_SEQUENCE_NUMBER", { sequenceNumber: sequence }, { signal: this.#signal });
+  }
+
+  #iteratorAt(position: StartPosition): Promise<string> {
+    const { kinesis, streamName } = this.#deps;
+    const where = position.timestamp === undefined ? {} : { timestamp: position.timestamp };
+    return kinesis.getShardIterator(streamName, this.shardId, position.type, where, { signal: this.#signal });
+  }
+
+  async #pace(): Promise<void> {
+    const { clock, fetchIntervalMs } = this.#deps;
+    const wait = this.#lastCallAt + fetchIntervalMs - clock.now();
+    if (wait > 0) await clock.sleep(wait, this.#signal);
+  }
+
+  /** One GetRecords; undefined when it failed in a way this loop recovers from by itself. */
+  async #fetch(): Promise<GetRecordsResult | undefined> {
+    const { kinesis, queue, recordLimit, clock, metrics } = this.#deps;
+    this.#lastCallAt = clock.now();
+    try {
+      const limit = Math.max(1, Math.min(recordLimit, queue.free));
+      const page = await kinesis.getRecords(this.#iterator!, limit, { signal: this.#signal });
+      this.#failures = 0;
+      return page;
+    } catch (error) {
+      if (this.#signal.aborted) throw error;
+      if (error instanceof AwsServiceError && error.awsCode === "ExpiredIteratorException") {
+        metrics.emit({ type: "iteratorExpired", shardId: this.shardId, resumeAfter: this.#lastQueued });
+        this.#iterator =
+          this.#lastQueued === undefined ? await this.#iteratorAt(this.#deps.initialPosition) : await this.#iteratorAfter(this.#lastQueued);
+        return undefined;
+      }
+      if (!isRetryable(error)) throw error;
+      // The client already retried with backoff; keep the shard alive and try again later.
+      metrics.emit({
+        type: "error",
+        shardId: this.shardId,
+        errorName: (error as Error).name,
+        message: (error as Error).message,
+        willRetry: true,
+      });
+      const delay = Math.min(MAX_READER_BACKOFF_MS, backoffDelay(defaultBackoff, this.#failures++, true, this.#deps.random) + 100);
+      await clock.sleep(delay, this.#signal);
+      return undefined;
+    }
+  }
+
+  /** Queue a page's records; true when the shard has ended. */
+  #enqueue(page: GetRecordsResult): boolean {
+    const { queue, processor, lease, hashKeyRange, metrics } = this.#deps;
+    const entries: Array<QueueEntry<T>> = [];
+    let bytes = 0;
+    const context = { shardId: this.shardId, lease, processor, hashKeyRange, millisBehindLatest: page.millisBehindLatest };
+    for (const record of page.records) {
+      bytes += record.data.length;
+      decodeRecord(record, context, entries);
+    }
+    const last = page.records[page.records.length - 1];
+    if (last !== undefined) this.#lastQueued = last.sequenceNumber;
+    metrics.emit({ type: "fetched", shardId: this.shardId, records: page.records.length, bytes, millisBehindLatest: page.millisBehindLatest });
+    const ended = page.nextShardIterator === undefined;
+    if (ended) {
+      entries.push({ kind: "end", shardId: this.shardId, lease, weight: 0, commit: undefined, lastSequence: this.#lastQueued });
+    } else {
+      this.#iterator = page.nextShardIterator;
+    }
+    if (entries.length > 0) queue.push(entries);
+    return ended;
+  }
+}
