@@ -1,8 +1,7 @@
-import { deaggregate, isInHashRange } from "../aggregation/kpl.ts";
-import { partitionKeyHash } from "../aggregation/md5.ts";
+import { deaggregate, recordHashKey } from "../aggregation/kpl.ts";
 import type { Lease } from "../checkpointers/types.ts";
 import { DecodeError } from "../errors.ts";
-import type { HashKeyRange, KinesisRecord } from "../kinesis/types.ts";
+import type { KinesisRecord } from "../kinesis/types.ts";
 import type { Processor } from "../processors/types.ts";
 import type { ConsumerRecord, QueueEntry } from "./entries.ts";
 
@@ -11,7 +10,7 @@ export interface DecodeContext<T> {
   lease: Lease;
   processor: Processor<T>;
   /** The shard's hash range; KPL sub-records outside it belong to a sibling shard and are dropped. */
-  hashKeyRange: HashKeyRange | undefined;
+  hashRange: { start: bigint; end: bigint } | undefined;
   millisBehindLatest: number | undefined;
 }
 
@@ -26,9 +25,10 @@ export function decodeRecord<T>(record: KinesisRecord, context: DecodeContext<T>
     pushItems(record, record.data, record.partitionKey, undefined, undefined, context, out);
   } else {
     for (const sub of subRecords) {
-      if (context.hashKeyRange !== undefined) {
-        const hash = sub.explicitHashKey === undefined ? partitionKeyHash(sub.partitionKey) : BigInt(sub.explicitHashKey);
-        if (!isInHashRange(hash, context.hashKeyRange)) continue;
+      const range = context.hashRange;
+      if (range !== undefined) {
+        const hash = recordHashKey(sub);
+        if (hash < range.start || hash > range.end) continue;
       }
       pushItems(record, sub.data, sub.partitionKey, sub.subSequenceNumber, sub.explicitHashKey, context, out);
     }

@@ -51,6 +51,7 @@ export class ShardReader<T> {
   readonly shardId: string;
   readonly #deps: ShardReaderDeps<T>;
   readonly #signal: AbortSignal;
+  readonly #hashRange: { start: bigint; end: bigint } | undefined;
   #iterator: string | undefined;
   /** The last sequence number handed to the queue; where to resume if the iterator expires. */
   #lastQueued: string | undefined;
@@ -67,6 +68,8 @@ export class ShardReader<T> {
     this.shardId = deps.shardId;
     this.#signal = anySignal([deps.lease.signal, deps.stop])!;
     this.#lastQueued = deps.lease.sequence;
+    const range = deps.hashKeyRange;
+    this.#hashRange = range === undefined ? undefined : { start: BigInt(range.startingHashKey), end: BigInt(range.endingHashKey) };
     this.ready = new Promise<void>((resolve) => {
       this.#readyResolve = resolve;
     });
@@ -180,10 +183,10 @@ export class ShardReader<T> {
 
   /** Queue a page's records; true when the shard has ended. */
   #enqueue(page: GetRecordsResult): boolean {
-    const { queue, processor, lease, hashKeyRange, metrics } = this.#deps;
+    const { queue, processor, lease, metrics } = this.#deps;
     const entries: Array<QueueEntry<T>> = [];
     let bytes = 0;
-    const context = { shardId: this.shardId, lease, processor, hashKeyRange, millisBehindLatest: page.millisBehindLatest };
+    const context = { shardId: this.shardId, lease, processor, hashRange: this.#hashRange, millisBehindLatest: page.millisBehindLatest };
     for (const record of page.records) {
       bytes += record.data.length;
       decodeRecord(record, context, entries);
