@@ -194,3 +194,21 @@ describe("secrets never reach an error", () => {
     }
   });
 });
+
+describe("CredentialSource refresh failures", () => {
+  it("keeps using unexpired credentials when a refresh inside the margin fails, and throws once they expire", async () => {
+    let now = 0;
+    let calls = 0;
+    const source = new CredentialSource(() => {
+      calls++;
+      if (calls > 1) throw new Error("provider down");
+      return { accessKeyId: "AKID", secretAccessKey: "secret-1", expiration: new Date(10 * 60_000) };
+    }, () => now);
+    expect((await source.get()).secretAccessKey).toBe("secret-1");
+    now = 6 * 60_000; // inside the 5-minute refresh margin, not yet expired
+    expect((await source.get()).secretAccessKey).toBe("secret-1");
+    expect(calls).toBe(2);
+    now = 11 * 60_000; // expired: nothing to fall back on
+    await expect(source.get()).rejects.toBeInstanceOf(CredentialsError);
+  });
+});

@@ -154,6 +154,11 @@ describe("DynamoDBClient against dynalite", () => {
 });
 
 describe("AttributeValue marshalling", () => {
+  it("returns a number set with a member beyond 2^53 as exact decimal strings", () => {
+    expect(unmarshallItem({ ns: { NS: ["1", "2"] } })).toEqual({ ns: new Set([1, 2]) });
+    expect(unmarshallItem({ ns: { NS: ["1", "9007199254740993"] } })).toEqual({ ns: new Set(["1", "9007199254740993"]) });
+  });
+
   const everything: { [key: string]: NativeValue } = {
     pk: "marshal",
     sk: 1,

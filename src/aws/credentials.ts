@@ -43,6 +43,9 @@ export class CredentialSource {
       },
       (error: unknown) => {
         this.#pending = undefined;
+        // A refresh that fails inside the margin can still fall back on credentials that have not expired.
+        const stillValid = this.#cached;
+        if (stillValid?.expiration !== undefined && stillValid.expiration.getTime() > this.#now()) return stillValid;
         throw error;
       },
     );

@@ -106,9 +106,9 @@ export class AwsJsonClient {
         throw this.#transportError(operation, cause, callerSignal, timeout.signal, credentials);
       }
       if (response.status >= 200 && response.status < 300) return parseSuccess<T>(this.protocol.service, operation, text);
-      const error = parseAwsError(this.protocol.service, operation, { status: response.status, headers: response.headers, body: text });
-      error.message = redactSecrets(error.message, credentials);
-      throw error;
+      throw parseAwsError(this.protocol.service, operation, { status: response.status, headers: response.headers, body: text }, (message) =>
+        redactSecrets(message, credentials),
+      );
     } finally {
       clearTimeout(timer);
     }

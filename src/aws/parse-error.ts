@@ -12,7 +12,13 @@ export interface RawErrorResponse {
  * servers: `__type` bare or namespaced (`prefix#Code`), `message` or `Message`, the code in an
  * `x-amzn-errortype` header, and empty, HTML or truncated bodies.
  */
-export function parseAwsError(service: AwsService, operation: string, response: RawErrorResponse): AwsServiceError {
+export function parseAwsError(
+  service: AwsService,
+  operation: string,
+  response: RawErrorResponse,
+  /** Applied to the message before the error exists, so no secret reaches its stack either. */
+  redact: (text: string) => string = (text) => text,
+): AwsServiceError {
   const json = tryParseObject(response.body);
   const headerCode = response.headers.get("x-amzn-errortype");
   const awsCode =
@@ -21,12 +27,13 @@ export function parseAwsError(service: AwsService, operation: string, response: 
     cleanCode(stringField(json, "Code")) ??
     cleanCode(headerCode ?? undefined) ??
     codeForStatus(response.status);
-  const message =
+  const message = redact(
     stringField(json, "message") ??
     stringField(json, "Message") ??
     stringField(json, "errorMessage") ??
     textSnippet(response.body) ??
-    `HTTP ${response.status} with an empty body`;
+      `HTTP ${response.status} with an empty body`,
+  );
   const kind = errorKind(awsCode, response.status);
   const error = new AwsServiceError(
     {

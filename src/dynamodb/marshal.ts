@@ -77,7 +77,12 @@ export function unmarshallValue(value: AttributeValue): NativeValue {
   if ("L" in value) return value.L.map(unmarshallValue);
   if ("M" in value) return unmarshallItem(value.M);
   if ("SS" in value) return new Set(value.SS);
-  if ("NS" in value) return new Set(value.NS.map(Number));
+  if ("NS" in value) {
+    // A number set is a Set<number>; a member beyond 2^53 would lose digits there, so such a set
+    // comes back as its exact decimal strings instead.
+    const exact = value.NS.every((n) => typeof parseNumber(n) === "number");
+    return exact ? new Set(value.NS.map(Number)) : new Set(value.NS);
+  }
   if ("BS" in value) return value.BS.map(decodeBase64);
   throw new TypeError(`unknown DynamoDB attribute value: ${Object.keys(value as object).join(",")}`);
 }
