@@ -17,6 +17,7 @@ interface CheckResult {
   nativeAvailable: boolean;
   encoded: string[];
   decoded: Base64Outcome[];
+  sharedDecoded: Base64Outcome[];
 }
 
 function outcome(decode: (text: string) => Uint8Array, text: string): Base64Outcome {
@@ -73,6 +74,7 @@ describe("base64 is the same on every runtime", () => {
     expect(result.nativeAvailable).toBe(true);
     expect(result.encoded).toEqual(expectedEncoded);
     expect(result.decoded).toEqual(expectedDecoded);
+    expect(result.sharedDecoded).toEqual(expectedDecoded);
   });
 
   it("Bun (native Uint8Array.toBase64/fromBase64) matches the portable code", async () => {
@@ -80,5 +82,6 @@ describe("base64 is the same on every runtime", () => {
     expect(result.nativeAvailable).toBe(true);
     expect(result.encoded).toEqual(expectedEncoded);
     expect(result.decoded).toEqual(expectedDecoded);
+    expect(result.sharedDecoded).toEqual(expectedDecoded);
   });
 });
