@@ -23,3 +23,5 @@ export type { ConsumerRecord } from "./consumer/entries.ts";
 export type { ConsumerEvent, ConsumerStats, ShardStats } from "./consumer/events.ts";
 export { MemoryCheckPointer, type MemoryCheckPointerOptions } from "./checkpointers/memory.ts";
 export type { CheckPointer, CheckpointScope, CheckpointSession, Lease, ShardCheckpoint } from "./checkpointers/types.ts";
+export { Producer, type PutOptions } from "./producer/producer.ts";
+export type { FlushStats, ProducerOptions } from "./producer/options.ts";

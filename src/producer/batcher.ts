@@ -1,0 +1,74 @@
+import type { QueuedRecord } from "./queued-record.ts";
+import type { ShardRateLimiter } from "./rate-limiter.ts";
+import type { Lane } from "./shard-buffers.ts";
+
+/** PutRecords limits: at most 500 records and 5 MiB (data plus partition keys) per request. */
+export const MAX_BATCH_RECORDS = 500;
+export const MAX_BATCH_BYTES = 5 * 1024 * 1024;
+
+export interface BatchLimits {
+  maxRecords: number;
+  maxBytes: number;
+  /** Per-key order: one request in flight per shard, and at most one record per key in it. */
+  ordered: boolean;
+}
+
+/**
+ * Take the next PutRecords batch out of the lanes, starting at lane `start` and going round, so every
+ * shard gets its turn. A record is taken only if the batch has room and its shard's rate budget has it.
+ *
+ * In ordered mode a lane with a request in flight is skipped, and from each lane only a prefix of
+ * records with distinct partition keys is taken (an aggregate, which may hold any key, only alone):
+ * PutRecords can fail any subset of its entries, and retrying a failed record after a later one of the
+ * same key succeeded would reorder that key.
+ */
+export function takeBatch(
+  lanes: readonly Lane[],
+  start: number,
+  limits: BatchLimits,
+  limiter: ShardRateLimiter,
+  now: number,
+): QueuedRecord[] {
+  const batch: QueuedRecord[] = [];
+  let bytes = 0;
+  const count = lanes.length;
+  for (let step = 0; step < count && batch.length < limits.maxRecords; step++) {
+    const lane = lanes[(start + step) % count]!;
+    if (lane.queue.size === 0 || (limits.ordered && lane.inFlight > 0)) continue;
+    const keys = limits.ordered ? new Set<string>() : undefined;
+    let takenHere = 0;
+    for (;;) {
+      const record = lane.queue.peek();
+      if (record === undefined || batch.length >= limits.maxRecords) break;
+      // Let one oversized record through alone, so a stream allowing records past 5 MiB still works.
+      if (bytes + record.bytes > limits.maxBytes && batch.length > 0) break;
+      if (keys !== undefined) {
+        const aggregate = record.items.length > 1;
+        if ((aggregate && takenHere > 0) || keys.has(record.partitionKey)) break;
+        keys.add(aggregate ? "" : record.partitionKey);
+      }
+      if (!limiter.tryTake(lane.shardId, 1, record.bytes, now)) break;
+      lane.queue.shift();
+      batch.push(record);
+      bytes += record.bytes;
+      takenHere++;
+      if (keys !== undefined && record.items.length > 1) break;
+    }
+  }
+  return batch;
+}
+
+/**
+ * How long until some lane could send again (its rate budget or block lifts), or undefined when no
+ * lane holds a record that only time stands in the way of.
+ */
+export function nextSendDelay(lanes: readonly Lane[], ordered: boolean, limiter: ShardRateLimiter, now: number): number | undefined {
+  let soonest: number | undefined;
+  for (const lane of lanes) {
+    const head = lane.queue.peek();
+    if (head === undefined || (ordered && lane.inFlight > 0)) continue;
+    const delay = limiter.delayFor(lane.shardId, 1, head.bytes, now);
+    if (soonest === undefined || delay < soonest) soonest = delay;
+  }
+  return soonest;
+}

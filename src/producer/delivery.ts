@@ -1,0 +1,366 @@
+import { backoffDelay, defaultBackoff } from "../aws/retry.ts";
+import type { FailedRecord } from "../errors.ts";
+import type { Clock } from "../internal/clock.ts";
+import type { KinesisClient } from "../kinesis/client.ts";
+import type { Admission } from "./admission.ts";
+import { MAX_BATCH_BYTES, nextSendDelay, takeBatch, type BatchLimits } from "./batcher.ts";
+import type { FlushStats, ResolvedProducerOptions } from "./options.ts";
+import { entryOutcomes, requestFailureOutcome, type EntryOutcome, type FailureOutcome } from "./put-outcome.ts";
+import type { QueuedRecord, UserRecord } from "./queued-record.ts";
+import { ShardRateLimiter } from "./rate-limiter.ts";
+import type { Settlement } from "./settlement.ts";
+import { UNMAPPED, type Lane, type ShardBuffers } from "./shard-buffers.ts";
+import { loadShardMap } from "./stream-lookup.ts";
+
+/** Why the producer stopped for good. */
+export interface Failure {
+  code: string;
+  message: string;
+  cause: unknown;
+}
+
+export interface DeliveryDeps {
+  client: KinesisClient;
+  buffers: ShardBuffers;
+  options: ResolvedProducerOptions;
+  clock: Clock;
+  random: () => number;
+  settlement: Settlement;
+  admission: Admission;
+  signal: AbortSignal;
+  afterFlush: ((stats: FlushStats) => unknown) | undefined;
+  /** A persistent error: the producer refuses new items and fails what it holds. */
+  onFatal: (failure: Failure) => void;
+}
+
+/** Least time between two ListShards refreshes, so a reshard in progress is not polled in a loop. */
+const MIN_REFRESH_INTERVAL_MS = 1000;
+
+/**
+ * The producer's engine once the stream is known: decides when to send (a full batch, an item that
+ * waited `bufferTime`, a flush), sends PutRecords requests, and applies their per-entry outcomes
+ * (settle, retry with backoff, or fail). Event-driven: it runs when something changes and sets one
+ * timer for the next moment it has to act, so an idle producer costs nothing.
+ */
+export class Delivery {
+  readonly #deps: DeliveryDeps;
+  readonly #buffers: ShardBuffers;
+  readonly #options: ResolvedProducerOptions;
+  readonly #limiter: ShardRateLimiter;
+  readonly #limits: BatchLimits;
+  /** Bytes of queued records that make a batch worth sending before the buffer time is up. */
+  readonly #fullBatchBytes: number;
+  #flushing = 0;
+  #inFlight = 0;
+  #rotation = 0;
+  /** After a whole request failed (network, 5xx, throttling), nothing is sent before this. */
+  #blockedUntil = 0;
+  #requestFailureStreak = 0;
+  #refreshWanted = false;
+  #refreshing = false;
+  #lastRefreshAt: number;
+  #pumpQueued = false;
+  #timer: { at: number; cancel: AbortController } | undefined;
+  #failed: Failure | undefined;
+  #stopped = false;
+
+  constructor(deps: DeliveryDeps) {
+    this.#deps = deps;
+    this.#buffers = deps.buffers;
+    this.#options = deps.options;
+    this.#limiter = new ShardRateLimiter({ recordsPerSecond: deps.options.recordsPerSecond, bytesPerSecond: deps.options.bytesPerSecond });
+    const maxBytes = Math.max(MAX_BATCH_BYTES, this.#buffers.maxRecordBytes);
+    this.#limits = { maxRecords: deps.options.batchSize, maxBytes, ordered: deps.options.ordered };
+    this.#fullBatchBytes = maxBytes - this.#buffers.maxRecordBytes;
+    this.#lastRefreshAt = deps.clock.now();
+  }
+
+  /** Buffer one accepted item (throws, keeping nothing, if it can never fit in a record). */
+  add(item: UserRecord, generation: number): void {
+    const buffers = this.#buffers;
+    const queuedBefore = buffers.queuedRecords;
+    const bytesBefore = buffers.queuedBytes;
+    const now = this.#deps.clock.now();
+    const started = buffers.add(item, generation, now);
+    // Wake the pump only when its plan changes: a batch just filled up, or a new deadline comes
+    // before the timer that is set (or none is).
+    const filled =
+      (queuedBefore < this.#limits.maxRecords && buffers.queuedRecords >= this.#limits.maxRecords) ||
+      (bytesBefore < this.#fullBatchBytes && buffers.queuedBytes >= this.#fullBatchBytes);
+    const deadline = started && (this.#timer === undefined || this.#timer.at > now + this.#options.bufferTimeMs);
+    if (filled || deadline) this.#schedule();
+  }
+
+  /** Send everything now and resolve once every item of generations up to `generation` has settled. */
+  async flushThrough(generation: number): Promise<void> {
+    this.#flushing++;
+    this.#schedule();
+    try {
+      await this.#deps.settlement.waitFor(generation);
+    } finally {
+      this.#flushing--;
+    }
+  }
+
+  /** The producer failed for good: fail every held and queued item (in-flight ones fail as they return). */
+  failEverything(failure: Failure): void {
+    if (this.#failed !== undefined) return;
+    this.#failed = failure;
+    this.#cancelTimer();
+    for (const entry of this.#buffers.drainAll()) {
+      this.#settle(entry.items, entry.generation, { code: failure.code, message: `not sent: ${failure.message}` }, entry.attempts);
+    }
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#cancelTimer();
+  }
+
+  #schedule(): void {
+    if (this.#pumpQueued || this.#stopped) return;
+    this.#pumpQueued = true;
+    queueMicrotask(() => {
+      this.#pumpQueued = false;
+      this.#pump();
+    });
+  }
+
+  /** Do everything that can be done now, then set the timer for the next thing that will need doing. */
+  #pump(): void {
+    if (this.#stopped || this.#failed !== undefined) return;
+    const buffers = this.#buffers;
+    const now = this.#deps.clock.now();
+    this.#maybeRefreshMap(now);
+    const flushing = this.#flushing > 0;
+    buffers.flushAggregators(now, flushing);
+    this.#failRejected();
+    if (now >= this.#blockedUntil) {
+      while (this.#inFlight < this.#options.concurrency && buffers.queuedRecords > 0) {
+        if (!flushing && !this.#fullBatchQueued() && !this.#dueRecordSendable(now)) break;
+        const lanes = buffers.lanes;
+        const batch = takeBatch(lanes, this.#rotation++ % lanes.length, this.#limits, this.#limiter, now);
+        if (batch.length === 0) break;
+        buffers.noteTaken(batch);
+        this.#send(batch, now);
+      }
+    }
+    this.#setTimer(this.#nextWake(now, flushing), now);
+  }
+
+  #fullBatchQueued(): boolean {
+    return this.#buffers.queuedRecords >= this.#limits.maxRecords || this.#buffers.queuedBytes >= this.#fullBatchBytes;
+  }
+
+  /** Some lane can send now and its oldest record has waited its buffer time. */
+  #dueRecordSendable(now: number): boolean {
+    for (const lane of this.#buffers.lanes) {
+      const head = lane.queue.peek();
+      if (head === undefined || head.dueAt > now || this.#laneBusy(lane)) continue;
+      if (this.#limiter.delayFor(lane.shardId, 1, head.bytes, now) === 0) return true;
+    }
+    return false;
+  }
+
+  #laneBusy(lane: Lane): boolean {
+    return this.#options.ordered && lane.inFlight > 0;
+  }
+
+  /** When the pump must run again without being woken by an event; undefined when only events matter. */
+  #nextWake(now: number, flushing: boolean): number | undefined {
+    const buffers = this.#buffers;
+    let wake = flushing ? undefined : buffers.nextAggregateDue();
+    if (this.#refreshWanted && !this.#refreshing) wake = earliest(wake, this.#lastRefreshAt + MIN_REFRESH_INTERVAL_MS);
+    // With every request slot taken, the next completion wakes the pump.
+    if (buffers.queuedRecords === 0 || this.#inFlight >= this.#options.concurrency) return wake;
+    if (now < this.#blockedUntil) return earliest(wake, this.#blockedUntil);
+    const eager = flushing || this.#fullBatchQueued();
+    for (const lane of buffers.lanes) {
+      const head = lane.queue.peek();
+      if (head === undefined || this.#laneBusy(lane)) continue;
+      const sendable = now + this.#limiter.delayFor(lane.shardId, 1, head.bytes, now);
+      wake = earliest(wake, eager ? sendable : Math.max(sendable, head.dueAt));
+    }
+    return wake;
+  }
+
+  #setTimer(at: number | undefined, now: number): void {
+    if (at === undefined) {
+      this.#cancelTimer();
+      return;
+    }
+    if (this.#timer !== undefined && this.#timer.at <= at) return;
+    this.#cancelTimer();
+    const timer = { at, cancel: new AbortController() };
+    this.#timer = timer;
+    // Never a zero-delay spin: anything due "now" that could not go is waiting on an event or on time.
+    this.#deps.clock.sleep(Math.max(1, at - now), timer.cancel.signal).then(
+      () => {
+        if (this.#timer === timer) this.#timer = undefined;
+        this.#schedule();
+      },
+      () => undefined,
+    );
+  }
+
+  #cancelTimer(): void {
+    this.#timer?.cancel.abort();
+    this.#timer = undefined;
+  }
+
+  #send(batch: QueuedRecord[], now: number): void {
+    const lanes = new Set<Lane>();
+    for (const record of batch) {
+      record.attempts++;
+      const lane = this.#buffers.lane(record.shardId);
+      if (lane !== undefined) lanes.add(lane);
+    }
+    for (const lane of lanes) lane.inFlight++;
+    this.#inFlight++;
+    this.#deps.client
+      .putRecords(this.#options.streamName, batch, { signal: this.#deps.signal, maxAttempts: 1 })
+      .then(
+        (result) => ({ outcomes: entryOutcomes(batch.length, result), requestFailure: undefined }),
+        (error: unknown) => {
+          const requestFailure = requestFailureOutcome(error);
+          return { outcomes: new Array<EntryOutcome>(batch.length).fill(requestFailure), requestFailure };
+        },
+      )
+      .then(({ outcomes, requestFailure }) => {
+        this.#inFlight--;
+        for (const lane of lanes) lane.inFlight--;
+        this.#apply(batch, outcomes, requestFailure, now, lanes.size);
+        this.#schedule();
+      });
+  }
+
+  /** Settle delivered records, fail the hopeless, and put the rest back with backoff. */
+  #apply(batch: QueuedRecord[], outcomes: EntryOutcome[], requestFailure: FailureOutcome | undefined, sentAt: number, shards: number): void {
+    const now = this.#deps.clock.now();
+    const retry: QueuedRecord[] = [];
+    /** Per shard: the most attempts among its failed records, and whether it was throttled. */
+    const shardBackoff = new Map<string, { attempts: number; throttled: boolean }>();
+    let fatal: FailureOutcome | undefined;
+    const stats = { delivered: 0, retrying: 0, failed: 0, throttled: 0, userRecords: 0, bytes: 0 };
+    for (let i = 0; i < batch.length; i++) {
+      const record = batch[i]!;
+      const outcome = outcomes[i]!;
+      stats.userRecords += record.items.length;
+      stats.bytes += record.bytes;
+      if (outcome.kind === "delivered") {
+        stats.delivered++;
+        // The record landed where the map did not expect: the stream has resharded.
+        if (outcome.shardId !== undefined && outcome.shardId !== record.shardId) this.#refreshWanted = true;
+        this.#settle(record.items, record.generation, undefined, record.attempts);
+        continue;
+      }
+      if (outcome.kind === "retry" && outcome.throttled) stats.throttled++;
+      if (outcome.kind === "fatal") fatal ??= outcome;
+      if (outcome.kind === "fatal" || this.#failed !== undefined || this.#stopped || record.attempts >= this.#options.maxAttempts) {
+        stats.failed++;
+        this.#settle(record.items, record.generation, outcome, record.attempts);
+        continue;
+      }
+      stats.retrying++;
+      retry.push(record);
+      const seen = shardBackoff.get(record.shardId);
+      const throttled = outcome.throttled;
+      if (seen === undefined) shardBackoff.set(record.shardId, { attempts: record.attempts, throttled });
+      else shardBackoff.set(record.shardId, { attempts: Math.max(seen.attempts, record.attempts), throttled: seen.throttled || throttled });
+    }
+    if (retry.length > 0) this.#buffers.requeue(retry);
+    if (requestFailure !== undefined && requestFailure.kind === "retry") {
+      // The whole request failed: back off the producer as a whole, longer after each failure in a row.
+      this.#blockedUntil = now + backoffDelay(defaultBackoff, this.#requestFailureStreak++, requestFailure.throttled, this.#deps.random);
+    } else {
+      if (requestFailure === undefined) this.#requestFailureStreak = 0;
+      for (const [shardId, { attempts, throttled }] of shardBackoff) {
+        const until = now + backoffDelay(defaultBackoff, attempts - 1, throttled, this.#deps.random);
+        if (throttled) this.#limiter.throttled(shardId, until, now);
+        else this.#limiter.block(shardId, until, now);
+      }
+    }
+    this.#report({
+      records: batch.length,
+      userRecords: stats.userRecords,
+      bytes: stats.bytes,
+      delivered: stats.delivered,
+      retrying: stats.retrying,
+      failed: stats.failed,
+      throttled: stats.throttled,
+      shards,
+      durationMs: now - sentAt,
+      ...(requestFailure === undefined ? {} : { requestError: requestFailure.code }),
+    });
+    if (fatal !== undefined) this.#deps.onFatal({ code: fatal.code, message: fatal.message, cause: fatal.cause });
+  }
+
+  /** Items are done: release their room in the queue and tell the flush bookkeeping. */
+  #settle(items: readonly UserRecord[], generation: number, failure: { code: string; message: string } | undefined, attempts: number): void {
+    const failures =
+      failure === undefined
+        ? undefined
+        : items.map(
+            (item): FailedRecord => ({
+              data: item.data,
+              partitionKey: item.partitionKey,
+              ...(item.explicitHashKey === undefined ? {} : { explicitHashKey: item.explicitHashKey }),
+              errorCode: failure.code,
+              errorMessage: failure.message,
+              attempts,
+            }),
+          );
+    this.#deps.settlement.settle(generation, items.length, failures);
+    this.#deps.admission.release(items.length);
+  }
+
+  /** Items that turned out not to fit after all (only an unusual processor can cause it). */
+  #failRejected(): void {
+    for (const rejected of this.#buffers.takeRejected()) {
+      this.#settle(rejected.items, rejected.generation, { code: rejected.error.name, message: rejected.error.message }, 0);
+    }
+  }
+
+  #report(stats: FlushStats): void {
+    const afterFlush = this.#deps.afterFlush;
+    if (afterFlush === undefined) return;
+    try {
+      const result = afterFlush(stats);
+      // A failing callback must not stop delivery; its rejection is deliberately ignored.
+      if (result instanceof Promise) result.catch(() => undefined);
+    } catch {
+      // Same for a callback that throws.
+    }
+  }
+
+  /** Refresh the shard map when a record landed on an unknown shard or some hash key has no shard. */
+  #maybeRefreshMap(now: number): void {
+    const unmapped = this.#buffers.lane(UNMAPPED);
+    if (unmapped !== undefined && (unmapped.queue.size > 0 || unmapped.held.length > 0)) this.#refreshWanted = true;
+    if (!this.#refreshWanted || this.#refreshing || now - this.#lastRefreshAt < MIN_REFRESH_INTERVAL_MS) return;
+    this.#refreshWanted = false;
+    this.#refreshing = true;
+    this.#lastRefreshAt = now;
+    loadShardMap(this.#deps.client, this.#options.streamName, this.#deps.signal)
+      .then(
+        (map) => {
+          if (map.size === 0 || this.#failed !== undefined) return;
+          this.#buffers.setMap(map, this.#deps.clock.now());
+          this.#limiter.retain(new Set(map.ranges.map((range) => range.shardId)));
+          this.#failRejected();
+        },
+        () => {
+          // Keep the old map and try again later; sending goes on meanwhile (Kinesis routes by hash).
+          this.#refreshWanted = true;
+        },
+      )
+      .finally(() => {
+        this.#refreshing = false;
+        this.#schedule();
+      });
+  }
+}
+
+function earliest(a: number | undefined, b: number): number {
+  return a === undefined || b < a ? b : a;
+}

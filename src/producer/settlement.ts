@@ -1,0 +1,100 @@
+import { PutFailedError, type FailedRecord } from "../errors.ts";
+
+interface FlushWaiter {
+  generation: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Knows which accepted items are still on their way, per flush generation, so `flush()` can wait for
+ * exactly the items accepted before it (items put while it waits belong to the next generation) and
+ * report exactly those of them that failed. Pure bookkeeping: no timers, no I/O.
+ */
+export class Settlement {
+  readonly #streamName: string;
+  #generation = 0;
+  /** Generation → items not yet delivered or failed. Keys are inserted in increasing order. */
+  readonly #outstanding = new Map<number, number>();
+  #failures: Array<{ generation: number; failure: FailedRecord }> = [];
+  #waiters: FlushWaiter[] = [];
+  #total = 0;
+
+  constructor(streamName: string) {
+    this.#streamName = streamName;
+  }
+
+  /** The generation items accepted now belong to. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Items accepted and not yet settled, over all generations. */
+  get outstanding(): number {
+    return this.#total;
+  }
+
+  /** Failures not yet reported by a flush or close. */
+  get unreportedFailures(): number {
+    return this.#failures.length;
+  }
+
+  accept(count: number): void {
+    const generation = this.#generation;
+    this.#outstanding.set(generation, (this.#outstanding.get(generation) ?? 0) + count);
+    this.#total += count;
+  }
+
+  /** `count` items of `generation` are done; `failures` lists those that were not delivered. */
+  settle(generation: number, count: number, failures?: readonly FailedRecord[]): void {
+    if (failures !== undefined) for (const failure of failures) this.#failures.push({ generation, failure });
+    const left = (this.#outstanding.get(generation) ?? 0) - count;
+    this.#total -= count;
+    if (left > 0) {
+      this.#outstanding.set(generation, left);
+      return;
+    }
+    this.#outstanding.delete(generation);
+    this.#release();
+  }
+
+  /** Close the current generation and return it; items accepted from now on belong to the next. */
+  cut(): number {
+    return this.#generation++;
+  }
+
+  /**
+   * Resolves once every item of generations up to `generation` has settled; rejects with
+   * `PutFailedError` listing those of them (not reported before) that failed.
+   */
+  waitFor(generation: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#waiters.push({ generation, resolve, reject });
+      this.#release();
+    });
+  }
+
+  #oldestOutstanding(): number {
+    for (const generation of this.#outstanding.keys()) return generation;
+    return Number.POSITIVE_INFINITY;
+  }
+
+  #release(): void {
+    if (this.#waiters.length === 0) return;
+    const oldest = this.#oldestOutstanding();
+    const ready = this.#waiters.filter((waiter) => waiter.generation < oldest);
+    if (ready.length === 0) return;
+    this.#waiters = this.#waiters.filter((waiter) => waiter.generation >= oldest);
+    ready.sort((a, b) => a.generation - b.generation);
+    for (const waiter of ready) {
+      const mine = this.#failures.filter((entry) => entry.generation <= waiter.generation);
+      if (mine.length === 0) {
+        waiter.resolve();
+        continue;
+      }
+      this.#failures = this.#failures.filter((entry) => entry.generation > waiter.generation);
+      const failures = mine.map((entry) => entry.failure);
+      waiter.reject(new PutFailedError(this.#streamName, failures));
+    }
+  }
+}
