@@ -1,0 +1,96 @@
+import type { DynamoDBClient } from "../../dynamodb/client.ts";
+import type { Clock } from "../../internal/clock.ts";
+import { observe, type Observation } from "./lease-rules.ts";
+import { ATTR, decodeRow, type LeaseRow } from "./row.ts";
+
+/** Every row of one group and stream in `table` (a filtered Scan, strongly consistent). */
+export async function scanGroup(
+  client: DynamoDBClient,
+  table: string,
+  group: string,
+  stream: string | undefined,
+  signal?: AbortSignal,
+): Promise<LeaseRow[]> {
+  const filter = stream === undefined ? "#group = :group" : "#group = :group AND #stream = :stream";
+  const items = await client.scan(
+    {
+      TableName: table,
+      FilterExpression: filter,
+      ExpressionAttributeNames: stream === undefined ? { "#group": ATTR.group } : { "#group": ATTR.group, "#stream": ATTR.stream },
+      ExpressionAttributeValues: stream === undefined ? { ":group": { S: group } } : { ":group": { S: group }, ":stream": { S: stream } },
+      ConsistentRead: true,
+    },
+    signal === undefined ? undefined : { signal },
+  );
+  const rows: LeaseRow[] = [];
+  for (const item of items) {
+    const row = decodeRow(item);
+    if (row !== undefined) rows.push(row);
+  }
+  return rows;
+}
+
+/**
+ * One worker's recent picture of its group's rows, and what it observed of each row's counter over
+ * time (the basis of expiry). Refreshed at most once per `maxAgeMs`, so an allocate pass over every
+ * shard costs one Scan, not one per shard.
+ */
+export class GroupSnapshot {
+  readonly observations = new Map<string, Observation>();
+  #rows: LeaseRow[] = [];
+  #takenAt: number | undefined;
+  #pending: Promise<LeaseRow[]> | undefined;
+
+  readonly #load: () => Promise<LeaseRow[]>;
+  readonly #clock: Clock;
+  readonly #maxAgeMs: number;
+
+  constructor(load: () => Promise<LeaseRow[]>, clock: Clock, maxAgeMs: number) {
+    this.#load = load;
+    this.#clock = clock;
+    this.#maxAgeMs = maxAgeMs;
+  }
+
+  /** The rows, re-read if the snapshot is older than `maxAgeMs` (or `fresh` is asked for). */
+  rows(fresh = false): Promise<LeaseRow[]> {
+    const now = this.#clock.now();
+    if (!fresh && this.#takenAt !== undefined && now - this.#takenAt < this.#maxAgeMs) return Promise.resolve(this.#rows);
+    // Concurrent callers share one Scan.
+    this.#pending ??= this.#load().then(
+      (rows) => {
+        this.#pending = undefined;
+        this.#record(rows, this.#clock.now());
+        return rows;
+      },
+      (error: unknown) => {
+        this.#pending = undefined;
+        throw error;
+      },
+    );
+    return this.#pending;
+  }
+
+  /** Replace one row with what a write of ours returned, so the next decision sees it. */
+  update(row: LeaseRow): void {
+    const index = this.#rows.findIndex((r) => r.key === row.key);
+    if (index >= 0) this.#rows[index] = row;
+    else this.#rows.push(row);
+    this.observations.set(row.key, observe(this.observations.get(row.key), row.counter, this.#clock.now()));
+  }
+
+  /** Forget the cached rows (a write found the table different from what we thought). */
+  invalidate(): void {
+    this.#takenAt = undefined;
+  }
+
+  #record(rows: LeaseRow[], now: number): void {
+    this.#rows = rows;
+    this.#takenAt = now;
+    const seen = new Set<string>();
+    for (const row of rows) {
+      seen.add(row.key);
+      this.observations.set(row.key, observe(this.observations.get(row.key), row.counter, now));
+    }
+    for (const key of this.observations.keys()) if (!seen.has(key)) this.observations.delete(key);
+  }
+}

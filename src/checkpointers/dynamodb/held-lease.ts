@@ -1,0 +1,168 @@
+import type { DynamoDBClient } from "../../dynamodb/client.ts";
+import type { Item } from "../../dynamodb/marshal.ts";
+import { AwsServiceError } from "../../errors.ts";
+import type { Clock } from "../../internal/clock.ts";
+import { compareSequence, laterSequence } from "../../internal/sequence.ts";
+import { afterConditionFailure } from "./lease-rules.ts";
+import { ownerWrite, type OwnerWriteKind, type UpdateInput, type WriteStamp } from "./lease-writes.ts";
+import { decodeRow, keyItem, type LeaseRow } from "./row.ts";
+
+/**
+ * A lease this worker holds: its fencing counter, its checkpoint state, and a queue that runs its
+ * writes one at a time. Two concurrent writes of one owner would both be conditional on the same
+ * counter, so the second would fail and look like a lost lease; the queue rules that out.
+ */
+export class HeldLease {
+  readonly shardId: string;
+  readonly key: string;
+  readonly controller = new AbortController();
+  /** held → releasing (signal aborted, final write queued) → gone (final write done). */
+  state: "held" | "releasing" | "gone" = "held";
+  /** The counter of the last write this worker made or saw land. */
+  counter: number;
+  /** Highest sequence known to be stored. */
+  committed: string | undefined;
+  /** Highest sequence offered and not yet written. */
+  pending: string | undefined;
+  /** Local time the oldest unwritten checkpoint arrived (for the coalescing bound). */
+  pendingSince: number | undefined;
+  /** Local time the last write was sent (heartbeat schedule). */
+  lastAttemptAt: number;
+  /** Local time the last SUCCESSFUL write was sent (self-fencing). */
+  lastRenewedAt: number;
+  /** Writes queued or in flight. */
+  busy = 0;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(shardId: string, row: LeaseRow, sentAt: number) {
+    this.shardId = shardId;
+    this.key = row.key;
+    this.counter = row.counter;
+    this.committed = row.sequence;
+    this.lastAttemptAt = sentAt;
+    this.lastRenewedAt = sentAt;
+  }
+
+  /** Buffer `sequence` if it is later than anything stored or buffered; false if it adds nothing. */
+  offer(sequence: string, now: number): boolean {
+    if (this.state === "gone") return false;
+    const best = laterSequence(this.committed, this.pending);
+    if (best !== undefined && compareSequence(sequence, best) <= 0) return false;
+    this.pending = sequence;
+    this.pendingSince ??= now;
+    return true;
+  }
+
+  /** Hand the buffered sequence to a write. */
+  takePending(): string | undefined {
+    const sequence = this.pending;
+    this.pending = undefined;
+    this.pendingSince = undefined;
+    return sequence;
+  }
+
+  /** A write failed: keep its sequence buffered (merged with anything that arrived meanwhile). */
+  restorePending(sequence: string | undefined, since: number): void {
+    if (sequence === undefined || this.state === "gone") return;
+    if (this.committed !== undefined && compareSequence(sequence, this.committed) <= 0) return;
+    this.pending = laterSequence(this.pending, sequence);
+    this.pendingSince = Math.min(this.pendingSince ?? since, since);
+  }
+
+  /** Run `task` after every write queued before it. */
+  serialize<T>(task: () => Promise<T>): Promise<T> {
+    this.busy++;
+    const run = this.#tail.then(task);
+    this.#tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run.finally(() => {
+      this.busy--;
+    });
+  }
+
+  /** Resolves when every queued write has finished. */
+  idle(): Promise<void> {
+    return this.#tail.then(() => undefined);
+  }
+}
+
+export type OwnerWriteResult =
+  | { kind: "ok"; row: LeaseRow | undefined }
+  | { kind: "skipped" }
+  | { kind: "lost"; owner: string | undefined }
+  | { kind: "failed"; error: unknown };
+
+export interface WriterContext {
+  client: DynamoDBClient;
+  table: string;
+  me: string;
+  clock: Clock;
+  stamp(kind: OwnerWriteKind): WriteStamp;
+  signal: AbortSignal;
+}
+
+export interface OwnerWriteOptions {
+  /** Carry the buffered checkpoint. */
+  withPending: boolean;
+  /** Skip the write when nothing is buffered by the time it runs (flushes). */
+  onlyIfPending?: boolean;
+}
+
+export function isConditionalFailure(error: unknown): error is AwsServiceError {
+  return error instanceof AwsServiceError && error.awsCode === "ConditionalCheckFailedException";
+}
+
+/**
+ * One fenced owner write, queued behind the lease's other writes. A failed condition is looked into:
+ * if the row still names this worker, the failure was our own retried write having landed, so the
+ * counter is adopted and the write made once more; otherwise the lease is lost.
+ */
+export function writeAsOwner(context: WriterContext, lease: HeldLease, kind: OwnerWriteKind, options: OwnerWriteOptions): Promise<OwnerWriteResult> {
+  return lease.serialize(async () => {
+    if (options.onlyIfPending === true && lease.pending === undefined) return { kind: "skipped" };
+    if (lease.state === "gone") return { kind: "skipped" };
+    const since = lease.pendingSince ?? context.clock.now();
+    let sequence = options.withPending ? lease.takePending() : undefined;
+    for (let round = 0; round < 3; round++) {
+      const sentAt = context.clock.now();
+      lease.lastAttemptAt = sentAt;
+      const input: UpdateInput = ownerWrite(kind, context.table, lease.key, context.me, lease.counter, context.stamp(kind), sequence);
+      try {
+        const out = await context.client.updateItem(input, { signal: context.signal });
+        const row = out.Attributes === undefined ? undefined : decodeRow(out.Attributes);
+        lease.counter = row?.counter ?? lease.counter + 1;
+        lease.committed = laterSequence(lease.committed, sequence);
+        lease.lastRenewedAt = sentAt;
+        return { kind: "ok", row };
+      } catch (error) {
+        if (!isConditionalFailure(error)) {
+          lease.restorePending(sequence, since);
+          return { kind: "failed", error };
+        }
+        let current: LeaseRow | undefined;
+        try {
+          current = await currentRow(context, lease.key, error);
+        } catch (readError) {
+          lease.restorePending(sequence, since);
+          return { kind: "failed", error: readError };
+        }
+        const verdict = afterConditionFailure(current, context.me);
+        if (verdict.kind === "lost") return { kind: "lost", owner: verdict.owner };
+        lease.counter = verdict.row.counter;
+        lease.committed = laterSequence(lease.committed, verdict.row.sequence);
+        if (sequence !== undefined && lease.committed !== undefined && compareSequence(sequence, lease.committed) <= 0) sequence = undefined;
+      }
+    }
+    lease.restorePending(sequence, since);
+    return { kind: "failed", error: new Error(`lease on ${lease.shardId}: the fenced write kept failing its condition although the row names this worker`) };
+  });
+}
+
+/** The row as it is now: from the failure itself (ReturnValuesOnConditionCheckFailure) or a consistent read. */
+export async function currentRow(context: Pick<WriterContext, "client" | "table" | "signal">, key: string, failure: AwsServiceError): Promise<LeaseRow | undefined> {
+  if (failure.item !== undefined) return decodeRow(failure.item as Item);
+  const item = await context.client.getItem(context.table, keyItem(key), { consistentRead: true, signal: context.signal });
+  return item === undefined ? undefined : decodeRow(item);
+}

@@ -1,0 +1,148 @@
+import type { ConditionalWrite } from "../../dynamodb/client.ts";
+import type { AttributeValue, Item } from "../../dynamodb/marshal.ts";
+import { ATTR, epochSeconds, keyItem } from "./row.ts";
+
+/**
+ * Every conditional write the lease protocol makes, as plain UpdateItem inputs (pure, no I/O).
+ *
+ * Fencing: every owner write is conditional on `ref = me AND lease_counter = <the counter I last saw>`
+ * and bumps the counter, so a paused ex-owner's late write can never land after a takeover. Takes are
+ * conditional on the counter the taker observed, so of two racing takers exactly one wins. The
+ * handoff request alone leaves the counter alone: it must not break the owner's fencing.
+ */
+export type UpdateInput = ConditionalWrite & { Key: Item; UpdateExpression: string };
+
+/** When a write happens and until when its row must live. */
+export interface WriteStamp {
+  nowMs: number;
+  /** Epoch seconds for `ttl`. */
+  ttl: number;
+}
+
+/** Collects only the names and values an expression uses (DynamoDB rejects unused ones). */
+class Expression {
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, AttributeValue> = {};
+
+  name(attribute: string): string {
+    const placeholder = `#${attribute.replace(/[^A-Za-z0-9]/g, "")}`;
+    this.names[placeholder] = attribute;
+    return placeholder;
+  }
+
+  value(placeholder: string, value: AttributeValue): string {
+    this.values[`:${placeholder}`] = value;
+    return `:${placeholder}`;
+  }
+
+  build(table: string, key: string, update: string, condition: string): UpdateInput {
+    return {
+      TableName: table,
+      Key: keyItem(key),
+      UpdateExpression: update,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: this.names,
+      ExpressionAttributeValues: this.values,
+      ReturnValues: "ALL_NEW",
+      // Real DynamoDB (and DynamoDB Local) then return the current row with the failure, saving a read.
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+    };
+  }
+
+  stamp(stamp: WriteStamp): string[] {
+    return [
+      `${this.name(ATTR.updatedAt)} = ${this.value("ts", { N: epochSeconds(stamp.nowMs) })}`,
+      `${this.name(ATTR.ttl)} = ${this.value("ttl", { N: String(stamp.ttl) })}`,
+    ];
+  }
+
+  bump(): string {
+    const counter = this.name(ATTR.counter);
+    return `${counter} = ${counter} + ${this.value("one", { N: "1" })}`;
+  }
+}
+
+/** A shard nobody has written yet: create its row, owned by `me`. */
+export function createLease(
+  table: string,
+  key: string,
+  where: { group: string; stream: string; shardId: string },
+  me: string,
+  stamp: WriteStamp,
+): UpdateInput {
+  const e = new Expression();
+  const sets = [
+    `${e.name(ATTR.owner)} = ${e.value("me", { S: me })}`,
+    `${e.name(ATTR.counter)} = ${e.value("one", { N: "1" })}`,
+    ...e.stamp(stamp),
+    `${e.name(ATTR.finished)} = ${e.value("false", { BOOL: false })}`,
+    `${e.name(ATTR.group)} = ${e.value("group", { S: where.group })}`,
+    `${e.name(ATTR.stream)} = ${e.value("stream", { S: where.stream })}`,
+    `${e.name(ATTR.shard)} = ${e.value("shard", { S: where.shardId })}`,
+  ];
+  return e.build(table, key, `SET ${sets.join(", ")}`, `attribute_not_exists(${e.name(ATTR.key)})`);
+}
+
+/**
+ * Take a free, expired or reserved-for-me lease: conditional on the counter this worker observed and
+ * on the owner it observed (none for a free row). Clears any handoff request.
+ */
+export function takeLease(
+  table: string,
+  key: string,
+  me: string,
+  expected: { counter: number; owner?: string | undefined },
+  stamp: WriteStamp,
+): UpdateInput {
+  const e = new Expression();
+  const owner = e.name(ATTR.owner);
+  const counter = e.name(ATTR.counter);
+  const sets = [`${owner} = ${e.value("me", { S: me })}`, e.bump(), ...e.stamp(stamp)];
+  const ownerCondition = expected.owner === undefined ? `attribute_not_exists(${owner})` : `${owner} = ${e.value("owner", { S: expected.owner })}`;
+  const condition = `${counter} = ${e.value("counter", { N: String(expected.counter) })} AND ${ownerCondition}`;
+  return e.build(table, key, `SET ${sets.join(", ")} REMOVE ${e.name(ATTR.pendingOwner)}`, condition);
+}
+
+export type OwnerWriteKind = "renew" | "release" | "finish";
+
+/**
+ * An owner's write: renew (heartbeat, optionally carrying a checkpoint), release (clear `ref`) or
+ * finish (mark SHARD_END and clear `ref`). Always fenced on `ref = me AND lease_counter = counter`.
+ */
+export function ownerWrite(
+  kind: OwnerWriteKind,
+  table: string,
+  key: string,
+  me: string,
+  counter: number,
+  stamp: WriteStamp,
+  sequence?: string,
+): UpdateInput {
+  const e = new Expression();
+  const owner = e.name(ATTR.owner);
+  const sets = [e.bump(), ...e.stamp(stamp)];
+  if (sequence !== undefined) sets.push(`${e.name(ATTR.sequence)} = ${e.value("seq", { S: sequence })}`);
+  const removes: string[] = [];
+  if (kind === "finish") {
+    sets.push(`${e.name(ATTR.finished)} = ${e.value("true", { BOOL: true })}`);
+    removes.push(owner, e.name(ATTR.pendingOwner));
+  } else if (kind === "release") {
+    // `pending_owner` stays: a released row with a pending owner is reserved for that worker.
+    removes.push(owner);
+  }
+  const update = `SET ${sets.join(", ")}${removes.length > 0 ? ` REMOVE ${removes.join(", ")}` : ""}`;
+  const condition = `${owner} = ${e.value("me", { S: me })} AND ${e.name(ATTR.counter)} = ${e.value("counter", { N: String(counter) })}`;
+  return e.build(table, key, update, condition);
+}
+
+/**
+ * Ask `owner` to hand the shard over: sets `pending_owner = me` only. No counter bump, no `ts`: the
+ * owner's fenced writes still match, and it sees the request in the row its next write returns.
+ */
+export function requestHandoff(table: string, key: string, me: string, owner: string): UpdateInput {
+  const e = new Expression();
+  const pending = e.name(ATTR.pendingOwner);
+  const update = `SET ${pending} = ${e.value("me", { S: me })}`;
+  const condition = `${e.name(ATTR.owner)} = ${e.value("owner", { S: owner })} AND attribute_not_exists(${pending})`;
+  return e.build(table, key, update, condition);
+}

@@ -1,0 +1,120 @@
+import type { AttributeValue, Item } from "../../dynamodb/marshal.ts";
+import type { ShardCheckpoint } from "../types.ts";
+
+/**
+ * One lease row, decoded. The guide's fields keep the guide's meaning (`shard_id`, `ref`, `ts`,
+ * `sequence`, `ttl`); the rest is what safe coordination needs. Attribute names live here only.
+ */
+export interface LeaseRow {
+  /** `shard_id`: `<group>#<stream>#<shard id>`, so groups and streams sharing a table never collide. */
+  key: string;
+  group: string;
+  stream: string;
+  shardId: string;
+  /** `ref`: the owner, `<group>/<worker id>`; absent when nobody holds the lease. */
+  owner?: string | undefined;
+  /** `lease_counter`: bumped by every owner write; takeover and fencing compare it. */
+  counter: number;
+  /** `sequence`: last checkpoint. */
+  sequence?: string | undefined;
+  /** `finished`: the shard reached SHARD_END and everything in it was committed. */
+  finished: boolean;
+  /** `pending_owner`: a worker that asked the owner to hand this shard over. */
+  pendingOwner?: string | undefined;
+  /** `ts`: epoch seconds of the last write, by the writer's clock (for people; never for expiry). */
+  updatedAtSeconds?: number | undefined;
+  /** `ttl`: epoch seconds after which DynamoDB may delete the row. */
+  ttl?: number | undefined;
+}
+
+export const ATTR = {
+  key: "shard_id",
+  owner: "ref",
+  updatedAt: "ts",
+  sequence: "sequence",
+  ttl: "ttl",
+  counter: "lease_counter",
+  finished: "finished",
+  pendingOwner: "pending_owner",
+  group: "group",
+  stream: "stream",
+  shard: "shard",
+} as const;
+
+/** `arn:aws:kinesis:<region>:<account>:stream/<name>` → `<name>`, so a name and its ARN share rows. */
+export function streamNameOf(streamNameOrArn: string): string {
+  const match = /^arn:[^:]+:kinesis:[^:]*:[^:]*:stream\/(.+)$/.exec(streamNameOrArn);
+  return match?.[1] ?? streamNameOrArn;
+}
+
+/**
+ * Stream names cannot contain `#` (Kinesis allows `[a-zA-Z0-9_.-]`), nor can group names (see options),
+ * so the key splits back unambiguously.
+ */
+export function rowKey(group: string, stream: string, shardId: string): string {
+  return `${group}#${stream}#${shardId}`;
+}
+
+export function keyItem(key: string): Item {
+  return { [ATTR.key]: { S: key } };
+}
+
+function text(item: Item, name: string): string | undefined {
+  const value: AttributeValue | undefined = item[name];
+  return value !== undefined && "S" in value ? value.S : undefined;
+}
+
+function number(item: Item, name: string): number | undefined {
+  const value: AttributeValue | undefined = item[name];
+  if (value === undefined || !("N" in value)) return undefined;
+  const parsed = Number(value.N);
+  return Number.isFinite(parsed) ? parsed : undefined;
+}
+
+function bool(item: Item, name: string): boolean {
+  const value: AttributeValue | undefined = item[name];
+  return value !== undefined && "BOOL" in value && value.BOOL;
+}
+
+/** Decode a stored item; undefined for items that are not ours (no string key). */
+export function decodeRow(item: Item): LeaseRow | undefined {
+  const key = text(item, ATTR.key);
+  if (key === undefined) return undefined;
+  const parts = splitKey(key);
+  return {
+    key,
+    group: text(item, ATTR.group) ?? parts.group,
+    stream: text(item, ATTR.stream) ?? parts.stream,
+    shardId: text(item, ATTR.shard) ?? parts.shardId,
+    owner: text(item, ATTR.owner),
+    counter: number(item, ATTR.counter) ?? 0,
+    sequence: text(item, ATTR.sequence),
+    finished: bool(item, ATTR.finished),
+    pendingOwner: text(item, ATTR.pendingOwner),
+    updatedAtSeconds: number(item, ATTR.updatedAt),
+    ttl: number(item, ATTR.ttl),
+  };
+}
+
+/** The shard id is after the last `#`, the stream before it, the group is the rest. */
+function splitKey(key: string): { group: string; stream: string; shardId: string } {
+  const last = key.lastIndexOf("#");
+  const middle = last > 0 ? key.lastIndexOf("#", last - 1) : -1;
+  if (last < 0 || middle < 0) return { group: "", stream: "", shardId: key };
+  return { group: key.slice(0, middle), stream: key.slice(middle + 1, last), shardId: key.slice(last + 1) };
+}
+
+export function toShardCheckpoint(row: LeaseRow): ShardCheckpoint {
+  return {
+    shardId: row.shardId,
+    sequence: row.sequence,
+    finished: row.finished,
+    owner: row.owner,
+    updatedAt: row.updatedAtSeconds === undefined ? undefined : Math.round(row.updatedAtSeconds * 1000),
+  };
+}
+
+/** `ts` as written: epoch seconds with millisecond precision. */
+export function epochSeconds(nowMs: number): string {
+  return (nowMs / 1000).toFixed(3);
+}

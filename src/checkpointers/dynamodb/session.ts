@@ -1,0 +1,369 @@
+import type { DynamoDBClient } from "../../dynamodb/client.ts";
+import { AbortedError, CheckpointError, ClosedError, LeaseLostError, type LeaseLostReason } from "../../errors.ts";
+import type { Clock } from "../../internal/clock.ts";
+import type { CheckpointSession, Lease, ShardCheckpoint } from "../types.ts";
+import { GroupSnapshot, scanGroup } from "./group-snapshot.ts";
+import { currentRow, HeldLease, isConditionalFailure, writeAsOwner, type OwnerWriteResult, type WriterContext } from "./held-lease.ts";
+import { afterOwnerWrite, decideAllocation, mustSelfFence, viewGroup } from "./lease-rules.ts";
+import { createLease, requestHandoff, takeLease, type OwnerWriteKind, type UpdateInput, type WriteStamp } from "./lease-writes.ts";
+import type { ResolvedOptions } from "./options.ts";
+import { decodeRow, keyItem, rowKey, toShardCheckpoint, type LeaseRow } from "./row.ts";
+
+export interface SessionContext {
+  client: DynamoDBClient;
+  options: ResolvedOptions;
+  /** Stream name (not ARN): part of every row key. */
+  stream: string;
+  retentionHours: number;
+  ref: string;
+  onClosed(session: DynamoDBSession): void;
+}
+
+type Failure = { shardId: string; error: unknown };
+
+/**
+ * One worker's leases on one stream. A single timer loop renews each held lease every
+ * `heartbeatFrequency` (one fenced write that also carries the latest checkpoint), flushes coalesced
+ * checkpoints within `checkpointInterval`, and fences a lease itself when its renewals have failed for
+ * `sessionTimeout`. Handoff requests from other workers are seen in the row each write returns.
+ */
+export class DynamoDBSession implements CheckpointSession {
+  readonly ref: string;
+  /** Half a heartbeat: an expired lease is then taken within about sessionTimeout + heartbeatFrequency. */
+  readonly allocateIntervalSeconds: number;
+  readonly streamName: string;
+  readonly #context: SessionContext;
+  readonly #options: ResolvedOptions;
+  readonly #clock: Clock;
+  readonly #leases = new Map<string, HeldLease>();
+  /** Shards this worker asked an owner to hand over, with the local time it asked. */
+  readonly #requests = new Map<string, number>();
+  readonly #allocating = new Set<string>();
+  readonly #snapshot: GroupSnapshot;
+  /** Aborted when close() gives up waiting, so no call outlives the session. */
+  readonly #calls = new AbortController();
+  readonly #writer: WriterContext;
+  readonly #loop: Promise<void>;
+  #wake = new AbortController();
+  #closed = false;
+
+  constructor(context: SessionContext) {
+    const options = context.options;
+    this.#context = context;
+    this.#options = options;
+    this.#clock = options.clock;
+    this.ref = context.ref;
+    this.streamName = context.stream;
+    this.allocateIntervalSeconds = options.heartbeatMs / 2000;
+    const load = (): Promise<LeaseRow[]> => scanGroup(context.client, options.tableName, options.name, context.stream, this.#calls.signal);
+    this.#snapshot = new GroupSnapshot(load, this.#clock, (this.allocateIntervalSeconds * 1000) / 2);
+    this.#writer = {
+      client: context.client,
+      table: options.tableName,
+      me: this.ref,
+      clock: this.#clock,
+      stamp: (kind) => this.#stamp(kind),
+      signal: this.#calls.signal,
+    };
+    this.#loop = this.#run();
+  }
+
+  async allocate(shardId: string, context: { totalShards: number }): Promise<Lease | undefined> {
+    this.#assertOpen();
+    if (this.#leases.has(shardId) || this.#allocating.has(shardId)) return undefined;
+    this.#allocating.add(shardId);
+    try {
+      return await this.#allocate(shardId, context.totalShards);
+    } finally {
+      this.#allocating.delete(shardId);
+    }
+  }
+
+  async checkpoint(shardId: string, sequence: string): Promise<void> {
+    const lease = this.#leases.get(shardId);
+    if (lease === undefined) return;
+    if (lease.offer(sequence, this.#clock.now()) && this.#options.autoCheckpoint) this.#poke();
+  }
+
+  async finish(shardId: string, lastSequence?: string): Promise<void> {
+    const lease = this.#leases.get(shardId);
+    if (lease === undefined || lease.state !== "held") return;
+    if (lastSequence !== undefined) lease.offer(lastSequence, this.#clock.now());
+    lease.state = "releasing";
+    const result = await writeAsOwner(this.#writer, lease, "finish", { withPending: true });
+    if (result.kind === "failed") {
+      lease.state = "held"; // still ours: the caller may try again
+      throw result.error;
+    }
+    this.#forget(lease);
+    if (result.kind === "ok" && result.row !== undefined) this.#snapshot.update(result.row);
+    if (result.kind === "lost") {
+      const error = this.#lostError(shardId, result.owner);
+      lease.controller.abort(error);
+      throw error;
+    }
+  }
+
+  async release(shardId: string): Promise<void> {
+    const lease = this.#leases.get(shardId);
+    if (lease === undefined || lease.state !== "held") return;
+    const result = await this.#release(lease, "released", "released by this worker");
+    if (result.kind === "failed") throw new CheckpointError("release could not write", [{ shardId, error: result.error }]);
+  }
+
+  async manualCheckpoint(): Promise<void> {
+    const failures = await this.flushAll();
+    if (failures.length > 0) throw new CheckpointError("manualCheckpoint", failures);
+  }
+
+  /** Write every buffered checkpoint; failed ones stay buffered (unless the lease is gone). */
+  async flushAll(): Promise<Failure[]> {
+    const buffered = [...this.#leases.values()].filter((l) => l.state === "held" && l.pending !== undefined);
+    const results = await Promise.all(buffered.map(async (lease) => ({ lease, result: await this.#flush(lease) })));
+    const failures: Failure[] = [];
+    for (const { lease, result } of results) {
+      if (result.kind === "failed") failures.push({ shardId: lease.shardId, error: result.error });
+      if (result.kind === "lost") failures.push({ shardId: lease.shardId, error: this.#lostError(lease.shardId, result.owner) });
+    }
+    return failures;
+  }
+
+  async get(shardId: string): Promise<ShardCheckpoint | undefined> {
+    // Read your own writes: a coalesced checkpoint of this session is written before the read.
+    const lease = this.#leases.get(shardId);
+    if (this.#options.autoCheckpoint && lease?.pending !== undefined && lease.state === "held") await this.#flush(lease);
+    const item = await this.#context.client.getItem(this.#options.tableName, keyItem(this.#key(shardId)), {
+      consistentRead: true,
+      signal: this.#calls.signal,
+    });
+    const row = item === undefined ? undefined : decodeRow(item);
+    return row === undefined ? undefined : toShardCheckpoint(row);
+  }
+
+  async list(): Promise<ShardCheckpoint[]> {
+    if (this.#options.autoCheckpoint) await this.flushAll();
+    const rows = await this.#snapshot.rows(true);
+    return rows.map(toShardCheckpoint);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#poke();
+    // Releases that cannot finish within a session timeout are pointless: the leases expire anyway.
+    const deadline = new AbortController();
+    const giveUp = this.#clock.sleep(this.#options.sessionTimeoutMs, deadline.signal).then(
+      () => this.#calls.abort(new AbortedError("checkpointer session close gave up after sessionTimeout")),
+      () => undefined,
+    );
+    const failures: Failure[] = [];
+    await Promise.all(
+      [...this.#leases.values()].map(async (lease) => {
+        if (lease.state !== "held") return lease.idle();
+        const result = await this.#release(lease, "released", "the worker closed");
+        if (result.kind === "failed") failures.push({ shardId: lease.shardId, error: result.error });
+      }),
+    );
+    deadline.abort();
+    await giveUp;
+    await this.#loop;
+    this.#context.onClosed(this);
+    if (failures.length > 0) throw new CheckpointError("close could not write the final checkpoints", failures);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  // --- allocation -------------------------------------------------------------------------------
+
+  async #allocate(shardId: string, totalShards: number): Promise<Lease | undefined> {
+    const rows = await this.#snapshot.rows();
+    const key = this.#key(shardId);
+    const now = this.#clock.now();
+    this.#forgetAnsweredRequests(rows, now);
+    const step = decideAllocation({
+      me: this.ref,
+      row: rows.find((r) => r.key === key),
+      observation: this.#snapshot.observations.get(key),
+      now,
+      sessionTimeoutMs: this.#options.sessionTimeoutMs,
+      mine: this.#heldCount() + this.#requests.size,
+      totalShards,
+      group: viewGroup(rows, this.#snapshot.observations, now, this.#options.sessionTimeoutMs, this.ref),
+    });
+    const table = this.#options.tableName;
+    switch (step.kind) {
+      case "wait":
+        return undefined;
+      case "request-handoff":
+        await this.#requestHandoff(shardId, requestHandoff(table, key, this.ref, step.owner));
+        return undefined;
+      case "create":
+        return this.#take(shardId, createLease(table, key, { group: this.#options.name, stream: this.streamName, shardId }, this.ref, this.#stamp("renew")));
+      case "take":
+        return this.#take(shardId, takeLease(table, key, this.ref, { counter: step.counter, owner: step.owner }, this.#stamp("renew")));
+    }
+  }
+
+  async #take(shardId: string, input: UpdateInput): Promise<Lease | undefined> {
+    const sentAt = this.#clock.now();
+    let row: LeaseRow | undefined;
+    try {
+      const out = await this.#context.client.updateItem(input, { signal: this.#calls.signal });
+      row = out.Attributes === undefined ? undefined : decodeRow(out.Attributes);
+    } catch (error) {
+      if (!isConditionalFailure(error)) throw error;
+      // Lost the race, or our own earlier attempt landed and its answer was lost: the row tells.
+      const current = await currentRow(this.#writer, this.#key(shardId), error);
+      if (current !== undefined) this.#snapshot.update(current);
+      else this.#snapshot.invalidate();
+      if (current === undefined || current.owner !== this.ref || current.finished) return undefined;
+      row = current;
+    }
+    if (row === undefined) {
+      this.#snapshot.invalidate();
+      return undefined;
+    }
+    this.#snapshot.update(row);
+    this.#requests.delete(shardId);
+    const lease = new HeldLease(shardId, row, sentAt);
+    this.#leases.set(shardId, lease);
+    if (this.#closed) {
+      // close() ran while this take was in flight: give the lease straight back.
+      await this.#release(lease, "released", "the worker closed");
+      return undefined;
+    }
+    this.#poke();
+    return { shardId, sequence: lease.committed, signal: lease.controller.signal };
+  }
+
+  async #requestHandoff(shardId: string, input: UpdateInput): Promise<void> {
+    try {
+      const out = await this.#context.client.updateItem(input, { signal: this.#calls.signal });
+      const row = out.Attributes === undefined ? undefined : decodeRow(out.Attributes);
+      if (row !== undefined) this.#snapshot.update(row);
+      this.#requests.set(shardId, this.#clock.now());
+    } catch (error) {
+      if (!isConditionalFailure(error)) throw error;
+      this.#snapshot.invalidate(); // the owner changed or someone asked first
+    }
+  }
+
+  /** Requests the owner answered (the row no longer names us as pending) or never will (too old). */
+  #forgetAnsweredRequests(rows: readonly LeaseRow[], now: number): void {
+    for (const [shardId, askedAt] of this.#requests) {
+      const row = rows.find((r) => r.key === this.#key(shardId));
+      if (now - askedAt >= this.#options.sessionTimeoutMs || row?.pendingOwner !== this.ref) this.#requests.delete(shardId);
+    }
+  }
+
+  // --- heartbeats, flushes, fencing ---------------------------------------------------------------
+
+  async #run(): Promise<void> {
+    while (!this.#closed) {
+      const now = this.#clock.now();
+      let wakeAt = now + this.#options.heartbeatMs;
+      for (const lease of [...this.#leases.values()]) {
+        if (lease.state !== "held") continue;
+        if (mustSelfFence(lease.lastRenewedAt, now, this.#options.sessionTimeoutMs)) {
+          const seconds = this.#options.sessionTimeoutMs / 1000;
+          void this.#release(lease, "expired", `renewals failed for ${seconds} s (sessionTimeout); stopped so another worker can take over`);
+          continue;
+        }
+        wakeAt = Math.min(wakeAt, lease.lastRenewedAt + this.#options.sessionTimeoutMs);
+        if (lease.busy > 0) continue; // its write pokes the loop when it ends
+        const dueAt = this.#writeDueAt(lease);
+        if (dueAt <= now) void this.#renew(lease);
+        else wakeAt = Math.min(wakeAt, dueAt);
+      }
+      const wake = new AbortController();
+      this.#wake = wake;
+      try {
+        await this.#clock.sleep(Math.max(1, wakeAt - now), wake.signal);
+      } catch {
+        // poked (a new lease, a checkpoint, a finished write) or closed
+      }
+    }
+  }
+
+  /** The next heartbeat, or sooner when a coalesced checkpoint has waited `checkpointInterval`. */
+  #writeDueAt(lease: HeldLease): number {
+    const heartbeat = lease.lastAttemptAt + this.#options.heartbeatMs;
+    if (!this.#options.autoCheckpoint || lease.pendingSince === undefined) return heartbeat;
+    return Math.min(heartbeat, lease.pendingSince + this.#options.checkpointIntervalMs);
+  }
+
+  #poke(): void {
+    this.#wake.abort();
+  }
+
+  async #renew(lease: HeldLease): Promise<void> {
+    const result = await writeAsOwner(this.#writer, lease, "renew", { withPending: this.#options.autoCheckpoint });
+    this.#afterWrite(lease, result);
+  }
+
+  async #flush(lease: HeldLease): Promise<OwnerWriteResult> {
+    const result = await writeAsOwner(this.#writer, lease, "renew", { withPending: true, onlyIfPending: true });
+    this.#afterWrite(lease, result);
+    return result;
+  }
+
+  #afterWrite(lease: HeldLease, result: OwnerWriteResult): void {
+    if (result.kind === "ok" && result.row !== undefined) {
+      const row = result.row;
+      this.#snapshot.update(row);
+      if (lease.state === "held" && afterOwnerWrite(row, this.ref) === "hand-over") {
+        void this.#release(lease, "handed-over", `handed over to ${row.pendingOwner ?? "another worker"} for fair balance`, row.pendingOwner);
+      }
+    } else if (result.kind === "lost") {
+      this.#forget(lease);
+      if (!lease.controller.signal.aborted) lease.controller.abort(this.#lostError(lease.shardId, result.owner));
+    }
+    this.#poke();
+  }
+
+  /** Stop delivering first (abort), then write the buffered checkpoint and clear `ref` in one write. */
+  async #release(lease: HeldLease, reason: LeaseLostReason, message: string, owner?: string): Promise<OwnerWriteResult> {
+    lease.state = "releasing";
+    if (!lease.controller.signal.aborted) lease.controller.abort(new LeaseLostError(lease.shardId, reason, message, owner));
+    const result = await writeAsOwner(this.#writer, lease, "release", { withPending: true });
+    this.#forget(lease);
+    if (result.kind === "ok" && result.row !== undefined) this.#snapshot.update(result.row);
+    this.#poke();
+    return result;
+  }
+
+  #forget(lease: HeldLease): void {
+    lease.state = "gone";
+    if (this.#leases.get(lease.shardId) === lease) this.#leases.delete(lease.shardId);
+  }
+
+  #lostError(shardId: string, owner: string | undefined): LeaseLostError {
+    const by = owner === undefined ? "the row no longer names this worker" : `now owned by ${owner}`;
+    return new LeaseLostError(shardId, "taken", `taken over (${by})`, owner);
+  }
+
+  // --- helpers ------------------------------------------------------------------------------------
+
+  #stamp(kind: OwnerWriteKind): WriteStamp {
+    const nowMs = this.#clock.now();
+    // A finished shard's row must outlive the shard in ListShards, or a restart would replay it.
+    const extraHours = kind === "finish" ? this.#context.retentionHours : 0;
+    return { nowMs, ttl: Math.floor(nowMs / 1000) + this.#options.ttlSeconds + Math.round(extraHours * 3600) };
+  }
+
+  #key(shardId: string): string {
+    return rowKey(this.#options.name, this.streamName, shardId);
+  }
+
+  #heldCount(): number {
+    let held = 0;
+    for (const lease of this.#leases.values()) if (lease.state === "held") held++;
+    return held;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError("DynamoDBCheckPointer session");
+  }
+}

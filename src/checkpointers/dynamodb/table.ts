@@ -1,0 +1,97 @@
+import type { DynamoDBClient, TableDescription } from "../../dynamodb/client.ts";
+import { AwsServiceError, CheckpointTableMissingError, ConfigError } from "../../errors.ts";
+import { ATTR } from "./row.ts";
+
+/** The guide's schema, in the form `createTable: false` users should create (shown in the error). */
+export function tableSchemaText(tableName: string): string {
+  return [
+    `TableName: ${tableName}`,
+    "KeySchema: [{ AttributeName: shard_id, KeyType: HASH }]",
+    "AttributeDefinitions: [{ AttributeName: shard_id, AttributeType: S }]",
+    "BillingMode: PAY_PER_REQUEST",
+    "TimeToLiveSpecification: { Enabled: true, AttributeName: ttl }",
+  ].join("; ");
+}
+
+function hasCode(error: unknown, ...codes: string[]): error is AwsServiceError {
+  return error instanceof AwsServiceError && codes.includes(error.awsCode);
+}
+
+/**
+ * Make sure the table exists and is ACTIVE. With `create`, create it exactly as the guide says (hash
+ * key `shard_id` S, PAY_PER_REQUEST) and enable TTL on `ttl`; several workers may do this at once,
+ * and whoever loses the CreateTable race just waits for the winner's table.
+ */
+export async function ensureTable(client: DynamoDBClient, tableName: string, create: boolean, signal?: AbortSignal): Promise<void> {
+  let table: TableDescription;
+  try {
+    table = await client.describeTable(tableName, { signal });
+  } catch (error) {
+    if (!hasCode(error, "ResourceNotFoundException")) throw error;
+    if (!create) {
+      throw new CheckpointTableMissingError(
+        tableName,
+        `checkpoint table "${tableName}" does not exist and createTable is false: create it (${tableSchemaText(tableName)}) or pass createTable: true`,
+        { cause: error },
+      );
+    }
+    await createTable(client, tableName, signal);
+    table = await client.describeTable(tableName, { signal });
+  }
+  if (table.TableStatus !== "ACTIVE") table = await client.waitForTableActive(tableName, { signal });
+  checkKeySchema(table, tableName);
+  if (create) await enableTimeToLive(client, tableName, signal);
+}
+
+async function createTable(client: DynamoDBClient, tableName: string, signal?: AbortSignal): Promise<void> {
+  try {
+    await client.createTable(
+      {
+        TableName: tableName,
+        KeySchema: [{ AttributeName: ATTR.key, KeyType: "HASH" }],
+        AttributeDefinitions: [{ AttributeName: ATTR.key, AttributeType: "S" }],
+        BillingMode: "PAY_PER_REQUEST",
+      },
+      { signal },
+    );
+  } catch (error) {
+    // Another worker is creating (or just created) it: fine, wait for it to become ACTIVE.
+    if (!hasCode(error, "ResourceInUseException")) throw error;
+  }
+}
+
+/** A table with another key cannot hold our rows; say so instead of failing on every write. */
+function checkKeySchema(table: TableDescription, tableName: string): void {
+  const hash = table.KeySchema?.find((k) => k.KeyType === "HASH");
+  const range = table.KeySchema?.find((k) => k.KeyType === "RANGE");
+  const hashType = table.AttributeDefinitions?.find((a) => a.AttributeName === hash?.AttributeName)?.AttributeType;
+  if (hash === undefined) return;
+  if (hash.AttributeName !== ATTR.key || range !== undefined || (hashType !== undefined && hashType !== "S")) {
+    throw new ConfigError("tableName", `table "${tableName}" does not have the checkpoint schema (${tableSchemaText(tableName)})`);
+  }
+}
+
+/**
+ * Enable TTL on `ttl` unless it already is. Only an emulator that does not implement UpdateTimeToLive
+ * at all (dynalite answers UnknownOperationException) is tolerated; a ValidationException is accepted
+ * only when the table then reports TTL on `ttl` (another worker enabled it first).
+ */
+export async function enableTimeToLive(client: DynamoDBClient, tableName: string, signal?: AbortSignal): Promise<void> {
+  const onTtl = async (): Promise<boolean> => {
+    const ttl = await client.describeTimeToLive(tableName, { signal });
+    return (ttl.status === "ENABLED" || ttl.status === "ENABLING") && ttl.attributeName === ATTR.ttl;
+  };
+  try {
+    if (await onTtl()) return;
+  } catch (error) {
+    if (hasCode(error, "UnknownOperationException")) return;
+    throw error;
+  }
+  try {
+    await client.updateTimeToLive(tableName, ATTR.ttl, true, { signal });
+  } catch (error) {
+    if (hasCode(error, "UnknownOperationException")) return;
+    if (hasCode(error, "ValidationException") && (await onTtl())) return;
+    throw error;
+  }
+}
