@@ -24,6 +24,16 @@ const oracle = createRequire(import.meta.url)("aws-kinesis-agg") as { RecordAggr
 const sdk = sdkKinesis();
 afterAll(() => sdk.destroy());
 
+/** The parts of a ConsumerRecord these tests compare. */
+interface Seen {
+  data: { id: string };
+  partitionKey: string;
+  sequenceNumber: string;
+  subSequenceNumber: number | undefined;
+  shardId: string;
+  explicitHashKey?: string;
+}
+
 interface SubRecord {
   partitionKey: string;
   explicitHashKey?: string;
@@ -85,7 +95,7 @@ describe("Consumer reads KPL aggregates made by aws-kinesis-agg", () => {
     const got: Array<ConsumerRecord<{ id: string }>> = await collect(consumer.records());
     const expected = aggregates.flatMap(({ subRecords }, a) =>
       subRecords.map((sub, i) => {
-        const record: Partial<ConsumerRecord<{ id: string }>> = {
+        const record: Seen = {
           data: sub.payload,
           partitionKey: sub.partitionKey,
           sequenceNumber: put[a]!.sequenceNumber,
@@ -96,10 +106,10 @@ describe("Consumer reads KPL aggregates made by aws-kinesis-agg", () => {
         return record;
       }),
     );
-    const sortKey = (r: Partial<ConsumerRecord<unknown>>): string => `${r.shardId}/${r.subSequenceNumber}`;
+    const sortKey = (r: Seen): string => `${r.shardId}/${r.subSequenceNumber}`;
     const comparable = got
       .map(({ data, partitionKey, sequenceNumber, subSequenceNumber, shardId, explicitHashKey }) => {
-        const record: Partial<ConsumerRecord<{ id: string }>> = { data, partitionKey, sequenceNumber, subSequenceNumber, shardId };
+        const record: Seen = { data, partitionKey, sequenceNumber, subSequenceNumber, shardId };
         if (explicitHashKey !== undefined) record.explicitHashKey = explicitHashKey;
         return record;
       })
