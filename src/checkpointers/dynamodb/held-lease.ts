@@ -24,6 +24,8 @@ export class HeldLease {
   committed: string | undefined;
   /** Highest sequence offered and not yet written. */
   pending: string | undefined;
+  /** The sequence a write in flight carries: later offers must beat it too, or a flush could regress. */
+  writing: string | undefined;
   /** Local time the oldest unwritten checkpoint arrived (for the coalescing bound). */
   pendingSince: number | undefined;
   /** Local time the last write was sent (heartbeat schedule). */
@@ -46,7 +48,7 @@ export class HeldLease {
   /** Buffer `sequence` if it is later than anything stored or buffered; false if it adds nothing. */
   offer(sequence: string, now: number): boolean {
     if (this.state === "gone") return false;
-    const best = laterSequence(this.committed, this.pending);
+    const best = laterSequence(laterSequence(this.committed, this.writing), this.pending);
     if (best !== undefined && compareSequence(sequence, best) <= 0) return false;
     this.pending = sequence;
     this.pendingSince ??= now;
@@ -58,11 +60,13 @@ export class HeldLease {
     const sequence = this.pending;
     this.pending = undefined;
     this.pendingSince = undefined;
+    this.writing = sequence;
     return sequence;
   }
 
   /** A write failed: keep its sequence buffered (merged with anything that arrived meanwhile). */
   restorePending(sequence: string | undefined, since: number): void {
+    this.writing = undefined;
     if (sequence === undefined || this.state === "gone") return;
     if (this.committed !== undefined && compareSequence(sequence, this.committed) <= 0) return;
     this.pending = laterSequence(this.pending, sequence);
@@ -134,6 +138,7 @@ export function writeAsOwner(context: WriterContext, lease: HeldLease, kind: Own
         const row = out.Attributes === undefined ? undefined : decodeRow(out.Attributes);
         lease.counter = row?.counter ?? lease.counter + 1;
         lease.committed = laterSequence(lease.committed, sequence);
+        lease.writing = undefined;
         lease.lastRenewedAt = sentAt;
         return { kind: "ok", row };
       } catch (error) {
@@ -149,7 +154,10 @@ export function writeAsOwner(context: WriterContext, lease: HeldLease, kind: Own
           return { kind: "failed", error: readError };
         }
         const verdict = afterConditionFailure(current, context.me);
-        if (verdict.kind === "lost") return { kind: "lost", owner: verdict.owner };
+        if (verdict.kind === "lost") {
+          lease.writing = undefined;
+          return { kind: "lost", owner: verdict.owner };
+        }
         lease.counter = verdict.row.counter;
         lease.committed = laterSequence(lease.committed, verdict.row.sequence);
         if (sequence !== undefined && lease.committed !== undefined && compareSequence(sequence, lease.committed) <= 0) sequence = undefined;
