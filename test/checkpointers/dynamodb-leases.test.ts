@@ -213,15 +213,16 @@ describe("DynamoDBCheckPointer leases", () => {
   it("coalesces automatic checkpoints into few writes and writes the latest within checkpointInterval", async () => {
     const group = uniqueName("g");
     const tap = fetchTap();
+    const stream = uniqueName("s");
     const session = await store(group, { fetch: tap.fetch, sessionTimeout: 60, heartbeatFrequency: 15, checkpointInterval: 0.2 }).start({
-      streamName: uniqueName("s"),
+      streamName: stream,
     });
     await session.allocate("shard-0", { totalShards: 1 });
     tap.resetCounts();
     for (let i = 1; i <= 100; i++) await session.checkpoint("shard-0", String(i));
     await new Promise((r) => setTimeout(r, 500));
     expect(tap.writes()).toBe(1);
-    const row = await rawRow(group, session.streamName, "shard-0");
+    const row = await rawRow(group, stream, "shard-0");
     expect(row?.["sequence"]).toBe("100");
   });
 
