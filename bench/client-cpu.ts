@@ -47,8 +47,8 @@ async function measure(context: BenchContext, endpoint: string) {
     {
       name: `PutRecords ${PUT_BATCH} × ${RECORD_BYTES} B`,
       recordsPerBatch: PUT_BATCH,
-      batchesPerRound: context.quick ? 5 : 20,
-      warmupBatches: context.quick ? 10 : 40,
+      batchesPerRound: context.quick ? 5 : 40,
+      warmupBatches: context.quick ? 10 : 100,
       ours: async () => {
         const out = await ours.putRecords("bench", entries);
         expect(out.records.length === PUT_BATCH && out.failedRecordCount === 0, "ours PutRecords");
@@ -61,8 +61,8 @@ async function measure(context: BenchContext, endpoint: string) {
     {
       name: `GetRecords ${GET_BATCH.toLocaleString("en-US")} × ${RECORD_BYTES} B`,
       recordsPerBatch: GET_BATCH,
-      batchesPerRound: context.quick ? 2 : 4,
-      warmupBatches: context.quick ? 2 : 6,
+      batchesPerRound: context.quick ? 2 : 5,
+      warmupBatches: context.quick ? 2 : 10,
       ours: async () => {
         const out = await ours.getRecords("bench-iterator", GET_BATCH);
         expect(out.records.length === GET_BATCH && out.records[GET_BATCH - 1]!.data.length === RECORD_BYTES, "ours GetRecords");
@@ -74,7 +74,7 @@ async function measure(context: BenchContext, endpoint: string) {
     },
   ];
 
-  const rounds = context.quick ? 3 : 7;
+  const rounds = context.quick ? 3 : 9;
   const rows: Row[] = [];
   const notes: string[] = [];
   for (const op of operations) {
