@@ -9,7 +9,7 @@ export const MAX_BATCH_BYTES = 5 * 1024 * 1024;
 export interface BatchLimits {
   maxRecords: number;
   maxBytes: number;
-  /** Per-key order: one request in flight per shard, and at most one record per key in it. */
+  /** Strict per-key order: at most one record per partition key per shard in a request. */
   ordered: boolean;
 }
 
@@ -17,10 +17,12 @@ export interface BatchLimits {
  * Take the next PutRecords batch out of the lanes, starting at lane `start` and going round, so every
  * shard gets its turn. A record is taken only if the batch has room and its shard's rate budget has it.
  *
- * In ordered mode a lane with a request in flight is skipped, and from each lane only a prefix of
- * records with distinct partition keys is taken (an aggregate, which may hold any key, only alone):
- * PutRecords can fail any subset of its entries, and retrying a failed record after a later one of the
- * same key succeeded would reorder that key.
+ * A lane with a request in flight is skipped: one shard's records are never in two requests at once,
+ * so they are stored in the order they were put, and a failed entry is retried before later ones go.
+ * (Throughput does not suffer: one 500-record request per round trip is far beyond a shard's 1000
+ * records/s.) PutRecords can still fail any subset of a request's entries, so in ordered mode only a
+ * prefix of records with distinct partition keys is taken from each lane (an aggregate, which may hold
+ * any key, only alone): a failed record is then never overtaken by a later one of its key.
  */
 export function takeBatch(
   lanes: readonly Lane[],
@@ -34,7 +36,7 @@ export function takeBatch(
   const count = lanes.length;
   for (let step = 0; step < count && batch.length < limits.maxRecords; step++) {
     const lane = lanes[(start + step) % count]!;
-    if (lane.queue.size === 0 || (limits.ordered && lane.inFlight > 0)) continue;
+    if (lane.queue.size === 0 || lane.inFlight > 0) continue;
     const keys = limits.ordered ? new Set<string>() : undefined;
     let takenHere = 0;
     for (;;) {
@@ -56,19 +58,4 @@ export function takeBatch(
     }
   }
   return batch;
-}
-
-/**
- * How long until some lane could send again (its rate budget or block lifts), or undefined when no
- * lane holds a record that only time stands in the way of.
- */
-export function nextSendDelay(lanes: readonly Lane[], ordered: boolean, limiter: ShardRateLimiter, now: number): number | undefined {
-  let soonest: number | undefined;
-  for (const lane of lanes) {
-    const head = lane.queue.peek();
-    if (head === undefined || (ordered && lane.inFlight > 0)) continue;
-    const delay = limiter.delayFor(lane.shardId, 1, head.bytes, now);
-    if (soonest === undefined || delay < soonest) soonest = delay;
-  }
-  return soonest;
 }

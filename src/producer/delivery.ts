@@ -3,7 +3,7 @@ import type { FailedRecord } from "../errors.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { KinesisClient } from "../kinesis/client.ts";
 import type { Admission } from "./admission.ts";
-import { MAX_BATCH_BYTES, nextSendDelay, takeBatch, type BatchLimits } from "./batcher.ts";
+import { MAX_BATCH_BYTES, takeBatch, type BatchLimits } from "./batcher.ts";
 import type { FlushStats, ResolvedProducerOptions } from "./options.ts";
 import { entryOutcomes, requestFailureOutcome, type EntryOutcome, type FailureOutcome } from "./put-outcome.ts";
 import type { QueuedRecord, UserRecord } from "./queued-record.ts";
@@ -71,7 +71,7 @@ export class Delivery {
     this.#limiter = new ShardRateLimiter({ recordsPerSecond: deps.options.recordsPerSecond, bytesPerSecond: deps.options.bytesPerSecond });
     const maxBytes = Math.max(MAX_BATCH_BYTES, this.#buffers.maxRecordBytes);
     this.#limits = { maxRecords: deps.options.batchSize, maxBytes, ordered: deps.options.ordered };
-    this.#fullBatchBytes = maxBytes - this.#buffers.maxRecordBytes;
+    this.#fullBatchBytes = maxBytes;
     this.#lastRefreshAt = deps.clock.now();
   }
 
@@ -91,15 +91,16 @@ export class Delivery {
     if (filled || deadline) this.#schedule();
   }
 
-  /** Send everything now and resolve once every item of generations up to `generation` has settled. */
-  async flushThrough(generation: number): Promise<void> {
+  /** Send everything without waiting for fuller batches until the returned function is called. */
+  holdFlushing(): () => void {
     this.#flushing++;
     this.#schedule();
-    try {
-      await this.#deps.settlement.waitFor(generation);
-    } finally {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
       this.#flushing--;
-    }
+    };
   }
 
   /** The producer failed for good: fail every held and queued item (in-flight ones fail as they return). */
@@ -162,8 +163,9 @@ export class Delivery {
     return false;
   }
 
+  /** A lane with a request in flight waits for it (see takeBatch). */
   #laneBusy(lane: Lane): boolean {
-    return this.#options.ordered && lane.inFlight > 0;
+    return lane.inFlight > 0;
   }
 
   /** When the pump must run again without being woken by an event; undefined when only events matter. */

@@ -43,7 +43,11 @@ export interface ProducerOptions<T = unknown> extends ClientOptions {
   putRateLimitPerShard?: number | undefined;
   /** KB (1024 bytes) per second per shard (default 1024, the service limit). */
   putBandwidthLimitPerShard?: number | undefined;
-  /** Keep each partition key's order: one request in flight per shard, one record per key in it. */
+  /**
+   * Keep each partition key's order even when PutRecords fails some entries and not others: a request
+   * then carries at most one record per key and shard. Without it order is kept except around such
+   * partial failures. Use an aggregating processor (KPL) for many records per key per second.
+   */
   ordered?: boolean | undefined;
   /** PutRecords requests in flight at once (default 8). */
   concurrency?: number | undefined;

@@ -117,7 +117,7 @@ export class Producer<T = unknown> implements AsyncDisposable {
   async #close(): Promise<void> {
     this.#state = "closing";
     try {
-      await Promise.allSettled([...this.#waitingPuts]);
+      await this.#starting?.catch(() => undefined);
       // Nothing was ever accepted (never used, or the stream lookup failed): nothing to deliver.
       if (this.#delivery === undefined) return;
       await this.#flushAll();
@@ -129,10 +129,16 @@ export class Producer<T = unknown> implements AsyncDisposable {
   }
 
   async #flushAll(): Promise<void> {
-    await Promise.allSettled([...this.#waitingPuts]);
     const delivery = this.#delivery ?? (await this.#start());
-    const generation = this.#settlement.cut();
-    await delivery.flushThrough(generation);
+    // Send eagerly from now on: puts begun before this call may be waiting for room that only
+    // deliveries free up, and they belong to this flush.
+    const release = delivery.holdFlushing();
+    try {
+      await Promise.allSettled([...this.#waitingPuts]);
+      await this.#settlement.waitFor(this.#settlement.cut());
+    } finally {
+      release();
+    }
   }
 
   #putSlowly(item: UserRecord): Promise<void> {

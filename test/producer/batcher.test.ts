@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_BATCH_BYTES, MAX_BATCH_RECORDS, nextSendDelay, takeBatch, type BatchLimits } from "../../src/producer/batcher.ts";
+import { MAX_BATCH_BYTES, MAX_BATCH_RECORDS, takeBatch, type BatchLimits } from "../../src/producer/batcher.ts";
 import { RecordDeque, type QueuedRecord } from "../../src/producer/queued-record.ts";
 import { ShardRateLimiter } from "../../src/producer/rate-limiter.ts";
 import type { Lane } from "../../src/producer/shard-buffers.ts";
@@ -64,7 +64,7 @@ describe("takeBatch", () => {
     expect(batch).toHaveLength(300);
     for (const id of ["a", "b", "c"]) expect(batch.filter((r) => r.shardId === id)).toHaveLength(100);
     expect(takeBatch(lanes, 0, limits, limiter, 0)).toHaveLength(0);
-    expect(nextSendDelay(lanes, false, limiter, 0)).toBe(10);
+    expect(limiter.delayFor("a", 1, 10, 0)).toBe(10);
   });
 
   it("starts at the given lane, so shards take turns filling the batch", () => {
@@ -73,13 +73,12 @@ describe("takeBatch", () => {
     expect(takeBatch(lanes, 0, limits, unlimited(), 0)[0]!.shardId).toBe("a");
   });
 
-  it("in ordered mode skips a shard with a request in flight", () => {
+  it("skips a shard with a request in flight, so one shard's records are never in two requests at once", () => {
     const a = lane("a", [record("a", "x")]);
     a.inFlight = 1;
     const b = lane("b", [record("b", "y")]);
-    const ordered = { ...limits, ordered: true };
-    expect(takeBatch([a, b], 0, ordered, unlimited(), 0).map((r) => r.shardId)).toEqual(["b"]);
-    expect(nextSendDelay([a], true, unlimited(), 0)).toBeUndefined();
+    expect(takeBatch([a, b], 0, limits, unlimited(), 0).map((r) => r.shardId)).toEqual(["b"]);
+    expect(takeBatch([a, b], 0, { ...limits, ordered: true }, unlimited(), 0)).toEqual([]);
   });
 
   it("in ordered mode takes one record per partition key from a shard: a failed entry can never be overtaken", () => {
@@ -101,7 +100,7 @@ describe("takeBatch", () => {
     limiter.block("a", 300, 0);
     const a = lane("a", [record("a", "x")]);
     expect(takeBatch([a], 0, limits, limiter, 0)).toHaveLength(0);
-    expect(nextSendDelay([a], false, limiter, 0)).toBe(300);
+    expect(limiter.delayFor("a", 1, 10, 0)).toBe(300);
     expect(takeBatch([a], 0, limits, limiter, 300)).toHaveLength(1);
   });
 });
