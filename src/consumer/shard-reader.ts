@@ -86,7 +86,7 @@ export class ShardReader<T> {
   async #run(): Promise<void> {
     const { queue } = this.#deps;
     try {
-      this.#iterator = await this.#firstIterator();
+      this.#iterator = await this.#retrying(() => this.#firstIterator());
       this.#readyResolve();
       while (!this.#signal.aborted) {
         await queue.waitForSpace(this.#signal);
@@ -102,8 +102,39 @@ export class ShardReader<T> {
       }
     } catch (error) {
       if (this.#signal.aborted) return;
+      this.#report(error, false);
       this.#deps.onFatal(error);
     }
+  }
+
+  /**
+   * Run `attempt` until it succeeds, backing off after failures the client's own retries did not
+   * fix (throttling, 5xx, network): getting an iterator must not kill the consumer over them.
+   */
+  async #retrying<R>(attempt: () => Promise<R>): Promise<R> {
+    for (;;) {
+      try {
+        const result = await attempt();
+        this.#failures = 0;
+        return result;
+      } catch (error) {
+        if (this.#signal.aborted || !isRetryable(error)) throw error;
+        await this.#backOff(error);
+      }
+    }
+  }
+
+  /** Report a failure this reader will retry, then sleep with growing, jittered delays. */
+  async #backOff(error: unknown): Promise<void> {
+    this.#report(error, true);
+    const delay = Math.min(MAX_READER_BACKOFF_MS, backoffDelay(defaultBackoff, this.#failures++, true, this.#deps.random) + 100);
+    await this.#deps.clock.sleep(delay, this.#signal);
+  }
+
+  #report(error: unknown, willRetry: boolean): void {
+    const errorName = error instanceof Error ? error.name : "Error";
+    const message = error instanceof Error ? error.message : String(error);
+    this.#deps.metrics.emit({ type: "error", shardId: this.shardId, errorName, message, willRetry });
   }
 
   async #firstIterator(): Promise<string> {
@@ -162,21 +193,15 @@ export class ShardReader<T> {
       if (this.#signal.aborted) throw error;
       if (error instanceof AwsServiceError && error.awsCode === "ExpiredIteratorException") {
         metrics.emit({ type: "iteratorExpired", shardId: this.shardId, resumeAfter: this.#lastQueued });
-        this.#iterator =
-          this.#lastQueued === undefined ? await this.#iteratorAt(this.#deps.initialPosition) : await this.#iteratorAfter(this.#lastQueued);
+        const resumeAfter = this.#lastQueued;
+        this.#iterator = await this.#retrying(() =>
+          resumeAfter === undefined ? this.#iteratorAt(this.#deps.initialPosition) : this.#iteratorAfter(resumeAfter),
+        );
         return undefined;
       }
       if (!isRetryable(error)) throw error;
       // The client already retried with backoff; keep the shard alive and try again later.
-      metrics.emit({
-        type: "error",
-        shardId: this.shardId,
-        errorName: (error as Error).name,
-        message: (error as Error).message,
-        willRetry: true,
-      });
-      const delay = Math.min(MAX_READER_BACKOFF_MS, backoffDelay(defaultBackoff, this.#failures++, true, this.#deps.random) + 100);
-      await clock.sleep(delay, this.#signal);
+      await this.#backOff(error);
       return undefined;
     }
   }
