@@ -1,6 +1,7 @@
 import { MemoryCheckPointer } from "../checkpointers/memory.ts";
 import type { CheckPointer, CheckpointSession, Lease, ShardCheckpoint } from "../checkpointers/types.ts";
-import { ClosedError, isThrottling } from "../errors.ts";
+import { backoffDelay, defaultBackoff } from "../aws/retry.ts";
+import { ClosedError, isRetryable, isThrottling } from "../errors.ts";
 import { anySignal } from "../internal/abort.ts";
 import { systemClock, type Clock } from "../internal/clock.ts";
 import { KinesisClient } from "../kinesis/client.ts";
@@ -46,6 +47,8 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   #pendingCommit: QueueEntry<T> | undefined;
   #nextChain: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | undefined;
+  /** A failure no retry can fix; every later `next()` rejects with it, even once closing has begun. */
+  #fatal: { error: unknown } | undefined;
 
   constructor(options: ConsumerOptions<T>) {
     this.#options = resolveConsumerOptions(options as ConsumerOptions<unknown>);
@@ -128,6 +131,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   }
 
   async #nextEntry(): Promise<ItemEntry<T> | undefined> {
+    if (this.#fatal !== undefined) throw this.#fatal.error;
     if (this.#closing !== undefined) return undefined;
     await this.#start();
     await this.#commitPending();
@@ -192,11 +196,29 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   }
 
   async #startOnce(): Promise<void> {
-    const summary = await this.#kinesis.describeStreamSummary(this.streamName, { signal: this.#stop });
+    const summary = await this.#untilDone(() => this.#kinesis.describeStreamSummary(this.streamName, { signal: this.#stop }));
     this.#retentionHours = summary.retentionPeriodHours;
     this.#session = await this.#checkpointer.start({ streamName: summary.streamName, retentionHours: this.#retentionHours });
-    await this.#allocateRound();
+    await this.#untilDone(() => this.#allocateRound());
     this.#discovery = this.#discoveryLoop();
+  }
+
+  /**
+   * Starting must outlast throttling and 5xx that the client's own retries did not fix: a transient
+   * failure here would otherwise end the consumer for good. Anything else is thrown.
+   */
+  async #untilDone<R>(attempt: () => Promise<R>): Promise<R> {
+    for (let failures = 0; ; failures++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (this.#stop.aborted || !isRetryable(error)) throw error;
+        const name = error instanceof Error ? error.name : "Error";
+        const message = error instanceof Error ? error.message : String(error);
+        this.#metrics.emit({ type: "error", shardId: undefined, errorName: name, message, willRetry: true });
+        await this.#clock.sleep(Math.min(10_000, backoffDelay(defaultBackoff, failures, true, this.#random) + 100), this.#stop);
+      }
+    }
   }
 
   async #discoveryLoop(): Promise<void> {
@@ -282,6 +304,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   }
 
   #fail(error: unknown): void {
+    this.#fatal ??= { error };
     this.#queue.fail(error);
     void this.close().catch(() => undefined);
   }
