@@ -17,7 +17,7 @@ export interface DynamoDBCheckPointerOptions extends ClientOptions {
   /** Write checkpoints on their own (default true); false buffers them until `manualCheckpoint()`. */
   autoCheckpoint?: boolean | undefined;
   /**
-   * With `autoCheckpoint`, the longest a checkpoint waits before it is written, in seconds (default 1).
+   * With `autoCheckpoint`, the longest a checkpoint waits before it is written, in seconds (default 5).
    * Checkpoints arriving meanwhile are coalesced into one write of the latest sequence.
    */
   checkpointInterval?: number | undefined;
@@ -38,7 +38,7 @@ export const DEFAULTS = {
   sessionTimeout: 60,
   heartbeatFrequency: 15,
   autoCheckpoint: true,
-  checkpointInterval: 1,
+  checkpointInterval: 5,
   createTable: true,
   ttlHours: 24,
 } as const;

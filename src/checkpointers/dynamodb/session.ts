@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from "../../dynamodb/client.ts";
 import { AbortedError, CheckpointError, ClosedError, LeaseLostError, type LeaseLostReason } from "../../errors.ts";
 import type { Clock } from "../../internal/clock.ts";
+import { laterSequence } from "../../internal/sequence.ts";
 import type { CheckpointSession, Lease, ShardCheckpoint } from "../types.ts";
 import { GroupSnapshot, scanGroup } from "./group-snapshot.ts";
 import { currentRow, HeldLease, isConditionalFailure, writeAsOwner, type OwnerWriteResult, type WriterContext } from "./held-lease.ts";
@@ -129,21 +130,29 @@ export class DynamoDBSession implements CheckpointSession {
   }
 
   async get(shardId: string): Promise<ShardCheckpoint | undefined> {
-    // Read your own writes: a coalesced checkpoint of this session is written before the read.
-    const lease = this.#leases.get(shardId);
-    if (this.#options.autoCheckpoint && lease?.pending !== undefined && lease.state === "held") await this.#flush(lease);
     const item = await this.#context.client.getItem(this.#options.tableName, keyItem(this.#key(shardId)), {
       consistentRead: true,
       signal: this.#calls.signal,
     });
     const row = item === undefined ? undefined : decodeRow(item);
-    return row === undefined ? undefined : toShardCheckpoint(row);
+    return row === undefined ? undefined : this.#withOwnCheckpoint(row);
   }
 
   async list(): Promise<ShardCheckpoint[]> {
-    if (this.#options.autoCheckpoint) await this.flushAll();
     const rows = await this.#snapshot.rows(true);
-    return rows.map(toShardCheckpoint);
+    return rows.map((row) => this.#withOwnCheckpoint(row));
+  }
+
+  /**
+   * Read your own writes: with autoCheckpoint, a checkpoint this session accepted is as good as
+   * written (it will be, within checkpointInterval, on handoff or on close), so reads show it without
+   * spending a write on every read.
+   */
+  #withOwnCheckpoint(row: LeaseRow): ShardCheckpoint {
+    const stored = toShardCheckpoint(row);
+    const lease = this.#leases.get(row.shardId);
+    if (!this.#options.autoCheckpoint || lease === undefined || lease.key !== row.key || row.owner !== this.ref) return stored;
+    return { ...stored, sequence: laterSequence(stored.sequence, laterSequence(lease.writing, lease.pending)) };
   }
 
   async close(): Promise<void> {
