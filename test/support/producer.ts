@@ -32,7 +32,13 @@ export function recordingFetch(intercept?: Interceptor): RecordingFetch {
     const operation = target.slice(target.lastIndexOf(".") + 1);
     const body = JSON.parse(String(init?.body ?? "{}")) as Record<string, unknown>;
     seen.push({ operation, body });
-    const fake = await intercept?.(operation, body);
+    // Like a real fetch, an intercepted one gives up when its signal aborts.
+    const signal = init?.signal ?? undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal?.aborted) reject(signal.reason);
+      signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+    const fake = await Promise.race([intercept?.(operation, body), aborted]);
     return fake ?? globalThis.fetch(input, init);
   };
   return {
