@@ -126,8 +126,9 @@ function expect(condition: boolean, what: string): void {
   if (!condition) throw new Error(`${what} returned an unexpected result; the bench would measure the wrong thing`);
 }
 
-async function startSink(script: string): Promise<{ endpoint: string; stop(): void }> {
-  const proc: ChildProcess = spawn(process.execPath, [script], { stdio: ["pipe", "pipe", "inherit"] });
+/** Start the loopback sink (`args` e.g. `--payload=json`, see sink-server.ts) and wait for its port. */
+export async function startSink(script: string, args: readonly string[] = []): Promise<{ endpoint: string; stop(): void }> {
+  const proc: ChildProcess = spawn(process.execPath, [script, ...args], { stdio: ["pipe", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve, reject) => {
     let buffered = "";
     proc.stdout!.setEncoding("utf8").on("data", (chunk: string) => {

@@ -16,10 +16,11 @@ import { base64 } from "./base64.ts";
 import { bundleSize } from "./bundle-size.ts";
 import { clientCpu } from "./client-cpu.ts";
 import { coldImport } from "./cold-import.ts";
+import { consumerDecode } from "./consumer-decode.ts";
 import type { BenchContext, Measurement } from "./context.ts";
 import { renderSection, type Section } from "./table.ts";
 
-const MEASUREMENTS: Measurement[] = [bundleSize, coldImport, clientCpu, base64];
+const MEASUREMENTS: Measurement[] = [bundleSize, coldImport, clientCpu, base64, consumerDecode];
 
 function parseArgs(argv: string[]): { quick: boolean; only: Set<string> | undefined; json: string | undefined } {
   let quick = false;

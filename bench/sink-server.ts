@@ -3,15 +3,19 @@
  * billed to the client. It reads each request to the end and answers from responses built once at
  * start: PutRecords → 500 successes, GetRecords → 10,000 records of 100 bytes. Prints
  * `{"port":N}` on stdout when listening.
+ *
+ * With `--payload=json` the GetRecords records are ~100-byte JSON events instead of random bytes
+ * (consumer-decode bench), and DescribeStreamSummary, ListShards and GetShardIterator answer for a
+ * one-shard stream, so a whole Consumer can run against the sink.
  */
 import { createServer } from "node:http";
-import { GET_BATCH, PUT_BATCH, recordBytes } from "./sink-shape.ts";
+import { GET_BATCH, PUT_BATCH, SINK_SHARD, SINK_STREAM, jsonRecordBytes, recordBytes } from "./sink-shape.ts";
 
 function sequenceNumber(index: number): string {
   return "4959033827149025660855969253836157109592157598913" + String(index).padStart(7, "0");
 }
 
-function cannedResponses(): Record<string, Buffer> {
+function cannedResponses(payload: (index: number) => Uint8Array): Record<string, Buffer> {
   const put = {
     FailedRecordCount: 0,
     Records: Array.from({ length: PUT_BATCH }, (_, i) => ({ SequenceNumber: sequenceNumber(i), ShardId: "shardId-000000000000" })),
@@ -21,20 +25,42 @@ function cannedResponses(): Record<string, Buffer> {
     Records: Array.from({ length: GET_BATCH }, (_, i) => ({
       SequenceNumber: sequenceNumber(i),
       ApproximateArrivalTimestamp: arrival + i / 1000,
-      Data: Buffer.from(recordBytes(i)).toString("base64"),
+      Data: Buffer.from(payload(i)).toString("base64"),
       PartitionKey: `pk-${i % 1000}`,
     })),
     NextShardIterator: "AAAAAAAAAAH" + "x".repeat(200),
     MillisBehindLatest: 0,
   };
+  const summary = {
+    StreamDescriptionSummary: {
+      StreamName: SINK_STREAM,
+      StreamARN: `arn:aws:kinesis:us-east-1:123456789012:stream/${SINK_STREAM}`,
+      StreamStatus: "ACTIVE",
+      RetentionPeriodHours: 24,
+      OpenShardCount: 1,
+    },
+  };
+  const shards = {
+    Shards: [
+      {
+        ShardId: SINK_SHARD,
+        HashKeyRange: { StartingHashKey: "0", EndingHashKey: String(2n ** 128n - 1n) },
+        SequenceNumberRange: { StartingSequenceNumber: sequenceNumber(0) },
+      },
+    ],
+  };
   return {
     "Kinesis_20131202.PutRecords": Buffer.from(JSON.stringify(put)),
     "Kinesis_20131202.GetRecords": Buffer.from(JSON.stringify(get)),
+    "Kinesis_20131202.DescribeStreamSummary": Buffer.from(JSON.stringify(summary)),
+    "Kinesis_20131202.ListShards": Buffer.from(JSON.stringify(shards)),
+    "Kinesis_20131202.GetShardIterator": Buffer.from(JSON.stringify({ ShardIterator: "bench-iterator" })),
   };
 }
 
 function main(): void {
-  const responses = cannedResponses();
+  const json = process.argv.includes("--payload=json");
+  const responses = cannedResponses(json ? jsonRecordBytes : recordBytes);
   let requestId = 0;
   const server = createServer((req, res) => {
     req.resume();

@@ -15,3 +15,23 @@ export function recordBytes(index: number): Uint8Array {
   }
   return bytes;
 }
+
+/** Shard, stream and iterator the sink reports to a Consumer (consumer-decode bench). */
+export const SINK_STREAM = "bench";
+export const SINK_SHARD = "shardId-000000000000";
+
+/**
+ * A small JSON event, about 100 bytes, different for each index: what a consumer decodes in the
+ * consumer-decode bench (`--payload=json` sink).
+ */
+export function jsonRecordBytes(index: number): Uint8Array {
+  const event = {
+    id: `evt-${String(index).padStart(6, "0")}`,
+    ts: 1_767_225_600_000 + index,
+    user: `user-${index % 977}`,
+    type: index % 3 === 0 ? "click" : "view",
+    value: (index % 1000) / 8,
+    tags: ["web", `v${index % 5}`],
+  };
+  return new TextEncoder().encode(JSON.stringify(event));
+}
