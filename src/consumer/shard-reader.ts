@@ -55,6 +55,10 @@ export class ShardReader<T> {
   #iterator: string | undefined;
   /** The last sequence number handed to the queue; where to resume if the iterator expires. */
   #lastQueued: string | undefined;
+  /** With nothing queued yet: the first record a peek saw (not queued), to resume AT it. */
+  #firstUnqueued: string | undefined;
+  /** With nothing queued or seen yet: where the iterator started (the checkpoint fallback may differ from the configured one). */
+  #restartPosition: StartPosition;
   #lastCallAt = Number.NEGATIVE_INFINITY;
   #failures = 0;
   #readyResolve!: () => void;
@@ -68,6 +72,7 @@ export class ShardReader<T> {
     this.shardId = deps.shardId;
     this.#signal = anySignal([deps.lease.signal, deps.stop])!;
     this.#lastQueued = deps.lease.sequence;
+    this.#restartPosition = deps.initialPosition;
     const range = deps.hashKeyRange;
     this.#hashRange = range === undefined ? undefined : { start: BigInt(range.startingHashKey), end: BigInt(range.endingHashKey) };
     this.ready = new Promise<void>((resolve) => {
@@ -89,6 +94,7 @@ export class ShardReader<T> {
       this.#iterator = await this.#retrying(() => this.#firstIterator());
       this.#readyResolve();
       while (!this.#signal.aborted) {
+        if (await this.#waitForSpace()) return;
         await queue.waitForSpace(this.#signal);
         if (this.#signal.aborted) return;
         await this.#pace();
@@ -149,6 +155,7 @@ export class ShardReader<T> {
         if (!(error instanceof AwsServiceError && error.awsCode === "InvalidArgumentException")) throw error;
         this.#deps.metrics.emit({ type: "checkpointTrimmed", shardId: this.shardId, sequence: lease.sequence });
         this.#lastQueued = undefined;
+        this.#restartPosition = { type: "TRIM_HORIZON" };
         const iterator = await this.#iteratorAt({ type: "TRIM_HORIZON" });
         this.#started("TRIM_HORIZON (checkpoint past the trim horizon)");
         return iterator;
@@ -174,6 +181,45 @@ export class ShardReader<T> {
     return kinesis.getShardIterator(streamName, this.shardId, position.type, where, { signal: this.#signal });
   }
 
+  /**
+   * A LATEST iterator that has queued nothing cannot be re-created where it stands once it expires
+   * (LATEST again would skip whatever arrived meanwhile). So while the queue is full, such a reader
+   * keeps polling with Limit 1, as it would anyway on an idle shard: an empty page refreshes the
+   * iterator; the first record seen anchors the position (AT_SEQUENCE_NUMBER) without being queued.
+   * True when the shard turned out to have ended.
+   */
+  async #waitForSpace(): Promise<boolean> {
+    const { queue, clock, idleSleepMs } = this.#deps;
+    while (queue.free === 0 && this.#unanchored() && !this.#signal.aborted) {
+      const woken = new AbortController();
+      const until = anySignal([this.#signal, woken.signal])!;
+      await Promise.race([queue.waitForSpace(until), clock.sleep(idleSleepMs, until).catch(() => undefined)]);
+      woken.abort();
+      if (this.#signal.aborted || queue.free > 0) return false;
+      await this.#pace();
+      const page = await this.#fetch();
+      if (page === undefined) continue;
+      const first = page.records[0];
+      if (first !== undefined) this.#firstUnqueued = first.sequenceNumber;
+      else if (this.#enqueue(page)) return true;
+    }
+    return false;
+  }
+
+  #unanchored(): boolean {
+    return this.#lastQueued === undefined && this.#firstUnqueued === undefined && this.#restartPosition.type === "LATEST";
+  }
+
+  /** A fresh iterator where this reader stands: after the last queued record, at the first one seen, or where it started. */
+  #resumeIterator(): Promise<string> {
+    const { kinesis, streamName } = this.#deps;
+    if (this.#lastQueued !== undefined) return this.#iteratorAfter(this.#lastQueued);
+    if (this.#firstUnqueued !== undefined) {
+      return kinesis.getShardIterator(streamName, this.shardId, "AT_SEQUENCE_NUMBER", { sequenceNumber: this.#firstUnqueued }, { signal: this.#signal });
+    }
+    return this.#iteratorAt(this.#restartPosition);
+  }
+
   async #pace(): Promise<void> {
     const { clock, fetchIntervalMs } = this.#deps;
     const wait = this.#lastCallAt + fetchIntervalMs - clock.now();
@@ -193,10 +239,7 @@ export class ShardReader<T> {
       if (this.#signal.aborted) throw error;
       if (error instanceof AwsServiceError && error.awsCode === "ExpiredIteratorException") {
         metrics.emit({ type: "iteratorExpired", shardId: this.shardId, resumeAfter: this.#lastQueued });
-        const resumeAfter = this.#lastQueued;
-        this.#iterator = await this.#retrying(() =>
-          resumeAfter === undefined ? this.#iteratorAt(this.#deps.initialPosition) : this.#iteratorAfter(resumeAfter),
-        );
+        this.#iterator = await this.#retrying(() => this.#resumeIterator());
         return undefined;
       }
       if (!isRetryable(error)) throw error;
