@@ -133,12 +133,16 @@ export class Delivery {
     const buffers = this.#buffers;
     const now = this.#deps.clock.now();
     this.#maybeRefreshMap(now);
+    // Puts waiting for room (back-pressure) must not wait for fuller batches: send what is queued,
+    // and when nothing is on its way that would free room, emit the aggregates too.
+    const pressured = this.#deps.admission.waiting > 0;
     const flushing = this.#flushing > 0;
-    buffers.flushAggregators(now, flushing);
+    buffers.flushAggregators(now, flushing || (pressured && buffers.queuedRecords === 0 && this.#inFlight === 0));
     this.#failRejected();
+    const eager = flushing || pressured;
     if (now >= this.#blockedUntil) {
       while (this.#inFlight < this.#options.concurrency && buffers.queuedRecords > 0) {
-        if (!flushing && !this.#fullBatchQueued() && !this.#dueRecordSendable(now)) break;
+        if (!eager && !this.#fullBatchQueued() && !this.#dueRecordSendable(now)) break;
         const lanes = buffers.lanes;
         const batch = takeBatch(lanes, this.#rotation++ % lanes.length, this.#limits, this.#limiter, now);
         if (batch.length === 0) break;
@@ -146,7 +150,12 @@ export class Delivery {
         this.#send(batch, now);
       }
     }
-    this.#setTimer(this.#nextWake(now, flushing), now);
+    this.#setTimer(this.#nextWake(now, eager), now);
+  }
+
+  /** Something outside changed (a put began to wait for room): look again. */
+  nudge(): void {
+    this.#schedule();
   }
 
   #fullBatchQueued(): boolean {
@@ -169,19 +178,19 @@ export class Delivery {
   }
 
   /** When the pump must run again without being woken by an event; undefined when only events matter. */
-  #nextWake(now: number, flushing: boolean): number | undefined {
+  #nextWake(now: number, eager: boolean): number | undefined {
     const buffers = this.#buffers;
-    let wake = flushing ? undefined : buffers.nextAggregateDue();
+    let wake = eager ? undefined : buffers.nextAggregateDue();
     if (this.#refreshWanted && !this.#refreshing) wake = earliest(wake, this.#lastRefreshAt + MIN_REFRESH_INTERVAL_MS);
     // With every request slot taken, the next completion wakes the pump.
     if (buffers.queuedRecords === 0 || this.#inFlight >= this.#options.concurrency) return wake;
     if (now < this.#blockedUntil) return earliest(wake, this.#blockedUntil);
-    const eager = flushing || this.#fullBatchQueued();
+    const sendAsap = eager || this.#fullBatchQueued();
     for (const lane of buffers.lanes) {
       const head = lane.queue.peek();
       if (head === undefined || this.#laneBusy(lane)) continue;
       const sendable = now + this.#limiter.delayFor(lane.shardId, 1, head.bytes, now);
-      wake = earliest(wake, eager ? sendable : Math.max(sendable, head.dueAt));
+      wake = earliest(wake, sendAsap ? sendable : Math.max(sendable, head.dueAt));
     }
     return wake;
   }

@@ -146,7 +146,9 @@ export class Producer<T = unknown> implements AsyncDisposable {
       let delivery: Delivery;
       try {
         delivery = this.#delivery ?? (await this.#start());
-        await this.#admission.acquire();
+        const admitted = this.#admission.acquire();
+        if (this.#admission.waiting > 0) delivery.nudge();
+        await admitted;
       } catch (error) {
         throw this.#failure === undefined ? new PutFailedError(this.streamName, [failedItem(item, error)], { cause: error }) : this.#refusal(item);
       }
