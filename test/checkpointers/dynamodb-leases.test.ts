@@ -145,6 +145,60 @@ describe("DynamoDBCheckPointer leases", () => {
     expect((await session.get("shard-1"))?.owner).toBe(session.ref);
   });
 
+  it("balances 4 shards over 3 workers by handoff, never with two workers holding one shard at once", async () => {
+    const group = uniqueName("g");
+    const stream = uniqueName("s");
+    const shards = ["shard-0", "shard-1", "shard-2", "shard-3"];
+    const workers: Array<{ session: CheckpointSession; held: Map<string, Lease> }> = [];
+    let stop = false;
+    const loops: Array<Promise<void>> = [];
+    const join = async (): Promise<void> => {
+      const worker = { session: await store(group).start({ streamName: stream }), held: new Map<string, Lease>() };
+      workers.push(worker);
+      loops.push(
+        (async () => {
+          while (!stop) {
+            for (const [shard, lease] of worker.held) if (lease.signal.aborted) worker.held.delete(shard);
+            for (const shard of shards) {
+              if (worker.held.has(shard)) continue;
+              const lease = await worker.session.allocate(shard, { totalShards: shards.length });
+              if (lease !== undefined) worker.held.set(shard, lease);
+            }
+            await new Promise((r) => setTimeout(r, worker.session.allocateIntervalSeconds * 1000));
+          }
+        })(),
+      );
+    };
+    const violations: string[] = [];
+    const sampler = setInterval(() => {
+      for (const shard of shards) {
+        const holders = workers.filter((w) => w.held.get(shard)?.signal.aborted === false);
+        if (holders.length > 1) violations.push(shard);
+      }
+    }, 5);
+    try {
+      await join();
+      await until("the first worker holds every shard", () => workers[0]!.held.size === 4 || undefined);
+      await join();
+      await join();
+      await until("every worker holds at most ceil(4/3) = 2 and every shard is held", () => {
+        const counts = workers.map((w) => [...w.held.values()].filter((l) => !l.signal.aborted).length);
+        return counts.every((c) => c >= 1 && c <= 2) && counts.reduce((a, b) => a + b, 0) === 4 ? counts : undefined;
+      });
+    } finally {
+      stop = true;
+      clearInterval(sampler);
+      await Promise.all(loops);
+    }
+    expect(violations).toEqual([]);
+    // The table agrees with the workers' own view.
+    const rows = await workers[0]!.session.list();
+    for (const row of rows) {
+      const holder = workers.find((w) => w.held.get(row.shardId)?.signal.aborted === false);
+      expect(row.owner).toBe(holder?.session.ref);
+    }
+  });
+
   it("manualCheckpoint keeps only the shards whose write failed buffered and names them in one error", async () => {
     const group = uniqueName("g");
     const stream = uniqueName("s");
@@ -193,6 +247,30 @@ describe("DynamoDBCheckPointer leases", () => {
     await session.checkpoint("shard-0", "9"); // older: must not replace the buffered 10
     await s.manualCheckpoint();
     expect((await session.get("shard-0"))?.sequence).toBe("10");
+  });
+
+  it("manualCheckpoint waits for a checkpoint whose write is still being retried", async () => {
+    const group = uniqueName("g");
+    const stream = uniqueName("s");
+    let failNext = false;
+    let failed = 0;
+    const flaky: typeof fetch = (input, init) => {
+      const target = new Headers(init?.headers).get("x-amz-target") ?? "";
+      if (failNext && target.endsWith(".UpdateItem")) {
+        failNext = false;
+        failed++;
+        return Promise.resolve(new Response("", { status: 500 }));
+      }
+      return globalThis.fetch(input, init);
+    };
+    const s = store(group, { fetch: flaky, sessionTimeout: 60, heartbeatFrequency: 15, checkpointInterval: 0.05, random: () => 0.99 });
+    const session = await s.start({ streamName: stream });
+    await session.allocate("shard-0", { totalShards: 1 });
+    failNext = true;
+    await session.checkpoint("shard-0", "77");
+    await until("the coalesced write failed once and is backing off", () => failed === 1 || undefined);
+    await s.manualCheckpoint();
+    expect((await rawRow(group, stream, "shard-0"))?.["sequence"]).toBe("77");
   });
 
   it("never regresses a sequence when manualCheckpoint calls overlap", async () => {

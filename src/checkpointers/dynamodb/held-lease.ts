@@ -32,6 +32,8 @@ export class HeldLease {
   lastAttemptAt: number;
   /** Local time the last SUCCESSFUL write was sent (self-fencing). */
   lastRenewedAt: number;
+  /** Set when a fenced write found another owner: what was not yet written never will be. */
+  lostTo: { owner: string | undefined } | undefined;
   /** Writes queued or in flight. */
   busy = 0;
   #tail: Promise<unknown> = Promise.resolve();
@@ -156,6 +158,7 @@ export function writeAsOwner(context: WriterContext, lease: HeldLease, kind: Own
         const verdict = afterConditionFailure(current, context.me);
         if (verdict.kind === "lost") {
           lease.writing = undefined;
+          lease.lostTo = { owner: verdict.owner };
           return { kind: "lost", owner: verdict.owner };
         }
         lease.counter = verdict.row.counter;

@@ -117,14 +117,20 @@ export class DynamoDBSession implements CheckpointSession {
     if (failures.length > 0) throw new CheckpointError("manualCheckpoint", failures);
   }
 
-  /** Write every buffered checkpoint; failed ones stay buffered (unless the lease is gone). */
+  /**
+   * Write every buffered checkpoint; failed ones stay buffered (unless the lease is gone). A shard
+   * whose checkpoint is in a write still in flight (retrying, say) is waited for too: the flush queues
+   * behind it and writes whatever that write could not.
+   */
   async flushAll(): Promise<Failure[]> {
-    const buffered = [...this.#leases.values()].filter((l) => l.state === "held" && l.pending !== undefined);
+    const buffered = [...this.#leases.values()].filter((l) => l.state === "held" && (l.pending !== undefined || l.writing !== undefined));
     const results = await Promise.all(buffered.map(async (lease) => ({ lease, result: await this.#flush(lease) })));
     const failures: Failure[] = [];
     for (const { lease, result } of results) {
       if (result.kind === "failed") failures.push({ shardId: lease.shardId, error: result.error });
-      if (result.kind === "lost") failures.push({ shardId: lease.shardId, error: this.#lostError(lease.shardId, result.owner) });
+      // Lost by this flush, or by the write it waited behind.
+      const lost = result.kind === "lost" ? { owner: result.owner } : result.kind === "skipped" ? lease.lostTo : undefined;
+      if (lost !== undefined) failures.push({ shardId: lease.shardId, error: this.#lostError(lease.shardId, lost.owner) });
     }
     return failures;
   }
@@ -197,7 +203,8 @@ export class DynamoDBSession implements CheckpointSession {
       observation: this.#snapshot.observations.get(key),
       now,
       sessionTimeoutMs: this.#options.sessionTimeoutMs,
-      mine: this.#heldCount() + this.#requests.size,
+      // An outstanding request for this very shard must not stop us taking it if its owner died.
+      mine: this.#heldCount() + this.#requests.size - (this.#requests.has(shardId) ? 1 : 0),
       totalShards,
       group: viewGroup(rows, this.#snapshot.observations, now, this.#options.sessionTimeoutMs, this.ref),
     });
@@ -277,13 +284,13 @@ export class DynamoDBSession implements CheckpointSession {
         if (lease.state !== "held") continue;
         if (mustSelfFence(lease.lastRenewedAt, now, this.#options.sessionTimeoutMs)) {
           const seconds = this.#options.sessionTimeoutMs / 1000;
-          void this.#release(lease, "expired", `renewals failed for ${seconds} s (sessionTimeout); stopped so another worker can take over`);
+          this.#background(this.#release(lease, "expired", `renewals failed for ${seconds} s (sessionTimeout); stopped so another worker can take over`));
           continue;
         }
         wakeAt = Math.min(wakeAt, lease.lastRenewedAt + this.#options.sessionTimeoutMs);
         if (lease.busy > 0) continue; // its write pokes the loop when it ends
         const dueAt = this.#writeDueAt(lease);
-        if (dueAt <= now) void this.#renew(lease);
+        if (dueAt <= now) this.#background(this.#renew(lease));
         else wakeAt = Math.min(wakeAt, dueAt);
       }
       const wake = new AbortController();
@@ -301,6 +308,11 @@ export class DynamoDBSession implements CheckpointSession {
     const heartbeat = lease.lastAttemptAt + this.#options.heartbeatMs;
     if (!this.#options.autoCheckpoint || lease.pendingSince === undefined) return heartbeat;
     return Math.min(heartbeat, lease.pendingSince + this.#options.checkpointIntervalMs);
+  }
+
+  /** Lease writes report failures as values; this only keeps a bug from becoming an unhandled rejection. */
+  #background(work: Promise<unknown>): void {
+    work.catch(() => undefined);
   }
 
   #poke(): void {
@@ -323,7 +335,7 @@ export class DynamoDBSession implements CheckpointSession {
       const row = result.row;
       this.#snapshot.update(row);
       if (lease.state === "held" && afterOwnerWrite(row, this.ref) === "hand-over") {
-        void this.#release(lease, "handed-over", `handed over to ${row.pendingOwner ?? "another worker"} for fair balance`, row.pendingOwner);
+        this.#background(this.#release(lease, "handed-over", `handed over to ${row.pendingOwner ?? "another worker"} for fair balance`, row.pendingOwner));
       }
     } else if (result.kind === "lost") {
       this.#forget(lease);
