@@ -304,6 +304,27 @@ describe("DynamoDBCheckPointer leases", () => {
     expect(row?.["sequence"]).toBe("100");
   });
 
+  it("gives up closing after sessionTimeout when DynamoDB does not answer, naming the unwritten shards", async () => {
+    const group = uniqueName("g");
+    const tap = fetchTap();
+    const s = store(group, { fetch: tap.fetch });
+    const session = await s.start({ streamName: uniqueName("s") });
+    const lease = (await session.allocate("shard-0", { totalShards: 1 }))!;
+    await session.checkpoint("shard-0", "9");
+    tap.pause(); // nothing gets through any more
+    const started = Date.now();
+    const error = await s.close().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CheckpointError);
+    expect((error as CheckpointError).failures.map((f) => f.shardId)).toEqual(["shard-0"]);
+    expect(Date.now() - started).toBeLessThan(10_000); // bounded by sessionTimeout (1.5 s), not by retries
+    expect(lease.signal.aborted).toBe(true);
+    expect(tap.heldCount()).toBe(0); // the stuck requests were abandoned, not left hanging
+    tap.resume();
+  });
+
   it("hands a shard over on close so another worker takes it at once, and close stops every timer", async () => {
     const group = uniqueName("g");
     const stream = uniqueName("s");
