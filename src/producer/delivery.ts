@@ -9,6 +9,7 @@ import { entryOutcomes, requestFailureOutcome, type EntryOutcome, type FailureOu
 import type { QueuedRecord, UserRecord } from "./queued-record.ts";
 import { ShardRateLimiter } from "./rate-limiter.ts";
 import type { Settlement } from "./settlement.ts";
+import type { ShardMap } from "./shard-map.ts";
 import { UNMAPPED, type Lane, type ShardBuffers } from "./shard-buffers.ts";
 import { loadShardMap } from "./stream-lookup.ts";
 
@@ -63,6 +64,12 @@ export class Delivery {
   #timer: { at: number; cancel: AbortController } | undefined;
   #failed: Failure | undefined;
   #stopped = false;
+  /**
+   * Aggregates that landed on another shard than the map predicted (the stream resharded), held
+   * unsettled until a fresh map says which of their items lie outside the shard they landed on:
+   * consumers drop those (as the KCL does), so they are sent again.
+   */
+  #misrouted: Array<{ record: QueuedRecord; shardId: string }> = [];
 
   constructor(deps: DeliveryDeps) {
     this.#deps = deps;
@@ -108,6 +115,7 @@ export class Delivery {
     if (this.#failed !== undefined) return;
     this.#failed = failure;
     this.#cancelTimer();
+    this.#settleMisrouted();
     for (const entry of this.#buffers.drainAll()) {
       this.#settle(entry.items, entry.generation, { code: failure.code, message: `not sent: ${failure.message}` }, entry.attempts);
     }
@@ -116,6 +124,7 @@ export class Delivery {
   stop(): void {
     this.#stopped = true;
     this.#cancelTimer();
+    this.#settleMisrouted();
   }
 
   #schedule(): void {
@@ -261,7 +270,13 @@ export class Delivery {
       if (outcome.kind === "delivered") {
         stats.delivered++;
         // The record landed where the map did not expect: the stream has resharded.
-        if (outcome.shardId !== undefined && outcome.shardId !== record.shardId) this.#refreshWanted = true;
+        if (outcome.shardId !== undefined && outcome.shardId !== record.shardId) {
+          this.#refreshWanted = true;
+          if (record.items.length > 1) {
+            this.#misrouted.push({ record, shardId: outcome.shardId });
+            continue;
+          }
+        }
         this.#settle(record.items, record.generation, undefined, record.attempts);
         continue;
       }
@@ -332,6 +347,32 @@ export class Delivery {
     }
   }
 
+  /** Settle misrouted aggregates' items that are where they belong; send the others again. */
+  #resendStrays(map: ShardMap, now: number): void {
+    const misrouted = this.#misrouted;
+    this.#misrouted = [];
+    for (const { record, shardId } of misrouted) {
+      const range = map.rangeOf(shardId);
+      const strays = range === undefined ? [] : record.items.filter((item) => item.hashKey < range.start || item.hashKey > range.end);
+      const kept = strays.length === 0 ? record.items : record.items.filter((item) => !strays.includes(item));
+      this.#settle(kept, record.generation, undefined, record.attempts);
+      for (const item of strays) {
+        try {
+          this.#buffers.add(item, record.generation, now);
+        } catch (error) {
+          this.#settle([item], record.generation, { code: (error as Error).name, message: (error as Error).message }, record.attempts);
+        }
+      }
+    }
+  }
+
+  /** Settle misrouted aggregates as they are (when no map refresh will come to check them). */
+  #settleMisrouted(): void {
+    const misrouted = this.#misrouted;
+    this.#misrouted = [];
+    for (const { record } of misrouted) this.#settle(record.items, record.generation, undefined, record.attempts);
+  }
+
   #report(stats: FlushStats): void {
     const afterFlush = this.#deps.afterFlush;
     if (afterFlush === undefined) return;
@@ -356,8 +397,10 @@ export class Delivery {
       .then(
         (map) => {
           if (map.size === 0 || this.#failed !== undefined) return;
-          this.#buffers.setMap(map, this.#deps.clock.now());
+          const now = this.#deps.clock.now();
+          this.#buffers.setMap(map, now);
           this.#limiter.retain(new Set(map.ranges.map((range) => range.shardId)));
+          this.#resendStrays(map, now);
           this.#failRejected();
         },
         () => {

@@ -13,17 +13,23 @@ export interface ShardRange {
  * shards (those with an ending sequence number) take no writes and are left out.
  */
 export class ShardMap {
+  /** The open shards, in hash-key order. */
   readonly ranges: readonly ShardRange[];
   readonly #starts: bigint[];
+  /** Every shard listed, closed ones included. */
+  readonly #all: ReadonlyMap<string, ShardRange>;
 
   constructor(shards: readonly Shard[]) {
-    const open = shards.filter((shard) => shard.sequenceNumberRange.endingSequenceNumber === undefined);
-    this.ranges = open
-      .map((shard) => ({
-        shardId: shard.shardId,
-        start: BigInt(shard.hashKeyRange.startingHashKey),
-        end: BigInt(shard.hashKeyRange.endingHashKey),
-      }))
+    const all = shards.map((shard) => ({
+      shardId: shard.shardId,
+      start: BigInt(shard.hashKeyRange.startingHashKey),
+      end: BigInt(shard.hashKeyRange.endingHashKey),
+      open: shard.sequenceNumberRange.endingSequenceNumber === undefined,
+    }));
+    this.#all = new Map(all.map(({ open: _, ...range }) => [range.shardId, range]));
+    this.ranges = all
+      .filter((range) => range.open)
+      .map(({ open: _, ...range }) => range)
       .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
     this.#starts = this.ranges.map((range) => range.start);
   }
@@ -32,8 +38,14 @@ export class ShardMap {
     return this.ranges.length;
   }
 
+  /** Whether `shardId` is open. */
   has(shardId: string): boolean {
     return this.ranges.some((range) => range.shardId === shardId);
+  }
+
+  /** The hash-key range of any listed shard, open or closed. */
+  rangeOf(shardId: string): ShardRange | undefined {
+    return this.#all.get(shardId);
   }
 
   /**
