@@ -9,9 +9,9 @@ import { entryOutcomes, requestFailureOutcome, type EntryOutcome, type FailureOu
 import type { QueuedRecord, UserRecord } from "./queued-record.ts";
 import { ShardRateLimiter } from "./rate-limiter.ts";
 import type { Settlement } from "./settlement.ts";
-import type { ShardMap } from "./shard-map.ts";
-import { UNMAPPED, type Lane, type ShardBuffers } from "./shard-buffers.ts";
-import { loadShardMap } from "./stream-lookup.ts";
+import { ReshardWatch } from "./reshard-watch.ts";
+import type { Lane, ShardBuffers } from "./shard-buffers.ts";
+import { WakeTimer } from "./wake-timer.ts";
 
 /** Why the producer stopped for good. */
 export interface Failure {
@@ -34,9 +34,6 @@ export interface DeliveryDeps {
   onFatal: (failure: Failure) => void;
 }
 
-/** Least time between two ListShards refreshes, so a reshard in progress is not polled in a loop. */
-const MIN_REFRESH_INTERVAL_MS = 1000;
-
 /**
  * The producer's engine once the stream is known: decides when to send (a full batch, an item that
  * waited `bufferTime`, a flush), sends PutRecords requests, and applies their per-entry outcomes
@@ -57,19 +54,11 @@ export class Delivery {
   /** After a whole request failed (network, 5xx, throttling), nothing is sent before this. */
   #blockedUntil = 0;
   #requestFailureStreak = 0;
-  #refreshWanted = false;
-  #refreshing = false;
-  #lastRefreshAt: number;
+  readonly #reshard: ReshardWatch;
+  readonly #timer: WakeTimer;
   #pumpQueued = false;
-  #timer: { at: number; cancel: AbortController } | undefined;
   #failed: Failure | undefined;
   #stopped = false;
-  /**
-   * Aggregates that landed on another shard than the map predicted (the stream resharded), held
-   * unsettled until a fresh map says which of their items lie outside the shard they landed on:
-   * consumers drop those (as the KCL does), so they are sent again.
-   */
-  #misrouted: Array<{ record: QueuedRecord; shardId: string }> = [];
 
   constructor(deps: DeliveryDeps) {
     this.#deps = deps;
@@ -79,7 +68,21 @@ export class Delivery {
     const maxBytes = Math.max(MAX_BATCH_BYTES, this.#buffers.maxRecordBytes);
     this.#limits = { maxRecords: deps.options.batchSize, maxBytes, ordered: deps.options.ordered };
     this.#fullBatchBytes = maxBytes;
-    this.#lastRefreshAt = deps.clock.now();
+    this.#timer = new WakeTimer(deps.clock, () => this.#schedule());
+    this.#reshard = new ReshardWatch(
+      {
+        client: deps.client,
+        streamName: deps.options.streamName,
+        signal: deps.signal,
+        buffers: this.#buffers,
+        limiter: this.#limiter,
+        now: () => deps.clock.now(),
+        active: () => this.#failed === undefined && !this.#stopped,
+        settle: (items, generation, failure, attempts) => this.#settle(items, generation, failure, attempts),
+        changed: () => this.#schedule(),
+      },
+      deps.clock.now(),
+    );
   }
 
   /** Buffer one accepted item (throws, keeping nothing, if it can never fit in a record). */
@@ -94,7 +97,8 @@ export class Delivery {
     const filled =
       (queuedBefore < this.#limits.maxRecords && buffers.queuedRecords >= this.#limits.maxRecords) ||
       (bytesBefore < this.#fullBatchBytes && buffers.queuedBytes >= this.#fullBatchBytes);
-    const deadline = started && (this.#timer === undefined || this.#timer.at > now + this.#options.bufferTimeMs);
+    const wakeAt = this.#timer.at;
+    const deadline = started && (wakeAt === undefined || wakeAt > now + this.#options.bufferTimeMs);
     if (filled || deadline) this.#schedule();
   }
 
@@ -114,8 +118,8 @@ export class Delivery {
   failEverything(failure: Failure): void {
     if (this.#failed !== undefined) return;
     this.#failed = failure;
-    this.#cancelTimer();
-    this.#settleMisrouted();
+    this.#timer.cancel();
+    this.#reshard.releaseHeld();
     for (const entry of this.#buffers.drainAll()) {
       this.#settle(entry.items, entry.generation, { code: failure.code, message: `not sent: ${failure.message}` }, entry.attempts);
     }
@@ -123,8 +127,8 @@ export class Delivery {
 
   stop(): void {
     this.#stopped = true;
-    this.#cancelTimer();
-    this.#settleMisrouted();
+    this.#timer.cancel();
+    this.#reshard.releaseHeld();
   }
 
   #schedule(): void {
@@ -141,7 +145,7 @@ export class Delivery {
     if (this.#stopped || this.#failed !== undefined) return;
     const buffers = this.#buffers;
     const now = this.#deps.clock.now();
-    this.#maybeRefreshMap(now);
+    this.#reshard.poll(now);
     // Puts waiting for room (back-pressure) must not wait for fuller batches: send what is queued,
     // and when nothing is on its way that would free room, emit the aggregates too.
     const pressured = this.#deps.admission.waiting > 0;
@@ -159,7 +163,7 @@ export class Delivery {
         this.#send(batch, now);
       }
     }
-    this.#setTimer(this.#nextWake(now, eager), now);
+    this.#timer.set(this.#nextWake(now, eager), now);
   }
 
   /** Something outside changed (a put began to wait for room): look again. */
@@ -190,7 +194,8 @@ export class Delivery {
   #nextWake(now: number, eager: boolean): number | undefined {
     const buffers = this.#buffers;
     let wake = eager ? undefined : buffers.nextAggregateDue();
-    if (this.#refreshWanted && !this.#refreshing) wake = earliest(wake, this.#lastRefreshAt + MIN_REFRESH_INTERVAL_MS);
+    const refreshAt = this.#reshard.nextRefreshAt();
+    if (refreshAt !== undefined) wake = earliest(wake, refreshAt);
     // With every request slot taken, the next completion wakes the pump.
     if (buffers.queuedRecords === 0 || this.#inFlight >= this.#options.concurrency) return wake;
     if (now < this.#blockedUntil) return earliest(wake, this.#blockedUntil);
@@ -202,30 +207,6 @@ export class Delivery {
       wake = earliest(wake, sendAsap ? sendable : Math.max(sendable, head.dueAt));
     }
     return wake;
-  }
-
-  #setTimer(at: number | undefined, now: number): void {
-    if (at === undefined) {
-      this.#cancelTimer();
-      return;
-    }
-    if (this.#timer !== undefined && this.#timer.at <= at) return;
-    this.#cancelTimer();
-    const timer = { at, cancel: new AbortController() };
-    this.#timer = timer;
-    // Never a zero-delay spin: anything due "now" that could not go is waiting on an event or on time.
-    this.#deps.clock.sleep(Math.max(1, at - now), timer.cancel.signal).then(
-      () => {
-        if (this.#timer === timer) this.#timer = undefined;
-        this.#schedule();
-      },
-      () => undefined,
-    );
-  }
-
-  #cancelTimer(): void {
-    this.#timer?.cancel.abort();
-    this.#timer = undefined;
   }
 
   #send(batch: QueuedRecord[], now: number): void {
@@ -251,6 +232,10 @@ export class Delivery {
         for (const lane of lanes) lane.inFlight--;
         this.#apply(batch, outcomes, requestFailure, now, lanes.size);
         this.#schedule();
+      })
+      .catch((error: unknown) => {
+        // Only a bug gets here; fail loudly through flush/close rather than as an unhandled rejection.
+        this.#deps.onFatal({ code: "InternalError", message: error instanceof Error ? error.message : String(error), cause: error });
       });
   }
 
@@ -269,14 +254,8 @@ export class Delivery {
       stats.bytes += record.bytes;
       if (outcome.kind === "delivered") {
         stats.delivered++;
-        // The record landed where the map did not expect: the stream has resharded.
-        if (outcome.shardId !== undefined && outcome.shardId !== record.shardId) {
-          this.#refreshWanted = true;
-          if (record.items.length > 1) {
-            this.#misrouted.push({ record, shardId: outcome.shardId });
-            continue;
-          }
-        }
+        // Landed where the map did not expect (the stream resharded): a stale aggregate waits for the new map.
+        if (this.#reshard.landed(record, outcome.shardId)) continue;
         this.#settle(record.items, record.generation, undefined, record.attempts);
         continue;
       }
@@ -347,32 +326,6 @@ export class Delivery {
     }
   }
 
-  /** Settle misrouted aggregates' items that are where they belong; send the others again. */
-  #resendStrays(map: ShardMap, now: number): void {
-    const misrouted = this.#misrouted;
-    this.#misrouted = [];
-    for (const { record, shardId } of misrouted) {
-      const range = map.rangeOf(shardId);
-      const strays = range === undefined ? [] : record.items.filter((item) => item.hashKey < range.start || item.hashKey > range.end);
-      const kept = strays.length === 0 ? record.items : record.items.filter((item) => !strays.includes(item));
-      this.#settle(kept, record.generation, undefined, record.attempts);
-      for (const item of strays) {
-        try {
-          this.#buffers.add(item, record.generation, now);
-        } catch (error) {
-          this.#settle([item], record.generation, { code: (error as Error).name, message: (error as Error).message }, record.attempts);
-        }
-      }
-    }
-  }
-
-  /** Settle misrouted aggregates as they are (when no map refresh will come to check them). */
-  #settleMisrouted(): void {
-    const misrouted = this.#misrouted;
-    this.#misrouted = [];
-    for (const { record } of misrouted) this.#settle(record.items, record.generation, undefined, record.attempts);
-  }
-
   #report(stats: FlushStats): void {
     const afterFlush = this.#deps.afterFlush;
     if (afterFlush === undefined) return;
@@ -383,35 +336,6 @@ export class Delivery {
     } catch {
       // Same for a callback that throws.
     }
-  }
-
-  /** Refresh the shard map when a record landed on an unknown shard or some hash key has no shard. */
-  #maybeRefreshMap(now: number): void {
-    const unmapped = this.#buffers.lane(UNMAPPED);
-    if (unmapped !== undefined && (unmapped.queue.size > 0 || unmapped.held.length > 0)) this.#refreshWanted = true;
-    if (!this.#refreshWanted || this.#refreshing || now - this.#lastRefreshAt < MIN_REFRESH_INTERVAL_MS) return;
-    this.#refreshWanted = false;
-    this.#refreshing = true;
-    this.#lastRefreshAt = now;
-    loadShardMap(this.#deps.client, this.#options.streamName, this.#deps.signal)
-      .then(
-        (map) => {
-          if (map.size === 0 || this.#failed !== undefined) return;
-          const now = this.#deps.clock.now();
-          this.#buffers.setMap(map, now);
-          this.#limiter.retain(new Set(map.ranges.map((range) => range.shardId)));
-          this.#resendStrays(map, now);
-          this.#failRejected();
-        },
-        () => {
-          // Keep the old map and try again later; sending goes on meanwhile (Kinesis routes by hash).
-          this.#refreshWanted = true;
-        },
-      )
-      .finally(() => {
-        this.#refreshing = false;
-        this.#schedule();
-      });
   }
 }
 

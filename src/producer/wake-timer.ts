@@ -1,0 +1,47 @@
+import type { Clock } from "../internal/clock.ts";
+
+/**
+ * One pending wake-up at a time, through the injected clock. Setting a later time than the one
+ * pending keeps the earlier; setting an earlier one replaces it. Cancelled timers leave nothing behind,
+ * so an idle or closed producer holds no timer that keeps a process alive.
+ */
+export class WakeTimer {
+  readonly #clock: Clock;
+  readonly #onWake: () => void;
+  #pending: { at: number; cancel: AbortController } | undefined;
+
+  constructor(clock: Clock, onWake: () => void) {
+    this.#clock = clock;
+    this.#onWake = onWake;
+  }
+
+  /** When the pending wake-up fires, or undefined. */
+  get at(): number | undefined {
+    return this.#pending?.at;
+  }
+
+  /** Wake at `at` (ms since epoch); undefined cancels. Never sooner than 1 ms, so nothing spins. */
+  set(at: number | undefined, now: number): void {
+    if (at === undefined) {
+      this.cancel();
+      return;
+    }
+    if (this.#pending !== undefined && this.#pending.at <= at) return;
+    this.cancel();
+    const pending = { at, cancel: new AbortController() };
+    this.#pending = pending;
+    this.#clock.sleep(Math.max(1, at - now), pending.cancel.signal).then(
+      () => {
+        if (this.#pending === pending) this.#pending = undefined;
+        this.#onWake();
+      },
+      // Cancelled: a newer wake-up (or none) replaced this one.
+      () => undefined,
+    );
+  }
+
+  cancel(): void {
+    this.#pending?.cancel.abort();
+    this.#pending = undefined;
+  }
+}
