@@ -41,6 +41,8 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   #starting: Promise<void> | undefined;
   #discovery: Promise<void> | undefined;
   #wakeDiscovery: (() => void) | undefined;
+  /** A round was asked for while one was running: run the next at once instead of after the interval. */
+  #discoveryWanted = false;
   #shards: Shard[] = [];
   #shardsListedAt = Number.NEGATIVE_INFINITY;
   /** The last item handed out; committed when the caller asks for the next one. */
@@ -186,6 +188,11 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     this.#metrics.emit({ type: "shardEnded", shardId: entry.shardId, lastSequence: entry.lastSequence });
     // Its children may start now: look again at once instead of at the next refresh.
     this.#shardsListedAt = Number.NEGATIVE_INFINITY;
+    this.#requestDiscovery();
+  }
+
+  #requestDiscovery(): void {
+    this.#discoveryWanted = true;
     this.#wakeDiscovery?.();
   }
 
@@ -224,11 +231,14 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   async #discoveryLoop(): Promise<void> {
     const intervalMs = Math.min(this.#options.shardRefreshMs, this.#session!.allocateIntervalSeconds * 1000);
     while (!this.#stop.aborted) {
-      await new Promise<void>((resolve) => {
-        this.#wakeDiscovery = resolve;
-        this.#clock.sleep(intervalMs, this.#stop).then(resolve, resolve);
-      });
+      if (!this.#discoveryWanted) {
+        await new Promise<void>((resolve) => {
+          this.#wakeDiscovery = resolve;
+          this.#clock.sleep(intervalMs, this.#stop).then(resolve, resolve);
+        });
+      }
       this.#wakeDiscovery = undefined;
+      this.#discoveryWanted = false;
       if (this.#stop.aborted) return;
       try {
         await this.#allocateRound();
@@ -300,7 +310,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     if (this.#pendingCommit?.lease === lease) this.#pendingCommit = undefined;
     const reason = lease.signal.reason instanceof Error ? lease.signal.reason.message : String(lease.signal.reason);
     this.#metrics.emit({ type: "leaseLost", shardId, reason, droppedRecords: dropped });
-    this.#wakeDiscovery?.();
+    this.#requestDiscovery();
   }
 
   #fail(error: unknown): void {
