@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { MemoryCheckPointer } from "../../src/checkpointers/memory.ts";
+import type { CheckPointer } from "../../src/checkpointers/types.ts";
 import { Consumer } from "../../src/consumer/consumer.ts";
 import type { ConsumerOptions } from "../../src/consumer/options.ts";
 import type { ConsumerRecord } from "../../src/consumer/entries.ts";
@@ -12,6 +13,7 @@ import {
   expectChildrenAfterParents,
   expectExactlyOnce,
   expectShardOrder,
+  itemRecords,
   putItems,
   startProducer,
 } from "../support/delivery-checks.ts";
@@ -198,6 +200,68 @@ describe("LATEST across resharding (kinesalite)", () => {
     expect(new Set(puts.map((p) => p.shardId)).size).toBe(3);
     expectExactlyOnce(puts, delivered);
     expect(expectChildrenAfterParents(await kinesis.listShards(stream), delivered)).toBe(2);
+  });
+});
+
+/**
+ * A MemoryCheckPointer whose sessions allocate rarely (every 30 s) and whose `list()` answers 1 s late
+ * with what it read before the delay, as a remote store does: a shard finishing during a discovery
+ * round must still wake the next round, not wait for the next interval.
+ */
+function slowListingCheckPointer(inner: MemoryCheckPointer): CheckPointer {
+  return {
+    manualCheckpoint: () => inner.manualCheckpoint(),
+    close: () => inner.close(),
+    async start(scope) {
+      const session = await inner.start(scope);
+      return {
+        ref: session.ref,
+        allocateIntervalSeconds: 30,
+        allocate: (shardId, context) => session.allocate(shardId, context),
+        checkpoint: (shardId, sequence) => session.checkpoint(shardId, sequence),
+        finish: (shardId, last) => session.finish(shardId, last),
+        release: (shardId) => session.release(shardId),
+        manualCheckpoint: () => session.manualCheckpoint(),
+        get: (shardId) => session.get(shardId),
+        async list() {
+          const rows = await session.list();
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          return rows;
+        },
+        close: () => session.close(),
+      };
+    },
+  };
+}
+
+describe("discovery after a shard ends (kinesalite)", () => {
+  it("the second merge parent finishing during a discovery round still starts the child at once", async () => {
+    const kinesis = localKinesis();
+    const stream = await createStream(kinesis, 2, "merge-wake");
+    const parents = (await kinesis.listShards(stream)).map((s) => s.shardId).sort();
+    // One parent holds two pages of records, the other none: the empty one ends at once, which
+    // wakes a (slow) round; the other ends a few paced calls later, while that round still runs.
+    const records = itemRecords("p", 0, 20).map((r) => ({ ...r, explicitHashKey: "1" }));
+    const result = await kinesis.putRecords(stream, records);
+    const before = result.records.map((r, i) => ({ id: records[i]!.id, sequenceNumber: r.sequenceNumber!, shardId: r.shardId! }));
+    expect(new Set(before.map((p) => p.shardId))).toEqual(new Set([parents[0]]));
+    await kinesis.mergeShards(stream, parents[0]!, parents[1]!);
+    await waitActive(kinesis, stream);
+    const after = await putItems(kinesis, stream, "c", 0, 20);
+    const events: ConsumerEvent[] = [];
+    const consumer = consumerOn(inject("kinesisEndpoint"), stream, {
+      checkpointer: slowListingCheckPointer(new MemoryCheckPointer()),
+      idleTimeout: 3,
+      recordLimit: 10,
+      onEvent: (e) => events.push(e),
+    });
+    const delivered = await collectRecords(consumer.records());
+    await consumer.close();
+    expectExactlyOnce([...before, ...after], delivered);
+    expect(expectChildrenAfterParents(await kinesis.listShards(stream), delivered)).toBe(1);
+    const order = events.filter((e) => e.type === "shardEnded" || e.type === "shardStarted").map((e) => `${e.type} ${e.shardId}`);
+    expect(order.slice(-3).sort()).toEqual([`shardEnded ${parents[0]}`, `shardEnded ${parents[1]}`, `shardStarted ${after[0]!.shardId}`].sort());
+    expect(order.at(-1)).toBe(`shardStarted ${after[0]!.shardId}`);
   });
 });
 
