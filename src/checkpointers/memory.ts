@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { parseOptions } from "../config/validate.ts";
-import { ClosedError } from "../errors.ts";
+import { ClosedError, LeaseLostError, type LeaseLostReason } from "../errors.ts";
 import { compareSequence, laterSequence } from "../internal/sequence.ts";
 import { randomWorkerId } from "../internal/worker-id.ts";
 import { mayRequestHandoff, mayTakeFree } from "./balance.ts";
@@ -142,7 +142,7 @@ class MemorySession implements CheckpointSession {
     const held = this.#held.get(shardId);
     if (held === undefined) return;
     this.#flush(shardId, held);
-    this.#drop(shardId, held, "released");
+    this.#drop(shardId, held, "released", "released by this worker");
   }
 
   async manualCheckpoint(): Promise<void> {
@@ -170,14 +170,14 @@ class MemorySession implements CheckpointSession {
     const held = this.#held.get(shardId);
     if (held === undefined) return;
     this.#flush(shardId, held);
-    this.#drop(shardId, held, "handed over");
+    this.#drop(shardId, held, "handed-over", "handed over to another worker for fair balance");
   }
 
-  #drop(shardId: string, held: Held, why: string): void {
+  #drop(shardId: string, held: Held, reason: LeaseLostReason, message: string): void {
     const row = this.#row(shardId);
     if (row.owner === this) row.owner = undefined;
     this.#held.delete(shardId);
-    held.controller.abort(new Error(`lease on ${shardId} ${why}`));
+    held.controller.abort(new LeaseLostError(shardId, reason, message));
   }
 
   #flush(shardId: string, held: Held): void {

@@ -1,7 +1,7 @@
 import { MemoryCheckPointer } from "../checkpointers/memory.ts";
 import type { CheckPointer, CheckpointSession, Lease, ShardCheckpoint } from "../checkpointers/types.ts";
 import { backoffDelay, defaultBackoff } from "../aws/retry.ts";
-import { ClosedError, isRetryable, isThrottling } from "../errors.ts";
+import { ClosedError, isRetryable, isThrottling, LeaseLostError } from "../errors.ts";
 import { anySignal } from "../internal/abort.ts";
 import { systemClock, type Clock } from "../internal/clock.ts";
 import { KinesisClient } from "../kinesis/client.ts";
@@ -308,8 +308,14 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     if (this.#stop.aborted) return;
     const dropped = this.#queue.purge((entry) => entry.lease === lease);
     if (this.#pendingCommit?.lease === lease) this.#pendingCommit = undefined;
-    const reason = lease.signal.reason instanceof Error ? lease.signal.reason.message : String(lease.signal.reason);
-    this.#metrics.emit({ type: "leaseLost", shardId, reason, droppedRecords: dropped });
+    const cause: unknown = lease.signal.reason;
+    // A handoff or release is this worker's own choice; only a lease taken away (or expired) is a loss.
+    if (cause instanceof LeaseLostError && (cause.reason === "handed-over" || cause.reason === "released")) {
+      this.#metrics.emit({ type: "leaseReleased", shardId, reason: cause.reason, droppedRecords: dropped });
+    } else {
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      this.#metrics.emit({ type: "leaseLost", shardId, reason, droppedRecords: dropped });
+    }
     this.#requestDiscovery();
   }
 

@@ -6,7 +6,10 @@ export type ConsumerEvent =
   | { type: "shardStarted"; shardId: string; position: string }
   | { type: "shardEnded"; shardId: string; lastSequence: string | undefined }
   | { type: "leaseAcquired"; shardId: string; sequence: string | undefined }
+  /** Another worker took the lease (`taken`), or renewals failed for sessionTimeout (`expired`). `reason` is the error's message. */
   | { type: "leaseLost"; shardId: string; reason: string; droppedRecords: number }
+  /** This worker gave the lease up on purpose: handed over for fair balance, or released. Not a failure. */
+  | { type: "leaseReleased"; shardId: string; reason: "handed-over" | "released"; droppedRecords: number }
   | { type: "fetched"; shardId: string; records: number; bytes: number; millisBehindLatest: number | undefined }
   | { type: "throttled"; shardId: string | undefined; operation: string }
   | { type: "error"; shardId: string | undefined; errorName: string; message: string; willRetry: boolean }

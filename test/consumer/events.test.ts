@@ -103,7 +103,7 @@ describe("Consumer events", () => {
     expect(Object.keys(consumer.stats().shards).sort()).toEqual([parent!.shardId, ...children.map((c) => c.shardId)].sort());
   });
 
-  it("reports leaseLost with the records dropped from the queue when another consumer takes shards over", async () => {
+  it("reports leaseReleased (handed-over) with the records dropped from the queue when another consumer takes shards over", async () => {
     const stream = await createStream(localKinesis(), 4, "events-lost");
     const shards = await openShards(stream);
     const perShard = 10;
@@ -128,12 +128,14 @@ describe("Consumer events", () => {
 
     await using second = localConsumer<{ id: string }>(stream, { checkpointer: shared });
     await second.waitReady();
-    const lost = ofType(firstEvents, "leaseLost");
+    // A handoff is the first consumer's own choice: leaseReleased, never leaseLost.
+    expect(ofType(firstEvents, "leaseLost")).toEqual([]);
+    const lost = ofType(firstEvents, "leaseReleased");
     expect(lost).toHaveLength(2);
     expect(lost.map((e) => e.shardId).sort()).toEqual([...second.shards].sort());
     for (const event of lost) {
       expect(event.droppedRecords).toBe(perShard);
-      expect(event.reason).toContain("handed over");
+      expect(event.reason).toBe("handed-over");
     }
 
     const [fromFirst, fromSecond] = await Promise.all([collect(first.records()), collect(second.records())]);
