@@ -89,6 +89,24 @@ describe("Consumer through the fault proxy", () => {
     expectStatsMatchEvents(consumer, events);
   });
 
+  it("abandons a GetRecords that hangs past attemptTimeout and retries it without loss or duplicates", async () => {
+    const { stream, puts } = await filledStream(1, 50, "hang");
+    const proxy = await startFaultProxy({
+      target: inject("kinesisEndpoint"),
+      seed: 11,
+      rules: [2, 4].map((nth): FaultRule => ({ operation: "GetRecords", nth, fault: { kind: "latency", ms: 3000 } })),
+    });
+    closers.push(() => proxy.close());
+    const events: ConsumerEvent[] = [];
+    const consumer = consumerVia(proxy.endpoint, stream, { recordLimit: 10, attemptTimeout: 0.3, maxAttempts: 1, onEvent: (e) => events.push(e) });
+    const delivered = await collectRecords(consumer.records());
+    expectExactlyOnce(puts, delivered);
+    expectShardOrder(delivered);
+    expect(proxy.stats().byOperation["GetRecords"]!.faults.latency).toBe(2);
+    expect(events.filter((e) => e.type === "error" && e.errorName === "TimeoutError" && e.willRetry)).toHaveLength(2);
+    expectStatsMatchEvents(consumer, events);
+  });
+
   it("recovers from throttling and 5xx on DescribeStreamSummary, ListShards and GetShardIterator beyond the client's retries", async () => {
     const { stream, puts } = await filledStream(2, 100, "control");
     const proxy = await startFaultProxy({
