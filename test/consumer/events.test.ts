@@ -5,7 +5,9 @@
  */
 import { afterAll, afterEach, describe, expect, inject, it } from "vitest";
 import { MemoryCheckPointer } from "../../src/checkpointers/memory.ts";
+import type { CheckPointer, CheckpointScope, CheckpointSession } from "../../src/checkpointers/types.ts";
 import type { ConsumerEvent } from "../../src/consumer/events.ts";
+import { LeaseLostError } from "../../src/errors.ts";
 import { createStream, localKinesis } from "../support/clients.ts";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.ts";
 import { sdkKinesis, sdkPutAll, type SdkPut } from "../support/sdk.ts";
@@ -28,6 +30,47 @@ function countBy<T>(items: readonly T[], key: (item: T) => string, weight: (item
   const out: Record<string, number> = {};
   for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + weight(item);
   return out;
+}
+
+/** Memory leases whose owner a test can take away, as another worker's conditional write would. */
+class StealableCheckPointer implements CheckPointer {
+  readonly #controllers = new Map<string, AbortController>();
+  constructor(readonly inner: CheckPointer) {}
+
+  steal(shardId: string): void {
+    this.#controllers.get(shardId)?.abort(new LeaseLostError(shardId, "taken", "taken by another worker", "other/worker"));
+  }
+
+  async start(scope: CheckpointScope): Promise<CheckpointSession> {
+    const session = await this.inner.start(scope);
+    return {
+      ref: session.ref,
+      allocateIntervalSeconds: session.allocateIntervalSeconds,
+      allocate: async (shardId, context) => {
+        const lease = await session.allocate(shardId, context);
+        if (lease === undefined) return undefined;
+        const controller = new AbortController();
+        lease.signal.addEventListener("abort", () => controller.abort(lease.signal.reason), { once: true });
+        this.#controllers.set(shardId, controller);
+        return { ...lease, signal: controller.signal };
+      },
+      checkpoint: (shardId, sequence) => session.checkpoint(shardId, sequence),
+      finish: (shardId, lastSequence) => session.finish(shardId, lastSequence),
+      release: (shardId) => session.release(shardId),
+      manualCheckpoint: () => session.manualCheckpoint(),
+      get: (shardId) => session.get(shardId),
+      list: () => session.list(),
+      close: () => session.close(),
+    };
+  }
+
+  manualCheckpoint(): Promise<void> {
+    return this.inner.manualCheckpoint();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
 }
 
 type Of<K extends ConsumerEvent["type"]> = Extract<ConsumerEvent, { type: K }>;
@@ -143,6 +186,39 @@ describe("Consumer events", () => {
     expect(fromFirst.length + fromSecond.length).toBe(put.length);
     expect(new Set([...fromFirst, ...fromSecond].map((r) => r.sequenceNumber)).size).toBe(put.length);
     expect(first.stats().recordsDelivered).toBe(2 * perShard);
+  });
+
+  it("reports leaseLost with the dropped records when a lease is taken away, and stops only that shard", async () => {
+    const stream = await createStream(localKinesis(), 2, "events-taken");
+    const [taken, kept] = await openShards(stream);
+    const perShard = 10;
+    const put = await sdkPutAll(
+      sdk,
+      stream,
+      [taken!, kept!].flatMap((shard, s) =>
+        Array.from({ length: perShard }, (_, i) => ({
+          data: encoder.encode(JSON.stringify({ id: `${s}-${i}` })),
+          partitionKey: `t-${s}-${i}`,
+          explicitHashKey: hashKeyIn(shard, (i + 1) / (perShard + 2)),
+        })),
+      ),
+    );
+    const checkpointer = new StealableCheckPointer(new MemoryCheckPointer());
+    const events: ConsumerEvent[] = [];
+    await using consumer = localConsumer<{ id: string }>(stream, { checkpointer, onEvent: (e) => events.push(e) });
+    await consumer.waitReady();
+    await until(() => ofType(events, "fetched").reduce((n, e) => n + e.records, 0) === put.length, "all records queued");
+
+    checkpointer.steal(taken!.shardId);
+    expect(ofType(events, "leaseReleased")).toEqual([]);
+    const lost = ofType(events, "leaseLost");
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toMatchObject({ shardId: taken!.shardId, droppedRecords: perShard });
+    expect(lost[0]!.reason).toContain("taken by another worker");
+
+    const records = await collect(consumer.records());
+    expect(records.map((r) => r.sequenceNumber)).toEqual(put.filter((p) => p.shardId === kept!.shardId).map((p) => p.sequenceNumber));
+    expect(consumer.shards).toEqual([kept!.shardId]);
   });
 
   it("counts throttled GetRecords calls and retryable errors, and loses nothing", async () => {
