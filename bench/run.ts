@@ -17,10 +17,11 @@ import { bundleSize } from "./bundle-size.ts";
 import { clientCpu } from "./client-cpu.ts";
 import { coldImport } from "./cold-import.ts";
 import { consumerDecode } from "./consumer-decode.ts";
+import { producerCpu } from "./producer-cpu.ts";
 import type { BenchContext, Measurement } from "./context.ts";
 import { renderSection, type Section } from "./table.ts";
 
-const MEASUREMENTS: Measurement[] = [bundleSize, coldImport, clientCpu, base64, consumerDecode];
+const MEASUREMENTS: Measurement[] = [bundleSize, coldImport, clientCpu, base64, consumerDecode, producerCpu];
 
 function parseArgs(argv: string[]): { quick: boolean; only: Set<string> | undefined; json: string | undefined } {
   let quick = false;

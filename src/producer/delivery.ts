@@ -5,10 +5,11 @@ import type { KinesisClient } from "../kinesis/client.ts";
 import type { Admission } from "./admission.ts";
 import { MAX_BATCH_BYTES, takeBatch, type BatchLimits } from "./batcher.ts";
 import type { FlushStats, ResolvedProducerOptions } from "./options.ts";
-import { entryOutcomes, requestFailureOutcome, type EntryOutcome, type FailureOutcome } from "./put-outcome.ts";
+import { entryFailure, mismatchedAnswer, requestFailureOutcome, type FailureOutcome } from "./put-outcome.ts";
 import type { QueuedRecord, UserRecord } from "./queued-record.ts";
 import { ShardRateLimiter } from "./rate-limiter.ts";
 import type { Settlement } from "./settlement.ts";
+import { sendPutRecords, type PutRecordsAnswer } from "./put-records.ts";
 import { ReshardWatch } from "./reshard-watch.ts";
 import type { Lane, ShardBuffers } from "./shard-buffers.ts";
 import { WakeTimer } from "./wake-timer.ts";
@@ -218,19 +219,16 @@ export class Delivery {
     }
     for (const lane of lanes) lane.inFlight++;
     this.#inFlight++;
-    this.#deps.client
-      .putRecords(this.#options.streamName, batch, { signal: this.#deps.signal, maxAttempts: 1 })
+    // One attempt per request: retrying is decided per entry here, not for the request as a whole.
+    sendPutRecords(this.#deps.client, this.#options.streamName, batch, { signal: this.#deps.signal, maxAttempts: 1 })
       .then(
-        (result) => ({ outcomes: entryOutcomes(batch.length, result), requestFailure: undefined }),
-        (error: unknown) => {
-          const requestFailure = requestFailureOutcome(error);
-          return { outcomes: new Array<EntryOutcome>(batch.length).fill(requestFailure), requestFailure };
-        },
+        (result) => ({ result, requestFailure: undefined }),
+        (error: unknown) => ({ result: undefined, requestFailure: requestFailureOutcome(error) }),
       )
-      .then(({ outcomes, requestFailure }) => {
+      .then(({ result, requestFailure }) => {
         this.#inFlight--;
         for (const lane of lanes) lane.inFlight--;
-        this.#apply(batch, outcomes, requestFailure, now, lanes.size);
+        this.#apply(batch, result, requestFailure, now, lanes.size);
         this.#schedule();
       })
       .catch((error: unknown) => {
@@ -240,24 +238,33 @@ export class Delivery {
   }
 
   /** Settle delivered records, fail the hopeless, and put the rest back with backoff. */
-  #apply(batch: QueuedRecord[], outcomes: EntryOutcome[], requestFailure: FailureOutcome | undefined, sentAt: number, shards: number): void {
+  #apply(batch: QueuedRecord[], answers: PutRecordsAnswer[] | undefined, failed: FailureOutcome | undefined, sentAt: number, shards: number): void {
     const now = this.#deps.clock.now();
+    let requestFailure = failed;
+    if (answers !== undefined && answers.length !== batch.length) requestFailure = mismatchedAnswer(batch.length, answers.length);
     const retry: QueuedRecord[] = [];
     /** Per shard: the most attempts among its failed records, and whether it was throttled. */
     const shardBackoff = new Map<string, { attempts: number; throttled: boolean }>();
+    const delivered = new DeliveredItems();
     let fatal: FailureOutcome | undefined;
     const stats = { delivered: 0, retrying: 0, failed: 0, throttled: 0, userRecords: 0, bytes: 0 };
     for (let i = 0; i < batch.length; i++) {
       const record = batch[i]!;
-      const outcome = outcomes[i]!;
       stats.userRecords += record.items.length;
       stats.bytes += record.bytes;
-      if (outcome.kind === "delivered") {
-        stats.delivered++;
-        // Landed where the map did not expect (the stream resharded): a stale aggregate waits for the new map.
-        if (this.#reshard.landed(record, outcome.shardId)) continue;
-        this.#settle(record.items, record.generation, undefined, record.attempts);
-        continue;
+      let outcome = requestFailure;
+      if (outcome === undefined) {
+        const answer = answers![i]!;
+        const errorCode = answer.ErrorCode;
+        if (errorCode == null || errorCode === "") {
+          stats.delivered++;
+          // Landed where the map did not expect (the stream resharded): a stale aggregate waits for the new map.
+          const shardId = answer.ShardId;
+          if (shardId != null && shardId !== record.shardId && this.#reshard.landed(record, shardId)) continue;
+          delivered.add(record);
+          continue;
+        }
+        outcome = entryFailure(errorCode, answer.ErrorMessage ?? undefined);
       }
       if (outcome.kind === "retry" && outcome.throttled) stats.throttled++;
       if (outcome.kind === "fatal") fatal ??= outcome;
@@ -273,6 +280,7 @@ export class Delivery {
       if (seen === undefined) shardBackoff.set(record.shardId, { attempts: record.attempts, throttled });
       else shardBackoff.set(record.shardId, { attempts: Math.max(seen.attempts, record.attempts), throttled: seen.throttled || throttled });
     }
+    delivered.settle(this.#deps.settlement, this.#deps.admission);
     if (retry.length > 0) this.#buffers.requeue(retry);
     if (requestFailure !== undefined && requestFailure.kind === "retry") {
       // The whole request failed: back off the producer as a whole, longer after each failure in a row.
@@ -336,6 +344,33 @@ export class Delivery {
     } catch {
       // Same for a callback that throws.
     }
+  }
+}
+
+/** Delivered items of one answer, settled together: one bookkeeping call per generation, not per record. */
+class DeliveredItems {
+  #generation = -1;
+  #count = 0;
+  #total = 0;
+  #others: Map<number, number> | undefined;
+
+  add(record: QueuedRecord): void {
+    const count = record.items.length;
+    this.#total += count;
+    if (record.generation === this.#generation || this.#count === 0) {
+      this.#generation = record.generation;
+      this.#count += count;
+      return;
+    }
+    this.#others ??= new Map();
+    this.#others.set(record.generation, (this.#others.get(record.generation) ?? 0) + count);
+  }
+
+  settle(settlement: Settlement, admission: Admission): void {
+    if (this.#total === 0) return;
+    settlement.settle(this.#generation, this.#count);
+    if (this.#others !== undefined) for (const [generation, count] of this.#others) settlement.settle(generation, count);
+    admission.release(this.#total);
   }
 }
 

@@ -1,4 +1,3 @@
-import { partitionKeyHash } from "../aggregation/md5.ts";
 import { ClosedError, PutFailedError } from "../errors.ts";
 import { abortReason, systemClock, type Clock } from "../internal/clock.ts";
 import { KinesisClient } from "../kinesis/client.ts";
@@ -75,9 +74,10 @@ export class Producer<T = unknown> implements AsyncDisposable {
       const key = partitionKey ?? randomPartitionKey(this.#random);
       validatePartitionKey(key);
       const explicitHashKey = options?.explicitHashKey;
+      // The MD5 of the key is worked out later, and only if the stream has more than one shard.
       const item: UserRecord =
         explicitHashKey === undefined
-          ? { data, partitionKey: key, hashKey: partitionKeyHash(key) }
+          ? { data, partitionKey: key }
           : { data, partitionKey: key, explicitHashKey, hashKey: parseExplicitHashKey(explicitHashKey) };
       if (this.#failure !== undefined) throw this.#refusal(item);
       const delivery = this.#delivery;

@@ -1,41 +1,25 @@
 import { errorKind } from "../aws/error-codes.ts";
 import { AbortedError, AsyncKinesisError, AwsServiceError, CredentialsError, NetworkError, TimeoutError } from "../errors.ts";
-import type { PutRecordsResult } from "../kinesis/types.ts";
 
-/** What became of one entry of a PutRecords request. */
-export type EntryOutcome =
-  | { kind: "delivered"; shardId: string | undefined; sequenceNumber: string | undefined }
+/** Why an entry of a PutRecords request was not stored, and whether sending it again can help. */
+export type FailureOutcome =
   | { kind: "retry"; code: string; message: string; throttled: boolean; cause?: unknown }
   | { kind: "fatal"; code: string; message: string; cause?: unknown };
 
-export type FailureOutcome = Exclude<EntryOutcome, { kind: "delivered" }>;
-
 /**
- * Per-entry outcomes of a PutRecords answer. Per-record codes are ProvisionedThroughputExceeded
+ * One failed entry of a PutRecords answer. Per-record codes are ProvisionedThroughputExceeded
  * (throttled), InternalFailure (transient) and the KMS errors (persistent, except KMSThrottling). An
  * unknown per-record code is judged transient: it gets a bounded number of retries, not a verdict.
  */
-export function entryOutcomes(entries: number, result: PutRecordsResult): EntryOutcome[] {
-  if (result.records.length !== entries) {
-    // The answer does not line up with the request, so nothing can be known per record: send again.
-    const retry: EntryOutcome = {
-      kind: "retry",
-      code: "ProtocolError",
-      message: `PutRecords answered ${result.records.length} entries for ${entries} records`,
-      throttled: false,
-    };
-    return new Array<EntryOutcome>(entries).fill(retry);
-  }
-  return result.records.map((record): EntryOutcome => {
-    if (record.errorCode === undefined) {
-      return { kind: "delivered", shardId: record.shardId, sequenceNumber: record.sequenceNumber };
-    }
-    const code = record.errorCode;
-    const message = record.errorMessage ?? code;
-    const kind = errorKind(code, 500);
-    if (kind === "fatal") return { kind: "fatal", code, message };
-    return { kind: "retry", code, message, throttled: kind === "throttling" };
-  });
+export function entryFailure(code: string, message: string | undefined): FailureOutcome {
+  const kind = errorKind(code, 500);
+  if (kind === "fatal") return { kind: "fatal", code, message: message ?? code };
+  return { kind: "retry", code, message: message ?? code, throttled: kind === "throttling" };
+}
+
+/** An answer whose entries do not line up with the request: nothing is known per record, so send again. */
+export function mismatchedAnswer(sent: number, answered: number): FailureOutcome {
+  return { kind: "retry", code: "ProtocolError", message: `PutRecords answered ${answered} entries for ${sent} records`, throttled: false };
 }
 
 /**

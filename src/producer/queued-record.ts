@@ -3,8 +3,8 @@ export interface UserRecord {
   readonly data: unknown;
   readonly partitionKey: string;
   readonly explicitHashKey?: string | undefined;
-  /** Its point on the hash-key ring, worked out once at `put`. */
-  readonly hashKey: bigint;
+  /** Its point on the hash-key ring, once worked out (see HashKeys). */
+  hashKey?: bigint | undefined;
 }
 
 /** One Kinesis record on its way out: the payload of one or more user items, routed to a shard. */
@@ -16,8 +16,8 @@ export interface QueuedRecord {
   readonly explicitHashKey: string | undefined;
   /** Data plus partition-key bytes: what counts against the record and request limits. */
   readonly bytes: number;
-  /** Where on the hash ring the record lands (its explicit hash key, else MD5 of its partition key). */
-  readonly hashKey: bigint;
+  /** Where on the hash ring the record lands, once worked out (see HashKeys). */
+  hashKey: bigint | undefined;
   /** The shard the map predicts; re-predicted when the map changes. */
   shardId: string;
   /** The user items inside (one, unless a processor aggregates). */
@@ -28,6 +28,8 @@ export interface QueuedRecord {
   readonly dueAt: number;
   /** PutRecords attempts that carried this record so far. */
   attempts: number;
+  /** Its PutRecords request entry once encoded (see put-records.ts). */
+  wire: unknown;
 }
 
 /** A FIFO of records with O(1) push/shift and an ordered merge for retries. */

@@ -102,7 +102,13 @@ export class ReshardWatch {
     this.#misrouted = [];
     for (const { record, shardId } of misrouted) {
       const range = map.rangeOf(shardId);
-      const strays = range === undefined ? [] : record.items.filter((item) => item.hashKey < range.start || item.hashKey > range.end);
+      const strays =
+        range === undefined
+          ? []
+          : record.items.filter((item) => {
+              const hash = buffers.hashKeys.ofItem(item);
+              return hash < range.start || hash > range.end;
+            });
       const kept = strays.length === 0 ? record.items : record.items.filter((item) => !strays.includes(item));
       this.#deps.settle(kept, record.generation, undefined, record.attempts);
       for (const item of strays) {

@@ -1,9 +1,11 @@
 import { RecordTooLargeError } from "../errors.ts";
-import { partitionKeyHash } from "../aggregation/md5.ts";
 import { utf8Length } from "../internal/utf8.ts";
 import type { Aggregator, Processor } from "../processors/types.ts";
+import { HashKeys } from "./hash-keys.ts";
 import { RecordDeque, type QueuedRecord, type UserRecord } from "./queued-record.ts";
 import type { ShardMap } from "./shard-map.ts";
+
+const MAX_HASH_KEY = (1n << 128n) - 1n;
 
 /** The lane for hash keys no open shard covers (mid-reshard): sent anyway, and the map is refreshed. */
 export const UNMAPPED = "(unmapped)";
@@ -40,7 +42,10 @@ export class ShardBuffers {
   readonly #processor: Processor;
   readonly #maxRecordBytes: number;
   readonly #bufferTimeMs: number;
+  readonly hashKeys = new HashKeys();
   #map: ShardMap;
+  /** The lane of a stream with one open shard: every hash key lands there, so nothing is hashed. */
+  #onlyLane: Lane | undefined;
   #lanes = new Map<string, Lane>();
   #laneList: Lane[] = [];
   #nextSeq = 0;
@@ -81,7 +86,7 @@ export class ShardBuffers {
    * in a record. Returns true when the item started a new aggregate (a new buffer-time deadline).
    */
   add(item: UserRecord, generation: number, now: number): boolean {
-    const lane = this.#laneFor(item.hashKey);
+    const lane = this.#onlyLane ?? this.#laneFor(this.hashKeys.ofItem(item));
     // An aggregator never mixes flush generations, so a flush() can tell exactly which items it covers.
     if (lane.held.length > 0 && lane.heldGeneration !== generation) this.#emit(lane);
     if (lane.held.length === 0) this.#prepareAggregator(lane, item.partitionKey);
@@ -147,7 +152,7 @@ export class ShardBuffers {
   requeue(records: readonly QueuedRecord[]): void {
     const byLane = new Map<Lane, QueuedRecord[]>();
     for (const record of records) {
-      const lane = this.#laneFor(record.hashKey);
+      const lane = this.#onlyLane ?? this.#laneFor(this.hashKeys.ofRecord(record));
       record.shardId = lane.shardId;
       const list = byLane.get(lane);
       if (list === undefined) byLane.set(lane, [record]);
@@ -225,16 +230,12 @@ export class ShardBuffers {
       this.#rejected.push({ items, generation, error: new RecordTooLargeError(bytes, this.#maxRecordBytes) });
       return;
     }
-    let hashKey: bigint;
+    let hashKey: bigint | undefined;
     let explicitHashKey = out.explicitHashKey;
     if (items.length > 1) {
       // Pin the aggregate to its first item's point on the ring: inside this lane's shard by construction.
-      hashKey = first.hashKey;
+      hashKey = this.hashKeys.ofItem(first);
       explicitHashKey = hashKey.toString();
-    } else if (explicitHashKey !== undefined) {
-      hashKey = explicitHashKey === first.explicitHashKey ? first.hashKey : BigInt(explicitHashKey);
-    } else {
-      hashKey = out.partitionKey === first.partitionKey ? first.hashKey : partitionKeyHash(out.partitionKey);
     }
     const record: QueuedRecord = {
       seq: this.#nextSeq++,
@@ -248,6 +249,7 @@ export class ShardBuffers {
       generation,
       dueAt: lane.heldSince + this.#bufferTimeMs,
       attempts: 0,
+      wire: undefined,
     };
     lane.queue.push(record);
     this.queuedRecords++;
@@ -271,6 +273,8 @@ export class ShardBuffers {
     this.#laneList = [...this.#lanes.values()].sort(
       (a, b) => (order.get(a.shardId) ?? Number.MAX_SAFE_INTEGER) - (order.get(b.shardId) ?? Number.MAX_SAFE_INTEGER),
     );
+    const [only, ...others] = this.#map.ranges;
+    this.#onlyLane = only !== undefined && others.length === 0 && only.start === 0n && only.end === MAX_HASH_KEY ? this.#lanes.get(only.shardId) : undefined;
   }
 }
 
