@@ -48,6 +48,7 @@ export class Producer<T = unknown> implements AsyncDisposable {
   /** Puts that had to wait (for the stream lookup or for room); flush waits for those begun before it. */
   readonly #waitingPuts = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
+  #listening = false;
 
   constructor(options: ProducerOptions<T>) {
     this.#options = resolveProducerOptions(options as ProducerOptions<unknown>);
@@ -191,7 +192,11 @@ export class Producer<T = unknown> implements AsyncDisposable {
   }
 
   async #lookUp(): Promise<Delivery> {
-    this.#signal?.addEventListener("abort", () => this.#abort(), { once: true });
+    if (!this.#listening) {
+      // Listened to from the first use on, not in the constructor: constructing does nothing.
+      this.#listening = true;
+      this.#signal?.addEventListener("abort", () => this.#abort(), { once: true });
+    }
     if (this.#signal?.aborted === true) this.#abort();
     const client = new KinesisClient(kinesisClientOptions(this.#clientOptions));
     let facts;
