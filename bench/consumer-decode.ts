@@ -3,7 +3,7 @@ import { performance } from "node:perf_hooks";
 import { GetRecordsCommand, KinesisClient as SdkKinesisClient } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { Lease } from "../src/checkpointers/types.ts";
-import { decodeRecord, type DecodeContext } from "../src/consumer/decode.ts";
+import { decodeWireRecord, type DecodeContext } from "../src/consumer/decode.ts";
 import type { QueueEntry } from "../src/consumer/entries.ts";
 import { Consumer, JsonProcessor, KinesisClient } from "../src/index.ts";
 import { startSink } from "./client-cpu.ts";
@@ -15,7 +15,7 @@ import { median, type Row } from "./table.ts";
  * Decoded records per client CPU-second: what a consumer pays to turn GetRecords pages into user
  * items. The sink (another process) serves the same page every time: 10,000 JSON events of ~100 B.
  *
- * - ours, client + decode: KinesisClient.getRecords, then decodeRecord with JsonProcessor (KPL check,
+ * - ours, client + decode: KinesisClient.getRecordsRaw, then decodeWireRecord with JsonProcessor (KPL check,
  *   UTF-8, JSON.parse, queue entries with metadata) — the reader's work without the queue.
  * - ours, Consumer end to end: `for await` over `consumer.records()` on a one-shard stream, including
  *   start-up calls, pacing, the queue, per-record commits to a MemoryCheckPointer and metrics.
@@ -56,10 +56,10 @@ async function measure(context: BenchContext, endpoint: string) {
     millisBehindLatest: 0,
   };
   const oursBatch = async (): Promise<number> => {
-    const page = await ours.getRecords("bench-iterator", GET_BATCH);
+    const page = await ours.getRecordsRaw("bench-iterator", GET_BATCH);
     decodeContext.millisBehindLatest = page.millisBehindLatest;
     const entries: Array<QueueEntry<unknown>> = [];
-    for (const record of page.records) decodeRecord(record, decodeContext, entries);
+    for (const record of page.records) decodeWireRecord(record, decodeContext, entries);
     const last = entries[entries.length - 1];
     check(entries.length === GET_BATCH && last?.kind === "item" && JSON.stringify(last.record.data) === expectedLast, "ours decode");
     return entries.length;
@@ -107,7 +107,7 @@ async function measure(context: BenchContext, endpoint: string) {
   ];
   const wall = (results: RoundResult[]): number => median(results.map((x) => (x.wallMs * GET_BATCH) / x.records));
   const notes = [
-    `Client + decode: KinesisClient.getRecords + decodeRecord (KPL check, UTF-8, JSON.parse, metadata) with JsonProcessor; baseline: SDK GetRecordsCommand + JSON.parse(TextDecoder.decode(Data)) per record. Median of ${rounds} rounds of ${batchesPerRound} pages per side, alternating, after warm-up, GC before each round.`,
+    `Client + decode: KinesisClient.getRecordsRaw + decodeWireRecord (KPL check, base64, JSON.parse, metadata) with JsonProcessor; baseline: SDK GetRecordsCommand + JSON.parse(TextDecoder.decode(Data)) per record. Median of ${rounds} rounds of ${batchesPerRound} pages per side, alternating, after warm-up, GC before each round.`,
     `Consumer: a fresh Consumer per round (one-shard stream, MemoryCheckPointer, shardFetchRate 5) until ${consumerItems.toLocaleString("en-US")} items are taken; median of ${consumerRounds.length} rounds. Its CPU includes start-up calls and the page its reader prefetches ahead (the sink ignores Limit), so it is an upper bound.`,
     `Wall time per 10,000 records: client + decode ${wall(oursRounds).toFixed(1)} ms, SDK ${wall(sdkRounds).toFixed(1)} ms, Consumer ${wall(consumerRounds).toFixed(0)} ms (paced to 5 GetRecords/s, the service limit).`,
   ];

@@ -120,7 +120,7 @@ class MemorySession implements CheckpointSession {
     return { shardId, sequence: row.sequence, signal: controller.signal };
   }
 
-  async checkpoint(shardId: string, sequence: string): Promise<void> {
+  checkpoint(shardId: string, sequence: string): void {
     const held = this.#held.get(shardId);
     if (held === undefined) return;
     if (this.#store.autoCheckpoint) this.#write(shardId, sequence);

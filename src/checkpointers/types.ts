@@ -59,11 +59,13 @@ export interface CheckpointSession {
    */
   allocate(shardId: string, context: { totalShards: number }): Promise<Lease | undefined>;
   /**
-   * Record that everything up to `sequence` is done. With `autoCheckpoint` it is written (possibly
-   * coalesced); without, it is buffered until `manualCheckpoint()`. Never moves backwards; a call for
-   * a shard this session no longer holds writes nothing.
+   * Record that everything up to `sequence` is done. Synchronous, because the consumer calls it for
+   * every record: it only records the position. With `autoCheckpoint` the store writes it (at once
+   * or coalesced, in the background); without, it waits for `manualCheckpoint()`. Never moves
+   * backwards; a call for a shard this session no longer holds records nothing. Write failures
+   * surface through the lease (lost) or from `manualCheckpoint()`, `release()` and `close()`.
    */
-  checkpoint(shardId: string, sequence: string): Promise<void>;
+  checkpoint(shardId: string, sequence: string): void;
   /** The shard is fully read and committed (SHARD_END): mark it so children may start, then release. */
   finish(shardId: string, lastSequence?: string): Promise<void>;
   /** Flush this shard's pending checkpoint, then give the lease up so another worker can take it. */

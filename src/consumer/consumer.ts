@@ -9,13 +9,12 @@ import type { Shard } from "../kinesis/types.ts";
 import { JsonProcessor } from "../processors/index.ts";
 import type { Processor } from "../processors/types.ts";
 import type { ConsumerRecord, QueueEntry } from "./entries.ts";
+import { Delivery, type DeliveryHost, type EndEntry } from "./delivery.ts";
 import { ConsumerMetrics, type ConsumerStats } from "./events.ts";
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from "./options.ts";
 import { RecordQueue } from "./record-queue.ts";
 import { planShards } from "./shard-plan.ts";
 import { ShardReader, type StartPosition } from "./shard-reader.ts";
-
-type ItemEntry<T> = Extract<QueueEntry<T>, { kind: "item" }>;
 
 /**
  * Reads every shard of a stream and yields decoded items with `for await`. One reader per leased
@@ -45,9 +44,8 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   #discoveryWanted = false;
   #shards: Shard[] = [];
   #shardsListedAt = Number.NEGATIVE_INFINITY;
-  /** The last item handed out; committed when the caller asks for the next one. */
-  #pendingCommit: QueueEntry<T> | undefined;
-  #nextChain: Promise<unknown> = Promise.resolve();
+  readonly #delivery: Delivery<T>;
+  #started = false;
   #closing: Promise<void> | undefined;
   /** A failure no retry can fix; every later `next()` rejects with it, even once closing has begun. */
   #fatal: { error: unknown } | undefined;
@@ -63,6 +61,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     this.#processor = options.processor ?? (new JsonProcessor() as unknown as Processor<T>);
     this.#metrics = new ConsumerMetrics(options.onEvent);
     this.#queue = new RecordQueue(this.#options.maxQueueSize);
+    this.#delivery = new Delivery<T>(this.#deliveryHost(), this.#queue, this.#metrics, this.#options);
     this.#stop = anySignal([this.#stopController.signal, options.signal])!;
     options.signal?.addEventListener("abort", () => void this.close().catch(() => undefined), { once: true });
     this.#kinesis.http.onAttempt = (attempt) => {
@@ -73,21 +72,13 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   }
 
   /** Yields decoded items (what the processor produced), as the Python library does. */
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    for (;;) {
-      const entry = await this.#next();
-      if (entry === undefined) return;
-      yield entry.record.data;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
+    return this.#delivery.iterator((entry) => entry.record.data);
   }
 
   /** Yields each item with its metadata: partition key, sequence numbers, shard, arrival time, lag. */
-  async *records(): AsyncIterableIterator<ConsumerRecord<T>> {
-    for (;;) {
-      const entry = await this.#next();
-      if (entry === undefined) return;
-      yield entry.record;
-    }
+  records(): AsyncIterableIterator<ConsumerRecord<T>, undefined> {
+    return this.#delivery.iterator((entry) => entry.record);
   }
 
   /** Resolves once every shard this consumer holds has an iterator (start a LATEST consumer, then produce). */
@@ -125,64 +116,28 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     await this.close();
   }
 
-  #next(): Promise<ItemEntry<T> | undefined> {
-    // for-await never overlaps calls, but records() and the default iterator could be used together.
-    const result = this.#nextChain.then(() => this.#nextEntry());
-    this.#nextChain = result.catch(() => undefined);
-    return result;
+  #deliveryHost(): DeliveryHost<T> {
+    // Getters, so the delivery side always sees the consumer's current state.
+    const consumer = this;
+    return {
+      start: () => consumer.#start(),
+      get started() {
+        return consumer.#started;
+      },
+      get closing() {
+        return consumer.#closing !== undefined;
+      },
+      get fatal() {
+        return consumer.#fatal;
+      },
+      get session() {
+        return consumer.#session;
+      },
+      finishShard: (entry) => consumer.#finishShard(entry),
+    };
   }
 
-  async #nextEntry(): Promise<ItemEntry<T> | undefined> {
-    if (this.#fatal !== undefined) throw this.#fatal.error;
-    if (this.#closing !== undefined) return undefined;
-    await this.#start();
-    await this.#commitPending();
-    for (;;) {
-      const entry = await this.#queue.shift(this.#options.idleTimeoutMs);
-      if (entry === undefined) return undefined;
-      if (entry.lease.signal.aborted) continue;
-      switch (entry.kind) {
-        case "item":
-          this.#metrics.delivered(entry.shardId, entry.bytes);
-          this.#pendingCommit = entry;
-          return entry;
-        case "commit":
-          await this.#commit(entry);
-          continue;
-        case "end":
-          await this.#finishShard(entry);
-          continue;
-        case "error": {
-          const policy = this.#options.onDecodeError;
-          const action = typeof policy === "function" ? policy(entry.error) : policy;
-          if (action === "skip") {
-            this.#metrics.emit({
-              type: "recordSkipped",
-              shardId: entry.shardId,
-              sequenceNumber: entry.error.sequenceNumber ?? "",
-              errorName: entry.error.name,
-            });
-            continue;
-          }
-          this.#metrics.emit({ type: "error", shardId: entry.shardId, errorName: entry.error.name, message: entry.error.message, willRetry: false });
-          throw entry.error;
-        }
-      }
-    }
-  }
-
-  async #commitPending(): Promise<void> {
-    const pending = this.#pendingCommit;
-    this.#pendingCommit = undefined;
-    if (pending !== undefined) await this.#commit(pending);
-  }
-
-  async #commit(entry: QueueEntry<T>): Promise<void> {
-    if (entry.commit === undefined || entry.lease.signal.aborted) return;
-    await this.#session!.checkpoint(entry.shardId, entry.commit);
-  }
-
-  async #finishShard(entry: Extract<QueueEntry<T>, { kind: "end" }>): Promise<void> {
+  async #finishShard(entry: EndEntry<T>): Promise<void> {
     await this.#session!.finish(entry.shardId, entry.lastSequence);
     this.#readers.delete(entry.shardId);
     this.#metrics.emit({ type: "shardEnded", shardId: entry.shardId, lastSequence: entry.lastSequence });
@@ -208,6 +163,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     this.#session = await this.#checkpointer.start({ streamName: summary.streamName, retentionHours: this.#retentionHours });
     await this.#untilDone(() => this.#allocateRound());
     this.#discovery = this.#discoveryLoop();
+    this.#started = true;
   }
 
   /**
@@ -307,7 +263,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     if (this.#readers.get(shardId) === reader) this.#readers.delete(shardId);
     if (this.#stop.aborted) return;
     const dropped = this.#queue.purge((entry) => entry.lease === lease);
-    if (this.#pendingCommit?.lease === lease) this.#pendingCommit = undefined;
+    this.#delivery.dropPending(lease);
     const cause: unknown = lease.signal.reason;
     // A handoff or release is this worker's own choice; only a lease taken away (or expired) is a loss.
     if (cause instanceof LeaseLostError && (cause.reason === "handed-over" || cause.reason === "released")) {

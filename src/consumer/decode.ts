@@ -1,7 +1,9 @@
 import { deaggregate, recordHashKey } from "../aggregation/kpl.ts";
 import type { Lease } from "../checkpointers/types.ts";
 import { DecodeError } from "../errors.ts";
-import type { KinesisRecord } from "../kinesis/types.ts";
+import { decodeBase64 } from "../internal/base64.ts";
+import { base64ToBinary, binaryToBytes, isAsciiBinary } from "../internal/binary-string.ts";
+import type { WireKinesisRecord } from "../kinesis/types.ts";
 import type { Processor } from "../processors/types.ts";
 import type { ConsumerRecord, QueueEntry } from "./entries.ts";
 
@@ -14,38 +16,76 @@ export interface DecodeContext<T> {
   millisBehindLatest: number | undefined;
 }
 
+/** What a payload's items share: where the Kinesis record came from. */
+interface Origin {
+  sequenceNumber: string;
+  arrival: Date;
+}
+
+/** The first byte of the KPL magic; no ASCII text starts with it. */
+const KPL_FIRST_BYTE = 0xf3;
+
 /**
- * Turn one Kinesis record into queue entries: unpack a KPL aggregate (only when magic and MD5 both
- * check), decode each payload with the processor, and mark the last entry to commit the record.
+ * Turn one Kinesis record, as the wire carries it, into queue entries: unpack a KPL aggregate (only
+ * when magic and MD5 both check), decode each payload with the processor, and mark the last entry to
+ * commit the record. Returns the payload's size in bytes.
+ *
+ * Text payloads take a shortcut: base64 is decoded to a binary string by the platform's native
+ * `atob`, and when that string is pure ASCII it already is the payload's text, so it goes to the
+ * processor's `parseText` without a byte array or a UTF-8 decoder.
  */
-export function decodeRecord<T>(record: KinesisRecord, context: DecodeContext<T>, out: Array<QueueEntry<T>>): void {
+export function decodeWireRecord<T>(wire: WireKinesisRecord, context: DecodeContext<T>, out: Array<QueueEntry<T>>): number {
   const start = out.length;
-  const subRecords = deaggregate(record.data);
-  if (subRecords === undefined) {
-    pushItems(record, record.data, record.partitionKey, undefined, undefined, context, out);
+  const origin: Origin = {
+    sequenceNumber: wire.SequenceNumber,
+    arrival: new Date((wire.ApproximateArrivalTimestamp ?? 0) * 1000),
+  };
+  const parseText = context.processor.parseText;
+  let data: Uint8Array;
+  if (parseText !== undefined) {
+    const binary = base64ToBinary(wire.Data);
+    if (binary.charCodeAt(0) !== KPL_FIRST_BYTE && isAsciiBinary(binary)) {
+      pushItems(origin, () => parseText.call(context.processor, binary), binary.length, wire.PartitionKey, undefined, undefined, context, out);
+      finishRecord(origin, start, context, out);
+      return binary.length;
+    }
+    data = binaryToBytes(binary);
   } else {
+    data = decodeBase64(wire.Data);
+  }
+  const subRecords = deaggregate(data);
+  if (subRecords === undefined) {
+    pushItems(origin, () => context.processor.parse(data), data.length, wire.PartitionKey, undefined, undefined, context, out);
+  } else {
+    const range = context.hashRange;
     for (const sub of subRecords) {
-      const range = context.hashRange;
       if (range !== undefined) {
         const hash = recordHashKey(sub);
         if (hash < range.start || hash > range.end) continue;
       }
-      pushItems(record, sub.data, sub.partitionKey, sub.subSequenceNumber, sub.explicitHashKey, context, out);
+      pushItems(origin, () => context.processor.parse(sub.data), sub.data.length, sub.partitionKey, sub.subSequenceNumber, sub.explicitHashKey, context, out);
     }
   }
+  finishRecord(origin, start, context, out);
+  return data.length;
+}
+
+/** Mark the record's last entry to commit it, or add a marker when no item can carry the commit. */
+function finishRecord<T>(origin: Origin, start: number, context: DecodeContext<T>, out: Array<QueueEntry<T>>): void {
   const last = out.length > start ? out[out.length - 1]! : undefined;
   if (last?.kind === "item") {
     last.weight = 1;
-    last.commit = record.sequenceNumber;
+    last.commit = origin.sequenceNumber;
     return;
   }
-  // No item to carry the commit (no items, or the record ended in a decode error): a marker does.
-  out.push({ kind: "commit", shardId: context.shardId, lease: context.lease, weight: 1, commit: record.sequenceNumber });
+  // No items (an empty list, an aggregate wholly outside the shard), or it ended in a decode error.
+  out.push({ kind: "commit", shardId: context.shardId, lease: context.lease, weight: 1, commit: origin.sequenceNumber });
 }
 
 function pushItems<T>(
-  record: KinesisRecord,
-  data: Uint8Array,
+  origin: Origin,
+  parse: () => T[],
+  size: number,
   partitionKey: string,
   subSequenceNumber: number | undefined,
   explicitHashKey: string | undefined,
@@ -54,28 +94,28 @@ function pushItems<T>(
 ): void {
   let items: T[];
   try {
-    items = context.processor.parse(data);
+    items = parse();
   } catch (cause) {
     const error =
       cause instanceof DecodeError ? cause : new DecodeError(`could not decode record: ${(cause as Error)?.message ?? cause}`, { cause });
     error.shardId = context.shardId;
-    error.sequenceNumber = record.sequenceNumber;
+    error.sequenceNumber = origin.sequenceNumber;
     error.subSequenceNumber = subSequenceNumber;
     out.push({ kind: "error", shardId: context.shardId, lease: context.lease, weight: 0, commit: undefined, error });
     return;
   }
-  const bytes = items.length === 0 ? 0 : data.length / items.length;
+  const bytes = items.length === 0 ? 0 : size / items.length;
   for (const item of items) {
-    const consumerRecord: ConsumerRecord<T> = {
+    const record: ConsumerRecord<T> = {
       data: item,
       partitionKey,
-      sequenceNumber: record.sequenceNumber,
+      sequenceNumber: origin.sequenceNumber,
       shardId: context.shardId,
-      approximateArrivalTimestamp: record.approximateArrivalTimestamp,
+      approximateArrivalTimestamp: origin.arrival,
       millisBehindLatest: context.millisBehindLatest,
     };
-    if (subSequenceNumber !== undefined) consumerRecord.subSequenceNumber = subSequenceNumber;
-    if (explicitHashKey !== undefined) consumerRecord.explicitHashKey = explicitHashKey;
-    out.push({ kind: "item", shardId: context.shardId, lease: context.lease, weight: 0, commit: undefined, record: consumerRecord, bytes });
+    if (subSequenceNumber !== undefined) record.subSequenceNumber = subSequenceNumber;
+    if (explicitHashKey !== undefined) record.explicitHashKey = explicitHashKey;
+    out.push({ kind: "item", shardId: context.shardId, lease: context.lease, weight: 0, commit: undefined, record, bytes });
   }
 }

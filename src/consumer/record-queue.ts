@@ -73,6 +73,18 @@ export class RecordQueue<E extends Weighted> {
     }
   }
 
+  /** The next entry without taking it (undefined when none is held or the queue has failed). */
+  peek(): E | undefined {
+    if (this.#failure !== undefined || this.#head >= this.#entries.length) return undefined;
+    return this.#entries[this.#head];
+  }
+
+  /** Take the entry `peek()` returned. */
+  take(): E | undefined {
+    if (this.#head >= this.#entries.length) return undefined;
+    return this.#take();
+  }
+
   /** Remove every entry matching `predicate` (a lost lease's records); returns the records removed. */
   purge(predicate: (entry: E) => boolean): number {
     const kept: E[] = [];

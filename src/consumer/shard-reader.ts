@@ -4,9 +4,9 @@ import { backoffDelay, defaultBackoff } from "../aws/retry.ts";
 import { anySignal } from "../internal/abort.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { KinesisClient } from "../kinesis/client.ts";
-import type { GetRecordsResult, HashKeyRange, ShardIteratorType } from "../kinesis/types.ts";
+import type { GetRecordsPage, HashKeyRange, ShardIteratorType, WireKinesisRecord } from "../kinesis/types.ts";
 import type { Processor } from "../processors/types.ts";
-import { decodeRecord } from "./decode.ts";
+import { decodeWireRecord } from "./decode.ts";
 import type { QueueEntry } from "./entries.ts";
 import type { ConsumerMetrics } from "./events.ts";
 import type { RecordQueue } from "./record-queue.ts";
@@ -200,7 +200,7 @@ export class ShardReader<T> {
       const page = await this.#fetch();
       if (page === undefined) continue;
       const first = page.records[0];
-      if (first !== undefined) this.#firstUnqueued = first.sequenceNumber;
+      if (first !== undefined) this.#firstUnqueued = first.SequenceNumber;
       else if (this.#enqueue(page)) return true;
     }
     return false;
@@ -227,12 +227,12 @@ export class ShardReader<T> {
   }
 
   /** One GetRecords; undefined when it failed in a way this loop recovers from by itself. */
-  async #fetch(): Promise<GetRecordsResult | undefined> {
+  async #fetch(): Promise<GetRecordsPage<WireKinesisRecord> | undefined> {
     const { kinesis, queue, recordLimit, clock, metrics } = this.#deps;
     this.#lastCallAt = clock.now();
     try {
       const limit = Math.max(1, Math.min(recordLimit, queue.free));
-      const page = await kinesis.getRecords(this.#iterator!, limit, { signal: this.#signal });
+      const page = await kinesis.getRecordsRaw(this.#iterator!, limit, { signal: this.#signal });
       this.#failures = 0;
       return page;
     } catch (error) {
@@ -250,17 +250,14 @@ export class ShardReader<T> {
   }
 
   /** Queue a page's records; true when the shard has ended. */
-  #enqueue(page: GetRecordsResult): boolean {
+  #enqueue(page: GetRecordsPage<WireKinesisRecord>): boolean {
     const { queue, processor, lease, metrics } = this.#deps;
     const entries: Array<QueueEntry<T>> = [];
     let bytes = 0;
     const context = { shardId: this.shardId, lease, processor, hashRange: this.#hashRange, millisBehindLatest: page.millisBehindLatest };
-    for (const record of page.records) {
-      bytes += record.data.length;
-      decodeRecord(record, context, entries);
-    }
+    for (const record of page.records) bytes += decodeWireRecord(record, context, entries);
     const last = page.records[page.records.length - 1];
-    if (last !== undefined) this.#lastQueued = last.sequenceNumber;
+    if (last !== undefined) this.#lastQueued = last.SequenceNumber;
     metrics.emit({ type: "fetched", shardId: this.shardId, records: page.records.length, bytes, millisBehindLatest: page.millisBehindLatest });
     const ended = page.nextShardIterator === undefined;
     if (ended) {

@@ -6,6 +6,7 @@ import { AwsJsonClient, type CallOptions } from "../aws/json-client.ts";
 import { decodeBase64, encodeBase64 } from "../internal/base64.ts";
 import type {
   ChildShard,
+  GetRecordsPage,
   GetRecordsResult,
   HashKeyRange,
   KinesisRecord,
@@ -15,6 +16,7 @@ import type {
   ShardFilter,
   ShardIteratorType,
   StreamSummary,
+  WireKinesisRecord,
 } from "./types.ts";
 
 const KINESIS_PROTOCOL = {
@@ -96,14 +98,26 @@ export class KinesisClient {
   }
 
   async getRecords(shardIterator: string, limit?: number, options?: CallOptions & { streamArn?: string }): Promise<GetRecordsResult> {
+    const raw = await this.getRecordsRaw(shardIterator, limit, options);
+    const records = new Array<KinesisRecord>(raw.records.length);
+    for (let i = 0; i < raw.records.length; i++) records[i] = fromWireRecord(raw.records[i]!);
+    return { ...raw, records };
+  }
+
+  /**
+   * GetRecords with each record's data still base64, as it came: the consumer decodes straight from
+   * it (see consumer/decode.ts), skipping a byte array for text payloads.
+   */
+  async getRecordsRaw(
+    shardIterator: string,
+    limit?: number,
+    options?: CallOptions & { streamArn?: string },
+  ): Promise<GetRecordsPage<WireKinesisRecord>> {
     const request: Record<string, unknown> = { ShardIterator: shardIterator };
     if (limit !== undefined) request["Limit"] = limit;
     if (options?.streamArn !== undefined) request["StreamARN"] = options.streamArn;
     const out = await this.http.call<WireGetRecords>("GetRecords", request, options);
-    const wireRecords = out.Records ?? [];
-    const records = new Array<KinesisRecord>(wireRecords.length);
-    for (let i = 0; i < wireRecords.length; i++) records[i] = fromWireRecord(wireRecords[i]!);
-    const result: GetRecordsResult = { records };
+    const result: GetRecordsPage<WireKinesisRecord> = { records: out.Records ?? [] };
     if (out.NextShardIterator != null && out.NextShardIterator !== "") result.nextShardIterator = out.NextShardIterator;
     if (out.MillisBehindLatest != null) result.millisBehindLatest = out.MillisBehindLatest;
     if (out.ChildShards != null) result.childShards = out.ChildShards.map(fromWireChildShard);
@@ -218,14 +232,6 @@ interface WireShard {
   SequenceNumberRange: { StartingSequenceNumber: string; EndingSequenceNumber?: string | null };
 }
 
-interface WireRecord {
-  Data: string;
-  PartitionKey: string;
-  SequenceNumber: string;
-  ApproximateArrivalTimestamp?: number | null;
-  EncryptionType?: string | null;
-}
-
 interface WireChildShard {
   ShardId: string;
   ParentShards?: string[] | null;
@@ -233,7 +239,7 @@ interface WireChildShard {
 }
 
 interface WireGetRecords {
-  Records?: WireRecord[] | null;
+  Records?: WireKinesisRecord[] | null;
   NextShardIterator?: string | null;
   MillisBehindLatest?: number | null;
   ChildShards?: WireChildShard[] | null;
@@ -270,7 +276,7 @@ function fromWireChildShard(child: WireChildShard): ChildShard {
   return { shardId: child.ShardId, parentShards: child.ParentShards ?? [], hashKeyRange: fromWireRange(child.HashKeyRange) };
 }
 
-function fromWireRecord(record: WireRecord): KinesisRecord {
+function fromWireRecord(record: WireKinesisRecord): KinesisRecord {
   const out: KinesisRecord = {
     data: decodeBase64(record.Data),
     partitionKey: record.PartitionKey,

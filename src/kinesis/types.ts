@@ -31,13 +31,25 @@ export interface KinesisRecord {
   encryptionType?: string;
 }
 
-export interface GetRecordsResult {
-  records: KinesisRecord[];
+/** One GetRecords page; `R` is the record shape (decoded `KinesisRecord`, or the wire form). */
+export interface GetRecordsPage<R> {
+  records: R[];
   /** Absent when the shard is closed and every record has been read (SHARD_END). */
   nextShardIterator?: string;
   millisBehindLatest?: number;
   /** Only some servers send these at SHARD_END; ListShards is the fallback. */
   childShards?: ChildShard[];
+}
+
+export type GetRecordsResult = GetRecordsPage<KinesisRecord>;
+
+/** A record exactly as the JSON protocol carries it: data base64, arrival time in epoch seconds. */
+export interface WireKinesisRecord {
+  Data: string;
+  PartitionKey: string;
+  SequenceNumber: string;
+  ApproximateArrivalTimestamp?: number | null;
+  EncryptionType?: string | null;
 }
 
 export interface StreamSummary {

@@ -14,6 +14,10 @@ export class JsonProcessor<T = unknown> implements Processor<T> {
     return [decodeJson(data) as T];
   }
 
+  parseText(text: string): T[] {
+    return [parseJsonText(text, `payload (${text.length} bytes)`) as T];
+  }
+
   aggregator(maxBytes: number): Aggregator<T> {
     return new SingleItemAggregator<T>(maxBytes, encodeJson);
   }
@@ -25,7 +29,11 @@ export class JsonProcessor<T = unknown> implements Processor<T> {
  */
 export class JsonLineProcessor<T = unknown> implements Processor<T> {
   parse(data: Uint8Array): T[] {
-    const lines = decodeUtf8(data).split("\n");
+    return this.parseText(decodeUtf8(data));
+  }
+
+  parseText(text: string): T[] {
+    const lines = text.split("\n");
     const items: T[] = [];
     lines.forEach((line, index) => {
       if (line.trim() === "") return;
@@ -42,12 +50,19 @@ export class JsonLineProcessor<T = unknown> implements Processor<T> {
 /** Many items per record, as one JSON array. */
 export class JsonListProcessor<T = unknown> implements Processor<T> {
   parse(data: Uint8Array): T[] {
-    const value = decodeJson(data);
-    if (!Array.isArray(value)) throw new DecodeError(`payload is JSON but not an array (${typeof value})`);
-    return value as T[];
+    return asArray<T>(decodeJson(data));
+  }
+
+  parseText(text: string): T[] {
+    return asArray<T>(parseJsonText(text, `payload (${text.length} bytes)`));
   }
 
   aggregator(maxBytes: number): Aggregator<T> {
     return new DelimitedAggregator<T>(maxBytes, encodeJson, { open: "[", separator: ",", close: "]" });
   }
+}
+
+function asArray<T>(value: unknown): T[] {
+  if (!Array.isArray(value)) throw new DecodeError(`payload is JSON but not an array (${typeof value})`);
+  return value as T[];
 }

@@ -4,7 +4,7 @@
  * processor sees them; parse still accepts a whole aggregate, so each processor reads what it writes.
  */
 import { KplAggregator, deaggregate } from "../aggregation/kpl.ts";
-import { decodeJson, decodeString, encodeJson, encodeString } from "./codecs.ts";
+import { decodeJson, decodeString, encodeJson, encodeString, parseJsonText } from "./codecs.ts";
 import type { Aggregator, Processor } from "./types.ts";
 
 function parseMaybeAggregated<T>(data: Uint8Array, decode: (bytes: Uint8Array) => T): T[] {
@@ -19,6 +19,11 @@ export class KPLJsonProcessor<T = unknown> implements Processor<T> {
     return parseMaybeAggregated(data, (bytes) => decodeJson(bytes) as T);
   }
 
+  /** ASCII text never starts with the KPL magic, so text is always one plain record. */
+  parseText(text: string): T[] {
+    return [parseJsonText(text, `payload (${text.length} bytes)`) as T];
+  }
+
   aggregator(maxBytes: number): Aggregator<T> {
     return new KplAggregator<T>(maxBytes, encodeJson);
   }
@@ -28,6 +33,10 @@ export class KPLJsonProcessor<T = unknown> implements Processor<T> {
 export class KPLStringProcessor implements Processor<string> {
   parse(data: Uint8Array): string[] {
     return parseMaybeAggregated(data, decodeString);
+  }
+
+  parseText(text: string): string[] {
+    return [text];
   }
 
   aggregator(maxBytes: number): Aggregator<string> {

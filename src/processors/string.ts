@@ -8,6 +8,10 @@ export class StringProcessor implements Processor<string> {
     return [decodeString(data)];
   }
 
+  parseText(text: string): string[] {
+    return [text];
+  }
+
   aggregator(maxBytes: number): Aggregator<string> {
     return new SingleItemAggregator<string>(maxBytes, encodeString);
   }

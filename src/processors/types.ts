@@ -8,6 +8,11 @@
 export interface Processor<T = unknown> {
   /** Decode one record payload into the items it carries (one for JSON, many for JSON lines, ...). */
   parse(data: Uint8Array): T[];
+  /**
+   * Optional fast path: the same as `parse` for a payload already known to be pure ASCII, given as
+   * text. The consumer uses it to skip the byte array and the UTF-8 decoder for text payloads.
+   */
+  parseText?(text: string): T[];
   /** A fresh aggregator that packs items into payloads no larger than `maxBytes`. */
   aggregator(maxBytes: number): Aggregator<T>;
 }

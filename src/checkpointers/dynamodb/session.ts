@@ -80,7 +80,7 @@ export class DynamoDBSession implements CheckpointSession {
     }
   }
 
-  async checkpoint(shardId: string, sequence: string): Promise<void> {
+  checkpoint(shardId: string, sequence: string): void {
     const lease = this.#leases.get(shardId);
     if (lease === undefined) return;
     if (lease.offer(sequence, this.#clock.now()) && this.#options.autoCheckpoint) this.#poke();

@@ -1,0 +1,169 @@
+import type { CheckpointSession, Lease } from "../checkpointers/types.ts";
+import type { QueueEntry } from "./entries.ts";
+import type { ConsumerMetrics } from "./events.ts";
+import type { DecodeErrorPolicy } from "./options.ts";
+import type { RecordQueue } from "./record-queue.ts";
+
+export type ItemEntry<T> = Extract<QueueEntry<T>, { kind: "item" }>;
+export type EndEntry<T> = Extract<QueueEntry<T>, { kind: "end" }>;
+
+/** What the delivery side needs from the consumer that owns it. */
+export interface DeliveryHost<T> {
+  /** Starts the consumer on first call; later calls resolve at once. */
+  start(): Promise<void>;
+  /** True once `start()` has resolved. */
+  readonly started: boolean;
+  readonly closing: boolean;
+  /** A failure no retry can fix: every later `next()` rejects with it. */
+  readonly fatal: { error: unknown } | undefined;
+  readonly session: CheckpointSession | undefined;
+  finishShard(entry: EndEntry<T>): Promise<void>;
+}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * Hands queued entries to the caller and commits them: a record's checkpoint is recorded when the
+ * caller asks for the item after it. The common case — an item already queued, nothing to finish —
+ * is served synchronously, with no promise beyond the one `for await` itself needs; everything else
+ * (waiting, shard ends, decode errors, failures) takes the general path.
+ */
+export class Delivery<T> {
+  readonly #host: DeliveryHost<T>;
+  readonly #queue: RecordQueue<QueueEntry<T>>;
+  readonly #metrics: ConsumerMetrics;
+  readonly #onDecodeError: DecodeErrorPolicy;
+  readonly #idleTimeoutMs: number | undefined;
+  /** The last item handed out; committed when the caller asks for the next one. */
+  #pending: QueueEntry<T> | undefined;
+  /** The general path is running: the fast path must not overtake it. */
+  #busy = false;
+  #chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    host: DeliveryHost<T>,
+    queue: RecordQueue<QueueEntry<T>>,
+    metrics: ConsumerMetrics,
+    options: { onDecodeError: DecodeErrorPolicy; idleTimeoutMs: number | undefined },
+  ) {
+    this.#host = host;
+    this.#queue = queue;
+    this.#metrics = metrics;
+    this.#onDecodeError = options.onDecodeError;
+    this.#idleTimeoutMs = options.idleTimeoutMs;
+  }
+
+  /**
+   * An iterator over items, each mapped by `pick`. Breaking out of `for await` (its `return`) does not
+   * close the consumer and does not commit the last item: iterating again continues after it.
+   */
+  iterator<R>(pick: (entry: ItemEntry<T>) => R): AsyncIterableIterator<R, undefined> {
+    const iterator: AsyncIterableIterator<R, undefined> = {
+      next: () => {
+        const ready = this.#nextNow();
+        if (ready !== undefined) return Promise.resolve({ done: false, value: pick(ready) });
+        return this.#next().then((entry) => (entry === undefined ? DONE : { done: false, value: pick(entry) }));
+      },
+      return: () => Promise.resolve(DONE),
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  /** Forget the uncommitted item of a lease that ended: its new owner delivers it again. */
+  dropPending(lease: Lease): void {
+    if (this.#pending?.lease === lease) this.#pending = undefined;
+  }
+
+  /** The next item if one is queued and nothing else has to happen first; otherwise undefined. */
+  #nextNow(): ItemEntry<T> | undefined {
+    const host = this.#host;
+    if (this.#busy || !host.started || host.closing || host.fatal !== undefined) return undefined;
+    const first = this.#queue.peek();
+    if (first === undefined || (first.kind !== "item" && first.kind !== "commit")) return undefined;
+    this.#commitPending();
+    for (;;) {
+      const entry = this.#queue.peek();
+      if (entry === undefined) return undefined;
+      if (entry.lease.signal.aborted) {
+        this.#queue.take();
+        continue;
+      }
+      if (entry.kind === "commit") {
+        this.#queue.take();
+        this.#commit(entry);
+        continue;
+      }
+      if (entry.kind !== "item") return undefined;
+      this.#queue.take();
+      return this.#handOut(entry);
+    }
+  }
+
+  #next(): Promise<ItemEntry<T> | undefined> {
+    // for-await never overlaps calls, but records() and the default iterator could be used together.
+    const result = this.#chain.then(() => this.#nextGeneral());
+    this.#chain = result.catch(() => undefined);
+    return result;
+  }
+
+  async #nextGeneral(): Promise<ItemEntry<T> | undefined> {
+    const host = this.#host;
+    if (host.fatal !== undefined) throw host.fatal.error;
+    if (host.closing) return undefined;
+    this.#busy = true;
+    try {
+      await host.start();
+      this.#commitPending();
+      for (;;) {
+        const entry = await this.#queue.shift(this.#idleTimeoutMs);
+        if (entry === undefined) return undefined;
+        if (entry.lease.signal.aborted) continue;
+        switch (entry.kind) {
+          case "item":
+            return this.#handOut(entry);
+          case "commit":
+            this.#commit(entry);
+            continue;
+          case "end":
+            await host.finishShard(entry);
+            continue;
+          case "error":
+            if (this.#skips(entry.error)) continue;
+            throw entry.error;
+        }
+      }
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  #handOut(entry: ItemEntry<T>): ItemEntry<T> {
+    this.#metrics.delivered(entry.shardId, entry.bytes);
+    this.#pending = entry;
+    return entry;
+  }
+
+  #skips(error: Extract<QueueEntry<T>, { kind: "error" }>["error"]): boolean {
+    const policy = this.#onDecodeError;
+    const action = typeof policy === "function" ? policy(error) : policy;
+    const shardId = error.shardId;
+    if (action === "skip") {
+      this.#metrics.emit({ type: "recordSkipped", shardId: shardId ?? "", sequenceNumber: error.sequenceNumber ?? "", errorName: error.name });
+      return true;
+    }
+    this.#metrics.emit({ type: "error", shardId, errorName: error.name, message: error.message, willRetry: false });
+    return false;
+  }
+
+  #commitPending(): void {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (pending !== undefined) this.#commit(pending);
+  }
+
+  #commit(entry: QueueEntry<T>): void {
+    if (entry.commit === undefined || entry.lease.signal.aborted) return;
+    this.#host.session?.checkpoint(entry.shardId, entry.commit);
+  }
+}
