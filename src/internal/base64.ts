@@ -1,5 +1,5 @@
 /**
- * Base64 for `Uint8Array` without `Buffer`. Kinesis carries every record's data as base64, so both
+ * Base64 for `Uint8Array` with Web APIs only (no Node buffers). Kinesis carries every record's data as base64, so both
  * directions are on the hot path.
  *
  * Where the runtime has the standard `Uint8Array.prototype.toBase64` / `Uint8Array.fromBase64`
@@ -69,11 +69,11 @@ export function decodeBase64(text: string): Uint8Array {
 
 /**
  * Like `decodeBase64`, but a small result may be a view into a slab shared with other results (as
- * Node's `Buffer.from(text, "base64")` is, and so the AWS SDK's record data): `result.buffer` is then
+ * a Node buffer decoded from base64 is, and so the AWS SDK's record data): `result.buffer` is then
  * not the result alone, and keeping one result keeps its slab (at most SLAB_BYTES) alive. In exchange
  * a batch of small records costs one allocation per slab instead of one per record: on Node 20,
  * decoding the 10,000 × 100-byte records of a GetRecords answer fell from ~6.4 to ~2.8 CPU-ms
- * (bench/base64.ts; Buffer: ~1.9). Meant for hot paths that hand out record data; use
+ * (bench/base64.ts; Node buffers: ~1.9). Meant for hot paths that hand out record data; use
  * `decodeBase64` where the caller may rely on `.buffer`.
  */
 export function decodeBase64Shared(text: string): Uint8Array {
@@ -216,7 +216,7 @@ function fromSlab(size: number): Uint8Array {
     slabUsed = 0;
   }
   const view = slab.subarray(slabUsed, slabUsed + size);
-  // Keep every view 8-byte aligned, as Node's Buffer pool does, so wider typed views over it work.
+  // Keep every view 8-byte aligned, as Node's buffer pool does, so wider typed views over it work.
   slabUsed += (size + 7) & ~7;
   return view;
 }

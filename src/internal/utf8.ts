@@ -1,5 +1,5 @@
 /**
- * UTF-8 both ways without `Buffer`. The coders are created on first use (nothing runs at import).
+ * UTF-8 both ways with Web APIs only (no Node buffers). The coders are created on first use (nothing runs at import).
  * Decoding keeps a leading U+FEFF: a string that starts with a BOM must round-trip unchanged.
  */
 import { DecodeError } from "../errors.ts";

@@ -86,7 +86,7 @@ export class Delivery {
     );
   }
 
-  /** Buffer one accepted item (throws, keeping nothing, if it can never fit in a record). */
+  /** Hold one accepted item (throws, keeping nothing, if it can never fit in a record). */
   add(item: UserRecord, generation: number): void {
     const buffers = this.#buffers;
     const queuedBefore = buffers.queuedRecords;

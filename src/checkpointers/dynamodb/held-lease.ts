@@ -47,7 +47,7 @@ export class HeldLease {
     this.lastRenewedAt = sentAt;
   }
 
-  /** Buffer `sequence` if it is later than anything stored or buffered; false if it adds nothing. */
+  /** Hold `sequence` if it is later than anything stored or buffered; false if it adds nothing. */
   offer(sequence: string, now: number): boolean {
     if (this.state === "gone") return false;
     const best = laterSequence(laterSequence(this.committed, this.writing), this.pending);
