@@ -27,7 +27,7 @@ const SESSION_TIMEOUT = 6;
  * About 15% of DynamoDB requests fail: three throttling codes and three 5xx body styles. Not more:
  * the client's backoff after throttling (full jitter, 500 ms base doubling, 20 s cap) is not bounded
  * by the lease timing, so at ~30% one renewal occasionally sleeps past sessionTimeout and its owner
- * rightly fences itself (a checkpointer issue, reported; measured in about 2 of 5 runs at 30%).
+ * rightly fences itself (a checkpointer issue, reported; it happened in 4 of 8 runs at 30%).
  */
 const FAULTS: FaultRule[] = [
   { probability: 0.05, fault: { kind: "throttle", code: "ProvisionedThroughputExceededException" } },
