@@ -19,7 +19,8 @@ export type ErrorCode =
   | "PUT_FAILED"
   | "CHECKPOINT"
   | "LEASE_LOST"
-  | "TABLE_MISSING";
+  | "TABLE_MISSING"
+  | "REDIS";
 
 export class AsyncKinesisError extends Error {
   override readonly name: string = "AsyncKinesisError";
@@ -291,9 +292,29 @@ export class CheckpointError extends AsyncKinesisError {
   }
 }
 
+/**
+ * A Redis command of `RedisCheckPointer` failed: Redis answered with an error (`replyCode`, e.g.
+ * `WRONGTYPE`), or the client could not deliver the command (`replyCode` undefined: connection lost,
+ * client closed). Retryable when the server is only busy or failing over, or the connection failed.
+ */
+export class RedisCommandError extends AsyncKinesisError {
+  override readonly name = "RedisCommandError" as const;
+  /** The command name, e.g. `EVALSHA` (never its arguments). */
+  readonly command: string;
+  readonly replyCode: string | undefined;
+  readonly retryable: boolean;
+
+  constructor(command: string, replyCode: string | undefined, retryable: boolean, message: string, options?: { cause?: unknown }) {
+    super("REDIS", `redis ${command}: ${message}`, options);
+    this.command = command;
+    this.replyCode = replyCode;
+    this.retryable = retryable;
+  }
+}
+
 /** Errors worth retrying: transient service errors, throttling, network failures, attempt timeouts. */
 export function isRetryable(error: unknown): boolean {
-  if (error instanceof AwsServiceError) return error.retryable;
+  if (error instanceof AwsServiceError || error instanceof RedisCommandError) return error.retryable;
   return error instanceof NetworkError || error instanceof TimeoutError;
 }
 

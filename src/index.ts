@@ -26,3 +26,10 @@ export type { CheckPointer, CheckpointScope, CheckpointSession, Lease, ShardChec
 export { Producer, type PutOptions } from "./producer/producer.ts";
 export type { FlushStats, ProducerOptions } from "./producer/options.ts";
 export { DynamoDBCheckPointer, type CheckpointListing, type DynamoDBCheckPointerOptions } from "./checkpointers/dynamodb/store.ts";
+export {
+  RedisCheckPointer,
+  type CallClient,
+  type RedisCheckPointerOptions,
+  type RedisClientLike,
+  type SendCommandClient,
+} from "./checkpointers/redis/store.ts";

@@ -1,0 +1,365 @@
+import { AbortedError, CheckpointError, ClosedError, LeaseLostError, type LeaseLostReason } from "../../errors.ts";
+import type { Clock } from "../../internal/clock.ts";
+import { laterSequence } from "../../internal/sequence.ts";
+import { GroupSnapshot } from "../dynamodb/group-snapshot.ts";
+import { HeldLease, type OwnerWriteResult } from "../dynamodb/held-lease.ts";
+import { afterOwnerWrite, decideAllocation, mustSelfFence, viewGroup } from "../dynamodb/lease-rules.ts";
+import type { OwnerWriteKind } from "../dynamodb/lease-writes.ts";
+import { toShardCheckpoint, type LeaseRow } from "../dynamodb/row.ts";
+import type { CheckpointSession, Lease, ShardCheckpoint } from "../types.ts";
+import type { LeaseRows, RedisStamp, ScriptOutcome } from "./lease-rows.ts";
+import type { ResolvedOptions } from "./options.ts";
+import { writeAsOwner, type RedisWriter } from "./owner-write.ts";
+
+export interface SessionContext {
+  rows: LeaseRows;
+  options: ResolvedOptions;
+  /** Stream name (not ARN): part of every key. */
+  stream: string;
+  retentionHours: number;
+  ref: string;
+  onClosed(session: RedisSession): void;
+}
+
+type Failure = { shardId: string; error: unknown };
+
+/**
+ * One worker's leases on one stream, in Redis. The lease rules are the DynamoDB checkpointer's
+ * (lease-rules.ts, shared): expiry by locally observed counters, fencing on owner + counter,
+ * cooperative handoff. A single timer loop renews each held lease every `heartbeatFrequency` (one
+ * fenced script that also carries the latest checkpoint), flushes coalesced checkpoints within
+ * `checkpointInterval`, and fences a lease itself when its renewals have failed for `sessionTimeout`.
+ */
+export class RedisSession implements CheckpointSession {
+  readonly ref: string;
+  /** Half a heartbeat: an expired lease is then taken within about sessionTimeout + heartbeatFrequency. */
+  readonly allocateIntervalSeconds: number;
+  readonly streamName: string;
+  readonly #context: SessionContext;
+  readonly #options: ResolvedOptions;
+  readonly #clock: Clock;
+  readonly #rows: LeaseRows;
+  readonly #leases = new Map<string, HeldLease>();
+  /** Shards this worker asked an owner to hand over, with the local time it asked. */
+  readonly #requests = new Map<string, number>();
+  readonly #allocating = new Set<string>();
+  readonly #snapshot: GroupSnapshot;
+  /** Aborted when close() gives up waiting, so no call outlives the session. */
+  readonly #calls = new AbortController();
+  readonly #writer: RedisWriter;
+  readonly #loop: Promise<void>;
+  #wake = new AbortController();
+  #closed = false;
+
+  constructor(context: SessionContext) {
+    const options = context.options;
+    this.#context = context;
+    this.#options = options;
+    this.#clock = options.clock;
+    this.#rows = context.rows;
+    this.ref = context.ref;
+    this.streamName = context.stream;
+    this.allocateIntervalSeconds = options.heartbeatMs / 2000;
+    this.#snapshot = new GroupSnapshot(() => this.#rows.list(this.streamName, this.#calls.signal), this.#clock, (this.allocateIntervalSeconds * 1000) / 2);
+    this.#writer = {
+      rows: this.#rows,
+      stream: this.streamName,
+      me: this.ref,
+      clock: this.#clock,
+      stamp: (kind) => this.#stamp(kind),
+      signal: this.#calls.signal,
+    };
+    this.#loop = this.#run();
+  }
+
+  async allocate(shardId: string, context: { totalShards: number }): Promise<Lease | undefined> {
+    this.#assertOpen();
+    if (this.#leases.has(shardId) || this.#allocating.has(shardId)) return undefined;
+    this.#allocating.add(shardId);
+    try {
+      return await this.#allocate(shardId, context.totalShards);
+    } finally {
+      this.#allocating.delete(shardId);
+    }
+  }
+
+  checkpoint(shardId: string, sequence: string): void {
+    const lease = this.#leases.get(shardId);
+    if (lease === undefined) return;
+    if (lease.offer(sequence, this.#clock.now()) && this.#options.autoCheckpoint) this.#poke();
+  }
+
+  async finish(shardId: string, lastSequence?: string): Promise<void> {
+    const lease = this.#leases.get(shardId);
+    if (lease === undefined || lease.state !== "held") return;
+    if (lastSequence !== undefined) lease.offer(lastSequence, this.#clock.now());
+    lease.state = "releasing";
+    const result = await writeAsOwner(this.#writer, lease, "finish", { withPending: true });
+    if (result.kind === "failed") {
+      lease.state = "held"; // still ours: the caller may try again
+      throw result.error;
+    }
+    this.#forget(lease);
+    if (result.kind === "ok" && result.row !== undefined) this.#snapshot.update(result.row);
+    if (result.kind === "lost") {
+      const error = this.#lostError(shardId, result.owner);
+      lease.controller.abort(error);
+      throw error;
+    }
+  }
+
+  async release(shardId: string): Promise<void> {
+    const lease = this.#leases.get(shardId);
+    if (lease === undefined || lease.state !== "held") return;
+    const result = await this.#release(lease, "released", "released by this worker");
+    if (result.kind === "failed") throw new CheckpointError("release could not write", [{ shardId, error: result.error }]);
+  }
+
+  async manualCheckpoint(): Promise<void> {
+    const failures = await this.flushAll();
+    if (failures.length > 0) throw new CheckpointError("manualCheckpoint", failures);
+  }
+
+  /** Write every buffered checkpoint (waiting for writes in flight); failed ones stay buffered. */
+  async flushAll(): Promise<Failure[]> {
+    const buffered = [...this.#leases.values()].filter((l) => l.state === "held" && (l.pending !== undefined || l.writing !== undefined));
+    const results = await Promise.all(buffered.map(async (lease) => ({ lease, result: await this.#flush(lease) })));
+    const failures: Failure[] = [];
+    for (const { lease, result } of results) {
+      if (result.kind === "failed") failures.push({ shardId: lease.shardId, error: result.error });
+      const lost = result.kind === "lost" ? { owner: result.owner } : result.kind === "skipped" ? lease.lostTo : undefined;
+      if (lost !== undefined) failures.push({ shardId: lease.shardId, error: this.#lostError(lease.shardId, lost.owner) });
+    }
+    return failures;
+  }
+
+  async get(shardId: string): Promise<ShardCheckpoint | undefined> {
+    const row = await this.#rows.read(this.streamName, shardId, this.#calls.signal);
+    return row === undefined ? undefined : this.#withOwnCheckpoint(row);
+  }
+
+  async list(): Promise<ShardCheckpoint[]> {
+    const rows = await this.#snapshot.rows(true);
+    return rows.map((row) => this.#withOwnCheckpoint(row));
+  }
+
+  /** Read your own writes: a checkpoint this session accepted (autoCheckpoint) shows before it is written. */
+  #withOwnCheckpoint(row: LeaseRow): ShardCheckpoint {
+    const stored = toShardCheckpoint(row);
+    const lease = this.#leases.get(row.shardId);
+    if (!this.#options.autoCheckpoint || lease === undefined || row.owner !== this.ref) return stored;
+    return { ...stored, sequence: laterSequence(stored.sequence, laterSequence(lease.writing, lease.pending)) };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#poke();
+    // Releases that cannot finish within a session timeout are pointless: the leases expire anyway.
+    const deadline = new AbortController();
+    const giveUp = this.#clock.sleep(this.#options.sessionTimeoutMs, deadline.signal).then(
+      () => this.#calls.abort(new AbortedError("checkpointer session close gave up after sessionTimeout")),
+      () => undefined,
+    );
+    const failures: Failure[] = [];
+    await Promise.all(
+      [...this.#leases.values()].map(async (lease) => {
+        if (lease.state !== "held") return lease.idle();
+        const result = await this.#release(lease, "released", "the worker closed");
+        if (result.kind === "failed") failures.push({ shardId: lease.shardId, error: result.error });
+      }),
+    );
+    deadline.abort();
+    await giveUp;
+    await this.#loop;
+    this.#context.onClosed(this);
+    if (failures.length > 0) throw new CheckpointError("close could not write the final checkpoints", failures);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  // --- allocation -------------------------------------------------------------------------------
+
+  async #allocate(shardId: string, totalShards: number): Promise<Lease | undefined> {
+    const rows = await this.#snapshot.rows();
+    const key = this.#rows.keys.row(this.streamName, shardId);
+    const now = this.#clock.now();
+    this.#forgetAnsweredRequests(rows, now);
+    const step = decideAllocation({
+      me: this.ref,
+      row: rows.find((r) => r.key === key),
+      observation: this.#snapshot.observations.get(key),
+      now,
+      sessionTimeoutMs: this.#options.sessionTimeoutMs,
+      // An outstanding request for this very shard must not stop us taking it if its owner died.
+      mine: this.#heldCount() + this.#requests.size - (this.#requests.has(shardId) ? 1 : 0),
+      totalShards,
+      group: viewGroup(rows, this.#snapshot.observations, now, this.#options.sessionTimeoutMs, this.ref),
+    });
+    const signal = this.#calls.signal;
+    switch (step.kind) {
+      case "wait":
+        return undefined;
+      case "request-handoff":
+        await this.#requestHandoff(shardId, step.owner);
+        return undefined;
+      case "create":
+        return this.#take(shardId, (sentAt) => this.#rows.create(this.streamName, shardId, this.ref, this.#stampAt(sentAt, "renew"), signal));
+      case "take": {
+        const expected = { counter: step.counter, owner: step.owner };
+        return this.#take(shardId, (sentAt) => this.#rows.take(this.streamName, shardId, this.ref, expected, this.#stampAt(sentAt, "renew"), signal));
+      }
+    }
+  }
+
+  async #take(shardId: string, write: (sentAt: number) => Promise<ScriptOutcome>): Promise<Lease | undefined> {
+    const sentAt = this.#clock.now();
+    const outcome = await write(sentAt);
+    const row = outcome.row;
+    if (row !== undefined) this.#snapshot.update(row);
+    else this.#snapshot.invalidate();
+    // Lost the race: the script answered with the winner's row. (Ours only if an earlier take landed.)
+    if (row === undefined || row.owner !== this.ref || row.finished) return undefined;
+    this.#requests.delete(shardId);
+    const lease = new HeldLease(shardId, row, sentAt);
+    this.#leases.set(shardId, lease);
+    if (this.#closed) {
+      // close() ran while this take was in flight: give the lease straight back.
+      await this.#release(lease, "released", "the worker closed");
+      return undefined;
+    }
+    this.#poke();
+    return { shardId, sequence: lease.committed, signal: lease.controller.signal };
+  }
+
+  async #requestHandoff(shardId: string, owner: string): Promise<void> {
+    const outcome = await this.#rows.requestHandoff(this.streamName, shardId, this.ref, owner, this.#calls.signal);
+    if (outcome.row !== undefined) this.#snapshot.update(outcome.row);
+    if (outcome.ok) this.#requests.set(shardId, this.#clock.now());
+    else this.#snapshot.invalidate(); // the owner changed or someone asked first
+  }
+
+  /** Requests the owner answered (the row no longer names us as pending) or never will (too old). */
+  #forgetAnsweredRequests(rows: readonly LeaseRow[], now: number): void {
+    for (const [shardId, askedAt] of this.#requests) {
+      const key = this.#rows.keys.row(this.streamName, shardId);
+      const row = rows.find((r) => r.key === key);
+      if (now - askedAt >= this.#options.sessionTimeoutMs || row?.pendingOwner !== this.ref) this.#requests.delete(shardId);
+    }
+  }
+
+  // --- heartbeats, flushes, fencing ---------------------------------------------------------------
+
+  async #run(): Promise<void> {
+    while (!this.#closed) {
+      const now = this.#clock.now();
+      let wakeAt = now + this.#options.heartbeatMs;
+      for (const lease of [...this.#leases.values()]) {
+        if (lease.state !== "held") continue;
+        if (mustSelfFence(lease.lastRenewedAt, now, this.#options.sessionTimeoutMs)) {
+          const seconds = this.#options.sessionTimeoutMs / 1000;
+          this.#background(this.#release(lease, "expired", `renewals failed for ${seconds} s (sessionTimeout); stopped so another worker can take over`));
+          continue;
+        }
+        wakeAt = Math.min(wakeAt, lease.lastRenewedAt + this.#options.sessionTimeoutMs);
+        if (lease.busy > 0) continue; // its write pokes the loop when it ends
+        const dueAt = this.#writeDueAt(lease);
+        if (dueAt <= now) this.#background(this.#renew(lease));
+        else wakeAt = Math.min(wakeAt, dueAt);
+      }
+      const wake = new AbortController();
+      this.#wake = wake;
+      try {
+        await this.#clock.sleep(Math.max(1, wakeAt - now), wake.signal);
+      } catch {
+        // poked (a new lease, a checkpoint, a finished write) or closed
+      }
+    }
+  }
+
+  /** The next heartbeat, or sooner when a coalesced checkpoint has waited `checkpointInterval`. */
+  #writeDueAt(lease: HeldLease): number {
+    const heartbeat = lease.lastAttemptAt + this.#options.heartbeatMs;
+    if (!this.#options.autoCheckpoint || lease.pendingSince === undefined) return heartbeat;
+    return Math.min(heartbeat, lease.pendingSince + this.#options.checkpointIntervalMs);
+  }
+
+  /** Lease writes report failures as values; this only keeps a bug from becoming an unhandled rejection. */
+  #background(work: Promise<unknown>): void {
+    work.catch(() => undefined);
+  }
+
+  #poke(): void {
+    this.#wake.abort();
+  }
+
+  async #renew(lease: HeldLease): Promise<void> {
+    const result = await writeAsOwner(this.#writer, lease, "renew", { withPending: this.#options.autoCheckpoint });
+    this.#afterWrite(lease, result);
+  }
+
+  async #flush(lease: HeldLease): Promise<OwnerWriteResult> {
+    const result = await writeAsOwner(this.#writer, lease, "renew", { withPending: true, onlyIfPending: true });
+    this.#afterWrite(lease, result);
+    return result;
+  }
+
+  #afterWrite(lease: HeldLease, result: OwnerWriteResult): void {
+    if (result.kind === "ok" && result.row !== undefined) {
+      const row = result.row;
+      this.#snapshot.update(row);
+      if (lease.state === "held" && afterOwnerWrite(row, this.ref) === "hand-over") {
+        this.#background(this.#release(lease, "handed-over", `handed over to ${row.pendingOwner ?? "another worker"} for fair balance`, row.pendingOwner));
+      }
+    } else if (result.kind === "lost") {
+      this.#forget(lease);
+      if (!lease.controller.signal.aborted) lease.controller.abort(this.#lostError(lease.shardId, result.owner));
+    }
+    this.#poke();
+  }
+
+  /** Stop delivering first (abort), then write the buffered checkpoint and clear `ref` in one script. */
+  async #release(lease: HeldLease, reason: LeaseLostReason, message: string, owner?: string): Promise<OwnerWriteResult> {
+    lease.state = "releasing";
+    if (!lease.controller.signal.aborted) lease.controller.abort(new LeaseLostError(lease.shardId, reason, message, owner));
+    const result = await writeAsOwner(this.#writer, lease, "release", { withPending: true });
+    this.#forget(lease);
+    if (result.kind === "ok" && result.row !== undefined) this.#snapshot.update(result.row);
+    this.#poke();
+    return result;
+  }
+
+  #forget(lease: HeldLease): void {
+    lease.state = "gone";
+    if (this.#leases.get(lease.shardId) === lease) this.#leases.delete(lease.shardId);
+  }
+
+  #lostError(shardId: string, owner: string | undefined): LeaseLostError {
+    const by = owner === undefined ? "the row no longer names this worker" : `now owned by ${owner}`;
+    return new LeaseLostError(shardId, "taken", `taken over (${by})`, owner);
+  }
+
+  // --- helpers ------------------------------------------------------------------------------------
+
+  #stamp(kind: OwnerWriteKind): RedisStamp {
+    return this.#stampAt(this.#clock.now(), kind);
+  }
+
+  #stampAt(nowMs: number, kind: OwnerWriteKind): RedisStamp {
+    // A finished shard's key must outlive the shard in ListShards, or a restart would replay it.
+    const extraMs = kind === "finish" ? this.#context.retentionHours * 3_600_000 : 0;
+    return { nowMs, ttlMs: this.#options.ttlMs + extraMs };
+  }
+
+  #heldCount(): number {
+    let held = 0;
+    for (const lease of this.#leases.values()) if (lease.state === "held") held++;
+    return held;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError("RedisCheckPointer session");
+  }
+}
