@@ -72,3 +72,11 @@ export function pausableRedis(client: SendCommandClient): PausableRedis {
     sent: (name) => sent.filter((n) => n === name).length,
   };
 }
+
+/** A hash as a plain object, read with a script so RESP2 and RESP3 clients answer alike. */
+export async function rawHash(client: SendCommandClient, key: string): Promise<Record<string, string>> {
+  const flat = (await client.sendCommand(["EVAL", "return redis.call('HGETALL', KEYS[1])", "1", key])) as string[];
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
+  return out;
+}

@@ -1,0 +1,192 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { OWNER_WRITE, TAKE } from "../../src/checkpointers/redis/lua.ts";
+import { sha1Hex } from "../../src/checkpointers/redis/scripts.ts";
+import { RedisCheckPointer, type RedisCheckPointerOptions } from "../../src/checkpointers/redis/store.ts";
+import type { CheckpointSession, Lease } from "../../src/checkpointers/types.ts";
+import { LeaseLostError } from "../../src/errors.ts";
+import { sleep, type Clock } from "../../src/internal/clock.ts";
+import { uniqueName } from "../support/clients.ts";
+import { command, connectRedis, pausableRedis, rawHash, type NodeRedis, type PausableRedis } from "../support/redis-clients.ts";
+import { startRedis, type LocalRedis } from "../support/redis-server.ts";
+
+/**
+ * The lease protocol against a real redis-server, several checkpointers standing in for several
+ * processes: takeover after sessionTimeout with one winner, fencing of a paused ex-owner, lost-lease
+ * signalling, and expiry that does not trust another host's clock.
+ */
+
+let server: LocalRedis;
+let redis: NodeRedis;
+const opened: RedisCheckPointer[] = [];
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = await connectRedis(server.url);
+});
+
+afterEach(async () => {
+  await Promise.allSettled(opened.splice(0).map((s) => s.close()));
+});
+
+afterAll(async () => {
+  await redis?.close();
+  await server?.close();
+});
+
+function store(name: string, extra: Partial<RedisCheckPointerOptions> = {}): RedisCheckPointer {
+  const created = new RedisCheckPointer({ name, client: redis, sessionTimeout: 1.5, heartbeatFrequency: 0.3, checkpointInterval: 0.1, ...extra });
+  opened.push(created);
+  return created;
+}
+
+async function until<T>(what: string, attempt: () => Promise<T | undefined> | T | undefined, timeoutMs = 8000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = await attempt();
+    if (result !== undefined && result !== false) return result;
+    if (Date.now() > deadline) throw new Error(`not reached in ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const rowKey = (group: string, stream: string, shard: string): string => `async-kinesis:{${group}}:${stream}:${shard}`;
+
+/** How many times a client ran `script` (by hash or by source). */
+async function runs(client: PausableRedis, script: string): Promise<number> {
+  const sha = await sha1Hex(script);
+  return client.delivered().filter((args) => (args[0] === "EVALSHA" && args[1] === sha) || (args[0] === "EVAL" && args[1] === script)).length;
+}
+
+describe("RedisCheckPointer leases", () => {
+  it("takes over a lease whose counter stopped moving for sessionTimeout, and of three racing takers exactly one wins", async () => {
+    const group = uniqueName("g");
+    const stream = uniqueName("s");
+    const ownerClient = pausableRedis(redis);
+    const owner = await store(group, { client: ownerClient }).start({ streamName: stream });
+    const ownerLease = (await owner.allocate("shard-0", { totalShards: 1 }))!;
+    owner.checkpoint("shard-0", "5");
+    await owner.manualCheckpoint();
+    ownerClient.pause(); // the owner stops: its renewals never reach Redis
+    const pausedAt = Date.now();
+
+    const takerClients = [pausableRedis(redis), pausableRedis(redis), pausableRedis(redis)];
+    const takers = await Promise.all(takerClients.map((client) => store(group, { client }).start({ streamName: stream })));
+    const won: Array<{ session: CheckpointSession; lease: Lease; at: number }> = [];
+    await until("someone takes the lease over", async () => {
+      const results = await Promise.all(takers.map((s) => s.allocate("shard-0", { totalShards: 1 })));
+      results.forEach((lease, i) => lease !== undefined && won.push({ session: takers[i]!, lease, at: Date.now() }));
+      return won.length > 0 ? true : undefined;
+    });
+    expect(won).toHaveLength(1);
+    const winner = won[0]!;
+    expect(winner.at - pausedAt).toBeGreaterThanOrEqual(1500); // never before sessionTimeout
+    expect(winner.lease.sequence).toBe("5"); // resumes after the last checkpoint
+    // Every taker raced with its own take script; only one script's condition can have held.
+    for (const client of takerClients) expect(await runs(client, TAKE)).toBeGreaterThanOrEqual(1);
+    for (const loser of takers.filter((s) => s !== winner.session)) {
+      expect(await loser.allocate("shard-0", { totalShards: 1 })).toBeUndefined();
+      expect((await loser.get("shard-0"))?.owner).toBe(winner.session.ref);
+    }
+    // The paused owner fenced itself once its renewals had failed for sessionTimeout.
+    await until("the paused owner's signal aborts", () => ownerLease.signal.aborted || undefined);
+    expect(ownerLease.signal.reason).toBeInstanceOf(LeaseLostError);
+    expect((ownerLease.signal.reason as LeaseLostError).reason).toBe("expired");
+    ownerClient.resume();
+  });
+
+  it("never lets a paused ex-owner overwrite, clear or roll back the new owner's row", async () => {
+    const group = uniqueName("g");
+    const stream = uniqueName("s");
+    const exClient = pausableRedis(redis);
+    const exOwner = await store(group, { client: exClient }).start({ streamName: stream });
+    const exLease = (await exOwner.allocate("shard-0", { totalShards: 1 }))!;
+    exOwner.checkpoint("shard-0", "100");
+    await exOwner.manualCheckpoint();
+    exClient.pause();
+    exOwner.checkpoint("shard-0", "150"); // its coalesced write is held, like a write sent just before a pause
+    await until("a write of the ex-owner is held", () => exClient.heldCount() > 0 || undefined);
+
+    const next = await store(group).start({ streamName: stream });
+    const lease = await until("the new owner takes over", () => next.allocate("shard-0", { totalShards: 1 }));
+    expect(lease.sequence).toBe("100");
+    next.checkpoint("shard-0", "200");
+    await next.manualCheckpoint();
+    const before = await rawHash(redis, rowKey(group, stream, "shard-0"));
+
+    exClient.resume(); // the ex-owner's late writes reach Redis now
+    await until("the held writes were delivered", () => exClient.delivered().some((args) => args.includes("150")) || undefined);
+    exOwner.checkpoint("shard-0", "300");
+    await exOwner.release("shard-0");
+    await exOwner.finish("shard-0", "400");
+    await exOwner.manualCheckpoint();
+    await exOwner.close();
+
+    const after = await rawHash(redis, rowKey(group, stream, "shard-0"));
+    expect(after).toMatchObject({ ref: next.ref, sequence: "200", finished: "0" });
+    expect(after["lease_counter"]).toBe(before["lease_counter"]);
+    expect(exLease.signal.reason).toBeInstanceOf(LeaseLostError);
+    expect(lease.signal.aborted).toBe(false);
+  });
+
+  it("fences in the script itself: a stale counter or another owner changes nothing, and the sequence never moves back", async () => {
+    const group = uniqueName("g");
+    const stream = uniqueName("s");
+    const key = rowKey(group, stream, "shard-0");
+    const session = await store(group, { sessionTimeout: 60, heartbeatFrequency: 15 }).start({ streamName: stream });
+    await session.allocate("shard-0", { totalShards: 1 });
+    session.checkpoint("shard-0", "49590338271490256608559692538361571095921575989136588898");
+    await session.manualCheckpoint();
+    const row = await rawHash(redis, key);
+    const indexes = [`async-kinesis:{${group}}:${stream}`, `async-kinesis:{${group}}`];
+    const write = (me: string, counter: string, sequence: string): Promise<unknown> =>
+      command(redis, "EVAL", OWNER_WRITE, "3", key, ...indexes, "renew", me, counter, sequence, "1.000", "60000", stream, "shard-0");
+
+    const stale = String(Number(row["lease_counter"]) - 1);
+    expect(await write(session.ref, stale, "99999999999999999999999999999999999999999999999999999999999")).toEqual([0, expect.any(Array)]);
+    expect(await write(`${group}/intruder`, row["lease_counter"]!, "99999999999999999999999999999999999999999999999999999999999")).toEqual([
+      0,
+      expect.any(Array),
+    ]);
+    expect(await rawHash(redis, key)).toEqual(row);
+    // The owner's own write with an older sequence (one digit shorter, or equal length and smaller) renews but keeps the sequence.
+    await write(session.ref, row["lease_counter"]!, "9590338271490256608559692538361571095921575989136588898");
+    await write(session.ref, String(Number(row["lease_counter"]) + 1), "49590338271490256608559692538361571095921575989136588897");
+    const renewed = await rawHash(redis, key);
+    expect(renewed["sequence"]).toBe("49590338271490256608559692538361571095921575989136588898");
+    expect(Number(renewed["lease_counter"])).toBe(Number(row["lease_counter"]) + 2);
+  });
+
+  it("aborts a lease taken by another worker with LeaseLostError('taken') and stops only that shard", async () => {
+    const group = uniqueName("g");
+    const stream = uniqueName("s");
+    const session = await store(group).start({ streamName: stream });
+    const lost = (await session.allocate("shard-0", { totalShards: 2 }))!;
+    const kept = (await session.allocate("shard-1", { totalShards: 2 }))!;
+    // Another worker's takeover, as Redis sees it: a new ref and a bumped counter.
+    const key = rowKey(group, stream, "shard-0");
+    await command(redis, "HSET", key, "ref", `${group}/intruder`);
+    await command(redis, "HINCRBY", key, "lease_counter", "1");
+    await until("the lost lease aborts", () => lost.signal.aborted || undefined);
+    expect(lost.signal.reason).toBeInstanceOf(LeaseLostError);
+    expect(lost.signal.reason).toMatchObject({ code: "LEASE_LOST", reason: "taken", owner: `${group}/intruder`, shardId: "shard-0" });
+    await new Promise((r) => setTimeout(r, 700)); // two more heartbeats
+    expect(kept.signal.aborted).toBe(false);
+    expect((await session.get("shard-1"))?.owner).toBe(session.ref);
+  });
+
+  it("does not take a live owner's lease from a worker whose clock runs an hour ahead", async () => {
+    const group = uniqueName("g");
+    const stream = uniqueName("s");
+    const owner = await store(group).start({ streamName: stream });
+    const ownerLease = (await owner.allocate("shard-0", { totalShards: 1 }))!;
+    const ahead: Clock = { now: () => Date.now() + 3_600_000, sleep };
+    const skewed = await store(group, { clock: ahead }).start({ streamName: stream });
+    const started = Date.now();
+    while (Date.now() - started < 2500) {
+      expect(await skewed.allocate("shard-0", { totalShards: 1 })).toBeUndefined();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(ownerLease.signal.aborted).toBe(false);
+    expect((await skewed.get("shard-0"))?.owner).toBe(owner.ref);
+  });
+});
