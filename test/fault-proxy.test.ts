@@ -361,8 +361,11 @@ describe("typed clients through the fault proxy: retries and error mapping", () 
     const { client } = kinesisVia(proxy.endpoint, { maxAttempts: 5, attemptTimeout: 120 });
     const controller = new AbortController();
     const started = Date.now();
-    setTimeout(() => controller.abort(), 50);
-    const error = await client.describeStreamSummary("s", { signal: controller.signal }).catch((e: unknown) => e);
+    const pending = client.describeStreamSummary("s", { signal: controller.signal }).catch((e: unknown) => e);
+    // Abort once the request is at the proxy (not on a fixed timer: a loaded machine may not have sent it yet).
+    while (proxy.stats().requests === 0 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
+    const error = await pending;
     expect(error).toBeInstanceOf(AbortedError);
     expect(error).toMatchObject({ code: "ABORTED" });
     // Far below the injected 60 s: the abort, not the server, ended the call.

@@ -1,6 +1,6 @@
 import { AwsV4Signer } from "aws4fetch";
 import { AbortedError, AwsServiceError, NetworkError, TimeoutError, isRetryable, type AwsService } from "../errors.ts";
-import { anySignal } from "../internal/abort.ts";
+import { linkSignals } from "../internal/abort.ts";
 import { abortReason, systemClock, type Clock } from "../internal/clock.ts";
 import { type ClientOptions, defaultEndpoint, resolveRegion } from "./client-options.ts";
 import { CredentialSource, redactSecrets, type Credentials } from "./credentials.ts";
@@ -92,18 +92,23 @@ export class AwsJsonClient {
   async #attemptOnce<T>(operation: string, payload: string, callerSignal: AbortSignal | undefined): Promise<T> {
     if (callerSignal?.aborted) throw abortReason(callerSignal);
     const credentials = await this.#credentials.get();
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), this.#attemptTimeoutMs);
-    const signal = anySignal([callerSignal, timeout.signal]);
+    // One controller per attempt, aborted by its timer or by the caller; the link to the caller's
+    // (often long-lived) signal is removed when the attempt ends.
+    const attempt = linkSignals([callerSignal]);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      attempt.abort();
+    }, this.#attemptTimeoutMs);
     try {
       const signed = await this.sign(operation, payload, credentials);
       let response: Response;
       let text: string;
       try {
-        response = await this.#fetch(signed.url, { method: "POST", headers: signed.headers, body: payload, signal: signal ?? null });
+        response = await this.#fetch(signed.url, { method: "POST", headers: signed.headers, body: payload, signal: attempt.signal });
         text = await response.text();
       } catch (cause) {
-        throw this.#transportError(operation, cause, callerSignal, timeout.signal, credentials);
+        throw this.#transportError(operation, cause, callerSignal, timedOut, credentials);
       }
       if (response.status >= 200 && response.status < 300) return parseSuccess<T>(this.protocol.service, operation, text);
       throw parseAwsError(this.protocol.service, operation, { status: response.status, headers: response.headers, body: text }, (message) =>
@@ -111,6 +116,7 @@ export class AwsJsonClient {
       );
     } finally {
       clearTimeout(timer);
+      attempt.dispose();
     }
   }
 
@@ -145,12 +151,12 @@ export class AwsJsonClient {
     operation: string,
     cause: unknown,
     callerSignal: AbortSignal | undefined,
-    timeoutSignal: AbortSignal,
+    timedOut: boolean,
     credentials: Credentials,
   ): Error {
     if (callerSignal?.aborted) return abortReason(callerSignal);
     const where = `${this.protocol.service} ${operation} to ${this.endpoint}`;
-    if (timeoutSignal.aborted) {
+    if (timedOut) {
       return new TimeoutError(`${where} took longer than ${this.#attemptTimeoutMs} ms`, this.#attemptTimeoutMs);
     }
     // A failed fetch is a TypeError whose message differs per runtime ("fetch failed", "Network

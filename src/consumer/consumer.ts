@@ -2,7 +2,7 @@ import { MemoryCheckPointer } from "../checkpointers/memory.ts";
 import type { CheckPointer, CheckpointSession, Lease, ShardCheckpoint } from "../checkpointers/types.ts";
 import { backoffDelay, defaultBackoff } from "../aws/retry.ts";
 import { ClosedError, isRetryable, isThrottling, LeaseLostError } from "../errors.ts";
-import { anySignal } from "../internal/abort.ts";
+import { linkSignals, type LinkedSignal } from "../internal/abort.ts";
 import { systemClock, type Clock } from "../internal/clock.ts";
 import { KinesisClient } from "../kinesis/client.ts";
 import type { Shard } from "../kinesis/types.ts";
@@ -33,6 +33,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   readonly #random: () => number;
   readonly #queue: RecordQueue<QueueEntry<T>>;
   readonly #stopController = new AbortController();
+  readonly #stopLink: LinkedSignal;
   readonly #stop: AbortSignal;
   readonly #readers = new Map<string, ShardReader<T>>();
   #session: CheckpointSession | undefined;
@@ -62,8 +63,11 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     this.#metrics = new ConsumerMetrics(options.onEvent);
     this.#queue = new RecordQueue(this.#options.maxQueueSize);
     this.#delivery = new Delivery<T>(this.#deliveryHost(), this.#queue, this.#metrics, this.#options);
-    this.#stop = anySignal([this.#stopController.signal, options.signal])!;
-    options.signal?.addEventListener("abort", () => void this.close().catch(() => undefined), { once: true });
+    this.#stopLink = linkSignals([this.#stopController.signal, options.signal]);
+    this.#stop = this.#stopLink.signal;
+    // The user's signal closes the consumer; the link is undone on close, so a long-lived signal
+    // does not keep closed consumers alive.
+    this.#stop.addEventListener("abort", () => void this.close().catch(() => undefined), { once: true });
     this.#kinesis.http.onAttempt = (attempt) => {
       if (attempt.error !== undefined && isThrottling(attempt.error)) {
         this.#metrics.emit({ type: "throttled", shardId: undefined, operation: attempt.operation });

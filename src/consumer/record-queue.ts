@@ -41,11 +41,16 @@ export class RecordQueue<E extends Weighted> {
       if (signal?.aborted) return;
       await new Promise<void>((resolve) => {
         const wake = (): void => {
-          signal?.removeEventListener("abort", wake);
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        };
+        // An aborted wait leaves the list too, so a reader polling behind a full queue adds nothing.
+        const onAbort = (): void => {
+          this.#spaceWaiters = this.#spaceWaiters.filter((w) => w !== wake);
           resolve();
         };
         this.#spaceWaiters.push(wake);
-        signal?.addEventListener("abort", wake, { once: true });
+        signal?.addEventListener("abort", onAbort, { once: true });
       });
     }
   }

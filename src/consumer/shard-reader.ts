@@ -1,7 +1,7 @@
 import type { Lease } from "../checkpointers/types.ts";
 import { AwsServiceError, isRetryable } from "../errors.ts";
 import { backoffDelay, defaultBackoff } from "../aws/retry.ts";
-import { anySignal } from "../internal/abort.ts";
+import { linkSignals, type LinkedSignal } from "../internal/abort.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { KinesisClient } from "../kinesis/client.ts";
 import type { GetRecordsPage, HashKeyRange, ShardIteratorType, WireKinesisRecord } from "../kinesis/types.ts";
@@ -50,6 +50,7 @@ const MAX_READER_BACKOFF_MS = 10_000;
 export class ShardReader<T> {
   readonly shardId: string;
   readonly #deps: ShardReaderDeps<T>;
+  readonly #link: LinkedSignal;
   readonly #signal: AbortSignal;
   readonly #hashRange: { start: bigint; end: bigint } | undefined;
   #iterator: string | undefined;
@@ -70,7 +71,8 @@ export class ShardReader<T> {
   constructor(deps: ShardReaderDeps<T>) {
     this.#deps = deps;
     this.shardId = deps.shardId;
-    this.#signal = anySignal([deps.lease.signal, deps.stop])!;
+    this.#link = linkSignals([deps.lease.signal, deps.stop]);
+    this.#signal = this.#link.signal;
     this.#lastQueued = deps.lease.sequence;
     this.#restartPosition = deps.initialPosition;
     const range = deps.hashKeyRange;
@@ -81,7 +83,10 @@ export class ShardReader<T> {
   }
 
   start(): void {
-    this.done = this.#run().finally(() => this.#readyResolve());
+    this.done = this.#run().finally(() => {
+      this.#link.dispose();
+      this.#readyResolve();
+    });
   }
 
   get stopped(): boolean {
@@ -191,10 +196,10 @@ export class ShardReader<T> {
   async #waitForSpace(): Promise<boolean> {
     const { queue, clock, idleSleepMs } = this.#deps;
     while (queue.free === 0 && this.#unanchored() && !this.#signal.aborted) {
-      const woken = new AbortController();
-      const until = anySignal([this.#signal, woken.signal])!;
-      await Promise.race([queue.waitForSpace(until), clock.sleep(idleSleepMs, until).catch(() => undefined)]);
-      woken.abort();
+      // Whichever comes first, room in the queue or the poll interval, ends the wait for both.
+      const wait = linkSignals([this.#signal]);
+      await Promise.race([queue.waitForSpace(wait.signal), clock.sleep(idleSleepMs, wait.signal).catch(() => undefined)]);
+      wait.abort();
       if (this.#signal.aborted || queue.free > 0) return false;
       await this.#pace();
       const page = await this.#fetch();

@@ -234,8 +234,9 @@ describe("Consumer events", () => {
     const stream = await createStream(localKinesis(), 1, "events-throttle");
     await sdkPutAll(sdk, stream, jsonRecords(20, "t"));
     const events: ConsumerEvent[] = [];
-    // One attempt per call, so the 500 reaches the reader, which reports it and tries again.
-    await using consumer = localConsumer<{ id: string }>(stream, { endpoint: proxy.endpoint, maxAttempts: 1, idleTimeout: 3, onEvent: (e) => events.push(e) });
+    // One attempt per call, so the 500 reaches the reader, which reports it and tries again. The idle
+    // timeout outlasts the reader's backoff after three failures in a row (up to ~3.5 s).
+    await using consumer = localConsumer<{ id: string }>(stream, { endpoint: proxy.endpoint, maxAttempts: 1, idleTimeout: 5, onEvent: (e) => events.push(e) });
     const items = await collect(consumer);
     expect(items.map((i) => i.id)).toEqual(Array.from({ length: 20 }, (_, i) => `t-${i}`));
 
