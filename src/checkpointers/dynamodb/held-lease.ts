@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from "../../dynamodb/client.ts";
 import type { Item } from "../../dynamodb/marshal.ts";
-import { AwsServiceError } from "../../errors.ts";
+import { AwsServiceError, ProtocolError } from "../../errors.ts";
 import type { Clock } from "../../internal/clock.ts";
 import { compareSequence, laterSequence } from "../../internal/sequence.ts";
 import { afterConditionFailure } from "./lease-rules.ts";
@@ -167,7 +167,9 @@ export function writeAsOwner(context: WriterContext, lease: HeldLease, kind: Own
       }
     }
     lease.restorePending(sequence, since);
-    return { kind: "failed", error: new Error(`lease on ${lease.shardId}: the fenced write kept failing its condition although the row names this worker`) };
+    // DynamoDB contradicting itself (the condition fails on a row that matches it): typed, as every error we surface.
+    const error = new ProtocolError(`lease on ${lease.shardId}: the fenced write kept failing its condition although the row names this worker`);
+    return { kind: "failed", error };
   });
 }
 

@@ -1,0 +1,92 @@
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { HeldLease, writeAsOwner, type WriterContext } from "../../src/checkpointers/dynamodb/held-lease.ts";
+import { decodeRow, keyItem } from "../../src/checkpointers/dynamodb/row.ts";
+import { DynamoDBCheckPointer, type DynamoDBCheckPointerOptions } from "../../src/checkpointers/dynamodb/store.ts";
+import { unmarshallItem } from "../../src/dynamodb/marshal.ts";
+import { CheckpointError, ProtocolError } from "../../src/errors.ts";
+import type { Clock } from "../../src/internal/clock.ts";
+import { localDynamo, testCredentials, uniqueName } from "../support/clients.ts";
+import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.ts";
+import { fetchTap } from "../support/fetch-tap.ts";
+import { ManualClock } from "../support/manual-clock.ts";
+
+/**
+ * What a session does when an owner write fails or its answer is lost: a failed checkpoint write is
+ * retried with backoff (never in a tight loop), a finish or release that landed although its answer
+ * was lost counts as done (not as a lost lease), a write that keeps failing its condition on our own
+ * row is a typed error, and a stream of checkpoints wakes the heartbeat loop once, not per record.
+ */
+
+const table = uniqueName("write-failures");
+const opened: DynamoDBCheckPointer[] = [];
+let proxy: FaultProxy;
+
+beforeAll(async () => {
+  proxy = await startFaultProxy({ target: inject("dynamodbEndpoint"), seed: 20240607 });
+  // Create the table on the real clock (table creation polls with sleeps).
+  const creator = new DynamoDBCheckPointer(options("creator"));
+  await creator.start({ streamName: "s" });
+  await creator.close();
+});
+
+afterAll(async () => {
+  await proxy.close();
+});
+
+afterEach(async () => {
+  proxy.setRules([]);
+  await Promise.allSettled(opened.splice(0).map((s) => s.close()));
+});
+
+function options(name: string, extra: Partial<DynamoDBCheckPointerOptions> = {}): DynamoDBCheckPointerOptions {
+  return { name, tableName: table, endpoint: inject("dynamodbEndpoint"), region: "us-east-1", credentials: testCredentials, ...extra };
+}
+
+function store(name: string, extra: Partial<DynamoDBCheckPointerOptions> = {}): DynamoDBCheckPointer {
+  const created = new DynamoDBCheckPointer(options(name, extra));
+  opened.push(created);
+  return created;
+}
+
+async function rawRow(group: string, stream: string, shardId: string): Promise<Record<string, unknown> | undefined> {
+  const item = await localDynamo().getItem(table, { shard_id: { S: `${group}#${stream}#${shardId}` } });
+  return item === undefined ? undefined : unmarshallItem(item);
+}
+
+function targetOf(init: RequestInit | undefined): string {
+  return new Headers(init?.headers).get("x-amz-target") ?? "";
+}
+
+/** An AWS JSON error answer, delivered on a later macrotask as a real network answer would be. */
+function awsError(type: string, extra: Record<string, unknown> = {}): Promise<Response> {
+  const body = JSON.stringify({ __type: type, message: "injected by the test", ...extra });
+  return new Promise((resolve) => setTimeout(() => resolve(new Response(body, { status: 400, headers: { "content-type": "application/x-amz-json-1.0" } })), 0));
+}
+
+describe("DynamoDBCheckPointer owner writes that fail or lose their answer", () => {
+  it("fails with a ProtocolError when a fenced write keeps failing its condition on a row that names this worker", async () => {
+    const group = uniqueName("g");
+    const stream = uniqueName("s");
+    let ref = "";
+    let confused = false;
+    const confusing: typeof fetch = (input, init) => {
+      if (!confused || !targetOf(init).endsWith(".UpdateItem")) return globalThis.fetch(input, init);
+      // A broken backend: the condition fails, yet the row it returns matches it exactly.
+      const item = { shard_id: { S: `${group}#${stream}#shard-0` }, ref: { S: ref }, lease_counter: { N: "7" } };
+      return awsError("com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException", { Item: item });
+    };
+    const s = store(group, { fetch: confusing, autoCheckpoint: false });
+    const session = await s.start({ streamName: stream });
+    ref = session.ref;
+    expect(await session.allocate("shard-0", { totalShards: 1 })).toBeDefined();
+    session.checkpoint("shard-0", "5");
+    confused = true;
+    const error = await s.manualCheckpoint().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    confused = false;
+    expect(error).toBeInstanceOf(CheckpointError);
+    expect((error as CheckpointError).failures[0]?.error).toBeInstanceOf(ProtocolError);
+  });
+});
