@@ -208,4 +208,14 @@ describe("held lease buffer", () => {
     expect(lease.pending).toBe("102");
     expect(lease.pendingSince).toBe(1);
   });
+
+  it("reports only the offer that starts a buffer, the one that moves the next write's due time", () => {
+    const lease = new HeldLease("shard-0", row({ sequence: "100" }), 0);
+    expect(lease.offer("101", 1)).toBe(true);
+    expect(lease.offer("102", 2)).toBe(false); // merged into the same write
+    expect(lease.pending).toBe("102");
+    expect(lease.pendingSince).toBe(1);
+    lease.takePending();
+    expect(lease.offer("103", 3)).toBe(true); // a new buffer behind the write in flight
+  });
 });

@@ -64,6 +64,33 @@ function awsError(type: string, extra: Record<string, unknown> = {}): Promise<Re
 }
 
 describe("DynamoDBCheckPointer owner writes that fail or lose their answer", () => {
+  it("wakes the heartbeat loop once for a run of checkpoints, not once per record", async () => {
+    const group = uniqueName("g");
+    const manual = new ManualClock(Date.now());
+    let sleeps = 0;
+    const clock: Clock = {
+      now: () => manual.now(),
+      sleep: (ms, signal) => {
+        sleeps++;
+        return manual.sleep(ms, signal);
+      },
+    };
+    const stream = uniqueName("s");
+    const session = await store(group, { clock }).start({ streamName: stream });
+    expect(await session.allocate("shard-0", { totalShards: 1 })).toBeDefined();
+    await new Promise((r) => setTimeout(r, 20));
+    const before = sleeps;
+    for (let i = 1; i <= 50; i++) {
+      session.checkpoint("shard-0", String(i));
+      await new Promise((r) => setTimeout(r, 1)); // records arrive one by one, as a consumer delivers them
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    // The first checkpoint moves the write due time (checkpointInterval from now); the rest change nothing.
+    expect(sleeps - before).toBeLessThanOrEqual(1);
+    await manual.advance(5_000);
+    expect((await rawRow(group, stream, "shard-0"))?.["sequence"]).toBe("50");
+  });
+
   it("fails with a ProtocolError when a fenced write keeps failing its condition on a row that names this worker", async () => {
     const group = uniqueName("g");
     const stream = uniqueName("s");

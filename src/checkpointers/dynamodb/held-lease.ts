@@ -47,13 +47,18 @@ export class HeldLease {
     this.lastRenewedAt = sentAt;
   }
 
-  /** Hold `sequence` if it is later than anything stored or buffered; false if it adds nothing. */
+  /**
+   * Hold `sequence` if it is later than anything stored or buffered. True only when this offer started
+   * the buffer (set `pendingSince`), the one case that moves the next write's due time: later offers
+   * merge into the same write, so waking the timer loop for each of them would only cost work.
+   */
   offer(sequence: string, now: number): boolean {
     if (this.state === "gone") return false;
     const best = laterSequence(laterSequence(this.committed, this.writing), this.pending);
     if (best !== undefined && compareSequence(sequence, best) <= 0) return false;
     this.pending = sequence;
-    this.pendingSince ??= now;
+    if (this.pendingSince !== undefined) return false;
+    this.pendingSince = now;
     return true;
   }
 

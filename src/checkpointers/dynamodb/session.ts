@@ -83,6 +83,7 @@ export class DynamoDBSession implements CheckpointSession {
   checkpoint(shardId: string, sequence: string): void {
     const lease = this.#leases.get(shardId);
     if (lease === undefined) return;
+    // Only the offer that starts a buffer changes when the loop must write; the rest would wake it for nothing.
     if (lease.offer(sequence, this.#clock.now()) && this.#options.autoCheckpoint) this.#poke();
   }
 
