@@ -122,6 +122,24 @@ describe("after a write", () => {
     expect(afterConditionFailure(row({ owner: me, finished: true }), me)).toMatchObject({ kind: "lost" });
     expect(afterConditionFailure(undefined, me)).toEqual({ kind: "lost", owner: undefined });
   });
+
+  it("recognises a finish or release of ours that landed although its answer was lost", () => {
+    const finish = { kind: "finish" as const, counter: 5, sequence: "42" };
+    expect(afterConditionFailure(row({ counter: 6, finished: true, sequence: "42" }), me, finish)).toMatchObject({ kind: "landed" });
+    expect(afterConditionFailure(row({ counter: 9, finished: true, sequence: "50" }), me, finish)).toMatchObject({ kind: "landed" });
+    expect(afterConditionFailure(row({ counter: 6, finished: true, sequence: "41" }), me, finish)).toMatchObject({ kind: "lost" });
+    expect(afterConditionFailure(row({ counter: 6, finished: false, sequence: "42" }), me, finish)).toMatchObject({ kind: "lost" });
+
+    const release = { kind: "release" as const, counter: 5, sequence: "42" };
+    expect(afterConditionFailure(row({ counter: 6, sequence: "42" }), me, release)).toMatchObject({ kind: "landed" });
+    expect(afterConditionFailure(row({ counter: 6, sequence: "42", pendingOwner: "app/other" }), me, release)).toMatchObject({ kind: "landed" });
+    // Taken and released by someone else, or taken: not our release.
+    expect(afterConditionFailure(row({ counter: 7, sequence: "42" }), me, release)).toMatchObject({ kind: "lost" });
+    expect(afterConditionFailure(row({ counter: 6, sequence: "43" }), me, release)).toMatchObject({ kind: "lost" });
+    expect(afterConditionFailure(row({ counter: 6, sequence: "42", owner: "app/other" }), me, release)).toEqual({ kind: "lost", owner: "app/other" });
+    // A renewal never clears ref: a row without an owner is lost for it.
+    expect(afterConditionFailure(row({ counter: 6, sequence: "42" }), me, { ...release, kind: "renew" })).toMatchObject({ kind: "lost" });
+  });
 });
 
 describe("write shapes", () => {

@@ -91,6 +91,51 @@ describe("DynamoDBCheckPointer owner writes that fail or lose their answer", () 
     expect((await rawRow(group, stream, "shard-0"))?.["sequence"]).toBe("50");
   });
 
+  it("resolves finish() whose write landed although its answer was lost, instead of reporting a lost lease", async () => {
+    const group = uniqueName("g");
+    const stream = uniqueName("s");
+    const session = await store(group, { endpoint: proxy.endpoint }).start({ streamName: stream });
+    const lease = await session.allocate("shard-0", { totalShards: 1 });
+    expect(lease).toBeDefined();
+    const resetsBefore = proxy.stats().byOperation["UpdateItem"]?.faults["reset-after"] ?? 0;
+    proxy.setRules([{ operation: "UpdateItem", nth: 1, fault: { kind: "reset-after" } }]);
+    await session.finish("shard-0", "42");
+    expect((proxy.stats().byOperation["UpdateItem"]?.faults["reset-after"] ?? 0) - resetsBefore).toBe(1);
+    const row = await rawRow(group, stream, "shard-0");
+    expect(row).toMatchObject({ finished: true, sequence: "42" });
+    expect(row?.["ref"]).toBeUndefined();
+    expect(lease!.signal.aborted).toBe(false);
+  });
+
+  it("counts a release whose write landed although its answer was lost as released, not lost", async () => {
+    const group = uniqueName("g");
+    const stream = uniqueName("s");
+    const s = store(group, { endpoint: proxy.endpoint });
+    const session = await s.start({ streamName: stream });
+    expect(await session.allocate("shard-0", { totalShards: 1 })).toBeDefined();
+    const key = `${group}#${stream}#shard-0`;
+    const row = decodeRow((await localDynamo().getItem(table, keyItem(key)))!)!;
+    // Drive the session's own write path on that row directly, so its verdict is visible.
+    const lease = new HeldLease("shard-0", row, Date.now());
+    const context: WriterContext = {
+      client: s.client,
+      table,
+      me: session.ref,
+      clock: { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+      stamp: () => ({ nowMs: Date.now(), ttl: Math.floor(Date.now() / 1000) + 3600 }),
+      signal: new AbortController().signal,
+    };
+    lease.offer("42", Date.now());
+    proxy.setRules([{ operation: "UpdateItem", nth: 1, fault: { kind: "reset-after" } }]);
+    const result = await writeAsOwner(context, lease, "release", { withPending: true });
+    expect(result.kind).toBe("ok");
+    expect(lease.lostTo).toBeUndefined();
+    expect(lease.committed).toBe("42");
+    const stored = await rawRow(group, stream, "shard-0");
+    expect(stored).toMatchObject({ sequence: "42", lease_counter: row.counter + 1 });
+    expect(stored?.["ref"]).toBeUndefined();
+  });
+
   it("fails with a ProtocolError when a fenced write keeps failing its condition on a row that names this worker", async () => {
     const group = uniqueName("g");
     const stream = uniqueName("s");

@@ -3,7 +3,7 @@ import type { Item } from "../../dynamodb/marshal.ts";
 import { AwsServiceError, ProtocolError } from "../../errors.ts";
 import type { Clock } from "../../internal/clock.ts";
 import { compareSequence, laterSequence } from "../../internal/sequence.ts";
-import { afterConditionFailure } from "./lease-rules.ts";
+import { afterConditionFailure, type FencedWrite } from "./lease-rules.ts";
 import { ownerWrite, type OwnerWriteKind, type UpdateInput, type WriteStamp } from "./lease-writes.ts";
 import { decodeRow, keyItem, type LeaseRow } from "./row.ts";
 
@@ -128,7 +128,8 @@ export function isConditionalFailure(error: unknown): error is AwsServiceError {
 /**
  * One fenced owner write, queued behind the lease's other writes. A failed condition is looked into:
  * if the row still names this worker, the failure was our own retried write having landed, so the
- * counter is adopted and the write made once more; otherwise the lease is lost.
+ * counter is adopted and the write made once more; if it shows our finish or release done, that write
+ * landed and its answer was lost; otherwise the lease is lost.
  */
 export function writeAsOwner(context: WriterContext, lease: HeldLease, kind: OwnerWriteKind, options: OwnerWriteOptions): Promise<OwnerWriteResult> {
   return lease.serialize(async () => {
@@ -139,15 +140,11 @@ export function writeAsOwner(context: WriterContext, lease: HeldLease, kind: Own
     for (let round = 0; round < 3; round++) {
       const sentAt = context.clock.now();
       lease.lastAttemptAt = sentAt;
-      const input: UpdateInput = ownerWrite(kind, context.table, lease.key, context.me, lease.counter, context.stamp(kind), sequence);
+      const write: FencedWrite = { kind, counter: lease.counter, sequence };
+      const input: UpdateInput = ownerWrite(kind, context.table, lease.key, context.me, write.counter, context.stamp(kind), sequence);
       try {
         const out = await context.client.updateItem(input, { signal: context.signal });
-        const row = out.Attributes === undefined ? undefined : decodeRow(out.Attributes);
-        lease.counter = row?.counter ?? lease.counter + 1;
-        lease.committed = laterSequence(lease.committed, sequence);
-        lease.writing = undefined;
-        lease.lastRenewedAt = sentAt;
-        return { kind: "ok", row };
+        return landed(lease, out.Attributes === undefined ? undefined : decodeRow(out.Attributes), sequence, sentAt);
       } catch (error) {
         if (!isConditionalFailure(error)) {
           lease.restorePending(sequence, since);
@@ -160,7 +157,8 @@ export function writeAsOwner(context: WriterContext, lease: HeldLease, kind: Own
           lease.restorePending(sequence, since);
           return { kind: "failed", error: readError };
         }
-        const verdict = afterConditionFailure(current, context.me);
+        const verdict = afterConditionFailure(current, context.me, write);
+        if (verdict.kind === "landed") return landed(lease, verdict.row, sequence, sentAt);
         if (verdict.kind === "lost") {
           lease.writing = undefined;
           lease.lostTo = { owner: verdict.owner };
@@ -176,6 +174,15 @@ export function writeAsOwner(context: WriterContext, lease: HeldLease, kind: Own
     const error = new ProtocolError(`lease on ${lease.shardId}: the fenced write kept failing its condition although the row names this worker`);
     return { kind: "failed", error };
   });
+}
+
+/** Our write (sent at `sentAt`) is in the table: adopt the counter and checkpoint it left. */
+function landed(lease: HeldLease, row: LeaseRow | undefined, sequence: string | undefined, sentAt: number): OwnerWriteResult {
+  lease.counter = row?.counter ?? lease.counter + 1;
+  lease.committed = laterSequence(laterSequence(lease.committed, sequence), row?.sequence);
+  lease.writing = undefined;
+  lease.lastRenewedAt = sentAt;
+  return { kind: "ok", row };
 }
 
 /** The row as it is now: from the failure itself (ReturnValuesOnConditionCheckFailure) or a consistent read. */

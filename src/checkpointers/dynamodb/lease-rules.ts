@@ -1,4 +1,6 @@
+import { compareSequence } from "../../internal/sequence.ts";
 import { mayRequestHandoff, mayTakeFree } from "../balance.ts";
+import type { OwnerWriteKind } from "./lease-writes.ts";
 import type { LeaseRow } from "./row.ts";
 
 /**
@@ -105,16 +107,41 @@ export function afterOwnerWrite(row: LeaseRow, me: string): AfterOwnerWrite {
   return row.pendingOwner !== undefined && row.pendingOwner !== me ? "hand-over" : "keep";
 }
 
+/** The owner write whose condition failed, as sent. */
+export interface FencedWrite {
+  kind: OwnerWriteKind;
+  /** The counter it was conditional on. */
+  counter: number;
+  /** The checkpoint it carried, if any. */
+  sequence: string | undefined;
+}
+
 /**
  * A fenced write failed its condition. If the row still names this worker, the failure was our own
  * earlier write landing after its answer was lost (a retried timeout or reset): nobody else writes a
- * row whose `ref` is ours, so adopt its counter and carry on. Anything else means the lease is gone.
+ * row whose `ref` is ours, so adopt its counter and carry on. A finish or release clears `ref`, so
+ * when one of those lands and its answer is lost, the row is recognised by what the write left
+ * behind instead (`landed`). Anything else means the lease is gone.
  */
-export type AfterConditionFailure = { kind: "still-mine"; row: LeaseRow } | { kind: "lost"; owner: string | undefined };
+export type AfterConditionFailure = { kind: "still-mine"; row: LeaseRow } | { kind: "landed"; row: LeaseRow } | { kind: "lost"; owner: string | undefined };
 
-export function afterConditionFailure(current: LeaseRow | undefined, me: string): AfterConditionFailure {
+export function afterConditionFailure(current: LeaseRow | undefined, me: string, write?: FencedWrite): AfterConditionFailure {
   if (current !== undefined && current.owner === me && !current.finished) return { kind: "still-mine", row: current };
+  if (current !== undefined && write !== undefined && ownWriteLanded(current, write)) return { kind: "landed", row: current };
   return { kind: "lost", owner: current?.owner };
+}
+
+function ownWriteLanded(current: LeaseRow, write: FencedWrite): boolean {
+  if (current.owner !== undefined) return false;
+  if (write.kind === "finish") {
+    // A finished shard stays finished and nobody owns it again; the work is done if our checkpoint is in.
+    return current.finished && (write.sequence === undefined || (current.sequence !== undefined && compareSequence(current.sequence, write.sequence) >= 0));
+  }
+  if (write.kind === "release") {
+    // Only the owner at `counter` can write `counter + 1` without taking `ref` (a taker sets it).
+    return !current.finished && current.counter === write.counter + 1 && (write.sequence === undefined || current.sequence === write.sequence);
+  }
+  return false;
 }
 
 /**
