@@ -5,7 +5,7 @@
  * finally reach DynamoDB they change nothing in B's rows: no overwrite, no cleared owner, no rolled
  * back checkpoint.
  */
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { unmarshallItem } from "../../src/dynamodb/marshal.ts";
 import { createStream, localDynamo, localKinesis, uniqueName } from "../support/clients.ts";
 import { startProducer } from "../support/delivery-checks.ts";
@@ -51,7 +51,6 @@ function ownerState(rows: Record<string, Record<string, unknown>>): Record<strin
 describe("a paused ex-owner (its DynamoDB traffic held past sessionTimeout)", () => {
   it("fences itself with leaseLost and stops delivering those shards; its late writes cannot overwrite, clear or roll back the new owner's rows", async () => {
     const where: FleetPlace = { streamName: await createStream(kinesis, 4, "fleet-paused"), tableName, group: uniqueName("g") };
-    expect(inject("dynamodbEndpoint")).toBeTruthy();
     const producer = startProducer(kinesis, where.streamName, { prefix: "paused", batch: 8, pauseMs: 40, max: 1_000_000 });
     stops.push(() => producer.stop());
     const gateA = fetchGate();
