@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { HeldLease, writeAsOwner, type WriterContext } from "../../src/checkpointers/dynamodb/held-lease.ts";
+import { HeldLease, ownerWriteBackoff, writeAsOwner, type WriterContext } from "../../src/checkpointers/dynamodb/held-lease.ts";
 import { decodeRow, keyItem } from "../../src/checkpointers/dynamodb/row.ts";
 import { DynamoDBCheckPointer, type DynamoDBCheckPointerOptions } from "../../src/checkpointers/dynamodb/store.ts";
 import { unmarshallItem } from "../../src/dynamodb/marshal.ts";
@@ -64,6 +64,45 @@ function awsError(type: string, extra: Record<string, unknown> = {}): Promise<Re
 }
 
 describe("DynamoDBCheckPointer owner writes that fail or lose their answer", () => {
+  it("backs off a failed checkpoint write (full jitter, capped at a heartbeat) instead of retrying at once, and starts over after a success", async () => {
+    const group = uniqueName("g");
+    const stream = uniqueName("s");
+    let expired = false;
+    const failing: typeof fetch = (input, init) => {
+      if (expired && targetOf(init).endsWith(".UpdateItem")) return awsError("ExpiredTokenException");
+      return globalThis.fetch(input, init);
+    };
+    const tap = fetchTap(failing);
+    const clock = new ManualClock(Date.now());
+    // Defaults: heartbeat 15 s, sessionTimeout 60 s, checkpointInterval 5 s.
+    const session = await store(group, { clock, fetch: tap.fetch, random: () => 0.5 }).start({ streamName: stream });
+    expect(await session.allocate("shard-0", { totalShards: 1 })).toBeDefined();
+    const updates = (): number => tap.counts()["UpdateItem"] ?? 0;
+
+    tap.resetCounts();
+    expired = true; // ExpiredTokenException is not retryable: the client gives up at once
+    session.checkpoint("shard-0", "42");
+    for (let t = 0; t < 30_000; t += 500) await clock.advance(500);
+    // With random 0.5 the retries come 50, 100, 200 ... ms apart, then every 7.5 s (half the heartbeat
+    // cap): about a dozen writes in 30 s. Without backoff the failed write was redone at once, hundreds of times.
+    expect(updates()).toBeGreaterThanOrEqual(5);
+    expect(updates()).toBeLessThanOrEqual(14);
+
+    expired = false;
+    await clock.advance(8_000);
+    expect((await rawRow(group, stream, "shard-0"))?.["sequence"]).toBe("42");
+
+    // A success resets the backoff: the next failure is retried after the base delay again, not the cap.
+    expired = true;
+    tap.resetCounts();
+    session.checkpoint("shard-0", "43");
+    await clock.advance(5_000); // checkpointInterval: the first attempt
+    expect(updates()).toBe(1);
+    await clock.advance(1_000);
+    expect(updates()).toBeGreaterThanOrEqual(3);
+    expired = false;
+  });
+
   it("wakes the heartbeat loop once for a run of checkpoints, not once per record", async () => {
     const group = uniqueName("g");
     const manual = new ManualClock(Date.now());
@@ -124,6 +163,8 @@ describe("DynamoDBCheckPointer owner writes that fail or lose their answer", () 
       clock: { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
       stamp: () => ({ nowMs: Date.now(), ttl: Math.floor(Date.now() / 1000) + 3600 }),
       signal: new AbortController().signal,
+      backoff: ownerWriteBackoff(15_000),
+      random: Math.random,
     };
     lease.offer("42", Date.now());
     proxy.setRules([{ operation: "UpdateItem", nth: 1, fault: { kind: "reset-after" } }]);

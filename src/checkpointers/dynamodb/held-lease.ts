@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from "../../dynamodb/client.ts";
 import type { Item } from "../../dynamodb/marshal.ts";
-import { AwsServiceError, ProtocolError } from "../../errors.ts";
+import { backoffDelay, defaultBackoff, type BackoffPolicy } from "../../aws/retry.ts";
+import { AwsServiceError, isThrottling, ProtocolError } from "../../errors.ts";
 import type { Clock } from "../../internal/clock.ts";
 import { compareSequence, laterSequence } from "../../internal/sequence.ts";
 import { afterConditionFailure, type FencedWrite } from "./lease-rules.ts";
@@ -36,6 +37,13 @@ export class HeldLease {
   lostTo: { owner: string | undefined } | undefined;
   /** Writes queued or in flight. */
   busy = 0;
+  /** Failed writes since the last one that landed: the retry backoff grows with them. */
+  consecutiveFailures = 0;
+  /**
+   * Local time before which no timed write is due after a failure. A failed write keeps its old
+   * `pendingSince`, so without this the write would be due at once again, and again: a tight loop.
+   */
+  retryNotBefore: number | undefined;
   #tail: Promise<unknown> = Promise.resolve();
 
   constructor(shardId: string, row: LeaseRow, sentAt: number) {
@@ -80,6 +88,17 @@ export class HeldLease {
     this.pendingSince = Math.min(this.pendingSince ?? since, since);
   }
 
+  /** A write failed at `failedAt`: the next timed one waits `delayMs`. */
+  writeFailed(failedAt: number, delayMs: number): void {
+    this.consecutiveFailures++;
+    this.retryNotBefore = failedAt + delayMs;
+  }
+
+  writeLanded(): void {
+    this.consecutiveFailures = 0;
+    this.retryNotBefore = undefined;
+  }
+
   /** Run `task` after every write queued before it. */
   serialize<T>(task: () => Promise<T>): Promise<T> {
     this.busy++;
@@ -112,6 +131,17 @@ export interface WriterContext {
   clock: Clock;
   stamp(kind: OwnerWriteKind): WriteStamp;
   signal: AbortSignal;
+  /** Backoff between failed timed writes of one lease (see `ownerWriteBackoff`), and its jitter source. */
+  backoff: BackoffPolicy;
+  random: () => number;
+}
+
+/**
+ * The client's backoff, capped at one heartbeat: a lease whose writes keep failing still tries about
+ * once per heartbeat, as it would when healthy, so a recovering DynamoDB renews it well within sessionTimeout.
+ */
+export function ownerWriteBackoff(heartbeatMs: number): BackoffPolicy {
+  return { ...defaultBackoff, capMs: Math.min(defaultBackoff.capMs, heartbeatMs) };
 }
 
 export interface OwnerWriteOptions {
@@ -137,6 +167,11 @@ export function writeAsOwner(context: WriterContext, lease: HeldLease, kind: Own
     if (lease.state === "gone") return { kind: "skipped" };
     const since = lease.pendingSince ?? context.clock.now();
     let sequence = options.withPending ? lease.takePending() : undefined;
+    const fail = (error: unknown): OwnerWriteResult => {
+      lease.restorePending(sequence, since);
+      lease.writeFailed(context.clock.now(), backoffDelay(context.backoff, lease.consecutiveFailures, isThrottling(error), context.random));
+      return { kind: "failed", error };
+    };
     for (let round = 0; round < 3; round++) {
       const sentAt = context.clock.now();
       lease.lastAttemptAt = sentAt;
@@ -146,16 +181,12 @@ export function writeAsOwner(context: WriterContext, lease: HeldLease, kind: Own
         const out = await context.client.updateItem(input, { signal: context.signal });
         return landed(lease, out.Attributes === undefined ? undefined : decodeRow(out.Attributes), sequence, sentAt);
       } catch (error) {
-        if (!isConditionalFailure(error)) {
-          lease.restorePending(sequence, since);
-          return { kind: "failed", error };
-        }
+        if (!isConditionalFailure(error)) return fail(error);
         let current: LeaseRow | undefined;
         try {
           current = await currentRow(context, lease.key, error);
         } catch (readError) {
-          lease.restorePending(sequence, since);
-          return { kind: "failed", error: readError };
+          return fail(readError);
         }
         const verdict = afterConditionFailure(current, context.me, write);
         if (verdict.kind === "landed") return landed(lease, verdict.row, sequence, sentAt);
@@ -169,10 +200,8 @@ export function writeAsOwner(context: WriterContext, lease: HeldLease, kind: Own
         if (sequence !== undefined && lease.committed !== undefined && compareSequence(sequence, lease.committed) <= 0) sequence = undefined;
       }
     }
-    lease.restorePending(sequence, since);
     // DynamoDB contradicting itself (the condition fails on a row that matches it): typed, as every error we surface.
-    const error = new ProtocolError(`lease on ${lease.shardId}: the fenced write kept failing its condition although the row names this worker`);
-    return { kind: "failed", error };
+    return fail(new ProtocolError(`lease on ${lease.shardId}: the fenced write kept failing its condition although the row names this worker`));
   });
 }
 
@@ -182,6 +211,7 @@ function landed(lease: HeldLease, row: LeaseRow | undefined, sequence: string | 
   lease.committed = laterSequence(laterSequence(lease.committed, sequence), row?.sequence);
   lease.writing = undefined;
   lease.lastRenewedAt = sentAt;
+  lease.writeLanded();
   return { kind: "ok", row };
 }
 

@@ -4,7 +4,7 @@ import type { Clock } from "../../internal/clock.ts";
 import { laterSequence } from "../../internal/sequence.ts";
 import type { CheckpointSession, Lease, ShardCheckpoint } from "../types.ts";
 import { GroupSnapshot, scanGroup } from "./group-snapshot.ts";
-import { currentRow, HeldLease, isConditionalFailure, writeAsOwner, type OwnerWriteResult, type WriterContext } from "./held-lease.ts";
+import { currentRow, HeldLease, isConditionalFailure, ownerWriteBackoff, writeAsOwner, type OwnerWriteResult, type WriterContext } from "./held-lease.ts";
 import { afterOwnerWrite, decideAllocation, mustSelfFence, viewGroup } from "./lease-rules.ts";
 import { createLease, requestHandoff, takeLease, type OwnerWriteKind, type UpdateInput, type WriteStamp } from "./lease-writes.ts";
 import type { ResolvedOptions } from "./options.ts";
@@ -65,6 +65,8 @@ export class DynamoDBSession implements CheckpointSession {
       clock: this.#clock,
       stamp: (kind) => this.#stamp(kind),
       signal: this.#calls.signal,
+      backoff: ownerWriteBackoff(options.heartbeatMs),
+      random: context.client.http.random,
     };
     this.#loop = this.#run();
   }
@@ -304,11 +306,11 @@ export class DynamoDBSession implements CheckpointSession {
     }
   }
 
-  /** The next heartbeat, or sooner when a coalesced checkpoint has waited `checkpointInterval`. */
+  /** The next heartbeat, or sooner when a coalesced checkpoint has waited `checkpointInterval`; never inside a failure's backoff. */
   #writeDueAt(lease: HeldLease): number {
     const heartbeat = lease.lastAttemptAt + this.#options.heartbeatMs;
-    if (!this.#options.autoCheckpoint || lease.pendingSince === undefined) return heartbeat;
-    return Math.min(heartbeat, lease.pendingSince + this.#options.checkpointIntervalMs);
+    const due = !this.#options.autoCheckpoint || lease.pendingSince === undefined ? heartbeat : Math.min(heartbeat, lease.pendingSince + this.#options.checkpointIntervalMs);
+    return Math.max(due, lease.retryNotBefore ?? due);
   }
 
   /** Lease writes report failures as values; this only keeps a bug from becoming an unhandled rejection. */
