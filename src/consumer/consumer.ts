@@ -46,6 +46,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   #shards: Shard[] = [];
   #shardsListedAt = Number.NEGATIVE_INFINITY;
   readonly #delivery: Delivery<T>;
+  readonly #createdAt: number;
   #started = false;
   #closing: Promise<void> | undefined;
   /** A failure no retry can fix; every later `next()` rejects with it, even once closing has begun. */
@@ -56,6 +57,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     this.streamName = options.streamName;
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
+    this.#createdAt = this.#clock.now();
     this.#kinesis = new KinesisClient(clientOptionsOf(options));
     this.#ownsCheckpointer = options.checkpointer === undefined;
     this.#checkpointer = options.checkpointer ?? new MemoryCheckPointer();
@@ -91,8 +93,13 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     await Promise.all([...this.#readers.values()].map((reader) => reader.ready));
   }
 
-  /** Write buffered checkpoints now (with `autoCheckpoint: false` checkpointers). */
+  /**
+   * Everything handed out so far is done: commit it, including the item in hand, and write every
+   * buffered checkpoint now (for `autoCheckpoint: false` checkpointers, e.g. batch jobs that commit
+   * after their own writes are durable).
+   */
   async manualCheckpoint(): Promise<void> {
+    this.#delivery.commitHandedOut();
     await this.#session?.manualCheckpoint();
   }
 
@@ -112,7 +119,9 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
    * the caller asked for the next one: it will be delivered again.
    */
   close(): Promise<void> {
-    this.#closing ??= this.#shutdown();
+    // Deferred a tick so `#closing` is set before shutdown aborts the stop signal, whose listener
+    // calls close() again.
+    this.#closing ??= Promise.resolve().then(() => this.#shutdown());
     return this.#closing;
   }
 
@@ -142,7 +151,15 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   }
 
   async #finishShard(entry: EndEntry<T>): Promise<void> {
-    await this.#session!.finish(entry.shardId, entry.lastSequence);
+    try {
+      // Transient failures are retried here: a lost SHARD_END would keep the children waiting.
+      await this.#untilDone(() => this.#session!.finish(entry.shardId, entry.lastSequence));
+    } catch (error) {
+      // The lease ended under us (its abort reports leaseLost): the new owner finishes the shard.
+      if (error instanceof LeaseLostError || this.#stop.aborted) return;
+      this.#fail(error);
+      throw error;
+    }
     this.#readers.delete(entry.shardId);
     this.#metrics.emit({ type: "shardEnded", shardId: entry.shardId, lastSequence: entry.lastSequence });
     // Its children may start now: look again at once instead of at the next refresh.
@@ -162,6 +179,16 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   }
 
   async #startOnce(): Promise<void> {
+    try {
+      await this.#startSteps();
+    } catch (error) {
+      // Close what did start (the session's heartbeats), so a failed start leaves nothing running.
+      if (!this.#stop.aborted) this.#fail(error);
+      throw error;
+    }
+  }
+
+  async #startSteps(): Promise<void> {
     const summary = await this.#untilDone(() => this.#kinesis.describeStreamSummary(this.streamName, { signal: this.#stop }));
     this.#retentionHours = summary.retentionPeriodHours;
     this.#session = await this.#checkpointer.start({ streamName: summary.streamName, retentionHours: this.#retentionHours });
@@ -180,9 +207,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
         return await attempt();
       } catch (error) {
         if (this.#stop.aborted || !isRetryable(error)) throw error;
-        const name = error instanceof Error ? error.name : "Error";
-        const message = error instanceof Error ? error.message : String(error);
-        this.#metrics.emit({ type: "error", shardId: undefined, errorName: name, message, willRetry: true });
+        this.#metrics.failed(undefined, error, true);
         await this.#clock.sleep(Math.min(10_000, backoffDelay(defaultBackoff, failures, true, this.#random) + 100), this.#stop);
       }
     }
@@ -210,10 +235,8 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   }
 
   #reportRoundFailure(error: unknown): void {
-    const name = error instanceof Error ? error.name : "Error";
-    const message = error instanceof Error ? error.message : String(error);
-    const retryable = (error as { retryable?: boolean }).retryable === true;
-    this.#metrics.emit({ type: "error", shardId: undefined, errorName: name, message, willRetry: retryable });
+    const retryable = isRetryable(error);
+    this.#metrics.failed(undefined, error, retryable);
     // Discovery keeps going after transient failures; anything else must reach the iterator.
     if (!retryable) this.#fail(error);
   }
@@ -227,15 +250,30 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     }
     const rows = new Map<string, ShardCheckpoint>((await session.list()).map((row) => [row.shardId, row]));
     const plan = planShards(this.#shards, rows, this.#options.iteratorType, this.#options.timestamp);
-    for (const { shard, position } of plan) {
+    for (const { shard, position, childOfReadParent } of plan) {
       if (this.#stop.aborted) return;
       if (this.#readers.has(shard.shardId)) continue;
       if (this.#readers.size >= this.#options.maxShardConsumers) break;
       const lease = await session.allocate(shard.shardId, { totalShards: plan.length });
       if (lease === undefined) continue;
       this.#metrics.emit({ type: "leaseAcquired", shardId: shard.shardId, sequence: lease.sequence });
+      if (lease.sequence === undefined && !childOfReadParent && this.#groupRanBefore(rows)) {
+        this.#metrics.emit({ type: "checkpointMissing", shardId: shard.shardId, startingAt: position.type });
+      }
       this.#startReader(shard, lease, position);
     }
+  }
+
+  /**
+   * Whether this group had progress on the stream before this consumer started: then a shard with
+   * no checkpoint is one whose row expired (or was deleted), not simply a shard nobody read yet.
+   */
+  #groupRanBefore(rows: ReadonlyMap<string, ShardCheckpoint>): boolean {
+    for (const row of rows.values()) {
+      const progressed = row.sequence !== undefined || row.finished;
+      if (progressed && row.updatedAt !== undefined && row.updatedAt < this.#createdAt) return true;
+    }
+    return false;
   }
 
   #startReader(shard: Shard, lease: Lease, position: StartPosition): void {

@@ -70,6 +70,11 @@ export class Delivery<T> {
     return iterator;
   }
 
+  /** Commit the item in the caller's hands now (`manualCheckpoint()`: the caller says it is done). */
+  commitHandedOut(): void {
+    this.#commitPending();
+  }
+
   /** Forget the uncommitted item of a lease that ended: its new owner delivers it again. */
   dropPending(lease: Lease): void {
     if (this.#pending?.lease === lease) this.#pending = undefined;
@@ -152,7 +157,7 @@ export class Delivery<T> {
       this.#metrics.emit({ type: "recordSkipped", shardId: shardId ?? "", sequenceNumber: error.sequenceNumber ?? "", errorName: error.name });
       return true;
     }
-    this.#metrics.emit({ type: "error", shardId, errorName: error.name, message: error.message, willRetry: false });
+    this.#metrics.failed(shardId, error, false);
     return false;
   }
 

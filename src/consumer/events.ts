@@ -66,6 +66,13 @@ export class ConsumerMetrics {
     }
   }
 
+  /** Report a failure as an `error` event (and count it by class). */
+  failed(shardId: string | undefined, error: unknown, willRetry: boolean): void {
+    const errorName = error instanceof Error ? error.name : "Error";
+    const message = error instanceof Error ? error.message : String(error);
+    this.emit({ type: "error", shardId, errorName, message, willRetry });
+  }
+
   delivered(shardId: string, bytes: number): void {
     this.recordsDelivered++;
     this.bytesDelivered += bytes;

@@ -7,6 +7,8 @@ export interface StartableShard {
   shard: Shard;
   /** Where to start if the lease carries no checkpoint. */
   position: StartPosition;
+  /** A parent of this shard was read to its end by this group (so starting fresh here is expected). */
+  childOfReadParent: boolean;
 }
 
 /**
@@ -44,7 +46,7 @@ export function planShards(
     const waiting = parents.some((id) => rows.get(id)?.finished !== true && !skippedUnderLatest(id));
     if (waiting) continue;
     const readParent = parents.some((id) => rows.get(id)?.finished === true);
-    plan.push({ shard, position: initialPosition(iteratorType, timestamp, readParent) });
+    plan.push({ shard, position: initialPosition(iteratorType, timestamp, readParent), childOfReadParent: readParent });
   }
   return plan;
 }

@@ -143,9 +143,7 @@ export class ShardReader<T> {
   }
 
   #report(error: unknown, willRetry: boolean): void {
-    const errorName = error instanceof Error ? error.name : "Error";
-    const message = error instanceof Error ? error.message : String(error);
-    this.#deps.metrics.emit({ type: "error", shardId: this.shardId, errorName, message, willRetry });
+    this.#deps.metrics.failed(this.shardId, error, willRetry);
   }
 
   async #firstIterator(): Promise<string> {

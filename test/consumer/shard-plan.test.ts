@@ -138,7 +138,7 @@ describe("planShards: AT_TIMESTAMP", () => {
 
   it("starts shards without a row at the timestamp", () => {
     const plan = planShards(split, rows(), "AT_TIMESTAMP", at);
-    expect(plan).toEqual([{ shard: split[0], position: { type: "AT_TIMESTAMP", timestamp: at } }]);
+    expect(plan).toEqual([{ shard: split[0], position: { type: "AT_TIMESTAMP", timestamp: at }, childOfReadParent: false }]);
   });
 
   it("starts children AT_TIMESTAMP too, once their parent is finished", () => {
@@ -174,5 +174,16 @@ describe("planShards: finished shards", () => {
     });
     const later = rows({ shardId: "P", finished: true }, { shardId: "A", finished: true }, { shardId: "B", sequence: "700" });
     expect(positions(planShards(chain, later, "TRIM_HORIZON", undefined))).toEqual({ B: "TRIM_HORIZON", A1: "TRIM_HORIZON", A2: "TRIM_HORIZON" });
+  });
+});
+
+describe("planShards: children of read parents", () => {
+  it("marks a child whose parent this group finished, and not a root shard", () => {
+    const plan = planShards(split, rows({ shardId: "P", finished: true }), "TRIM_HORIZON", undefined);
+    expect(plan.map((p) => [p.shard.shardId, p.childOfReadParent])).toEqual(
+      plan.map((p) => [p.shard.shardId, p.shard.parentShardId === "P"]),
+    );
+    expect(plan.every((p) => p.childOfReadParent)).toBe(true);
+    expect(planShards(split, rows(), "TRIM_HORIZON", undefined).map((p) => p.childOfReadParent)).toEqual([false]);
   });
 });
