@@ -36,6 +36,9 @@ export class DynamoDBCheckPointer implements CheckPointer {
     this.tableName = this.#options.tableName;
     this.autoCheckpoint = this.#options.autoCheckpoint;
     this.client = new DynamoDBClient({ ...this.#options.client, clock: this.#options.clock });
+    // One call's retries must not outlast a lease: with the default 20 s cap a single renewal could
+    // sleep past sessionTimeout under throttling and lose a lease it still held. Cap at a heartbeat.
+    this.client.http.backoff = { ...this.client.http.backoff, capMs: Math.min(this.client.http.backoff.capMs, this.#options.heartbeatMs) };
   }
 
   /** Create the table if configured (once per instance), then open a worker session on `scope`. */
