@@ -64,9 +64,9 @@ describe("base64 is the same on every runtime", () => {
     const byText = new Map(BASE64_DECODE_CASES.map((text, i) => [text, expectedDecoded[i]!]));
     expect(byText.get("-_-_")).toEqual({ bytes: [0xfb, 0xff, 0xbf] });
     expect(byText.get("aGVs\fbG8=")).toEqual({ bytes: Array.from(new TextEncoder().encode("hello")) });
-    expect(byText.get("YQ==YQ==")).toEqual({ error: "TypeError: invalid base64 character at offset 4" });
-    expect(byText.get("ŁŁŁŁ")).toEqual({ error: "TypeError: invalid base64 character at offset 0" });
-    expect(byText.get("A")).toEqual({ error: "TypeError: invalid base64 length" });
+    expect(byText.get("YQ==YQ==")).toEqual({ error: "DecodeError: invalid base64 character at offset 4" });
+    expect(byText.get("ŁŁŁŁ")).toEqual({ error: "DecodeError: invalid base64 character at offset 0" });
+    expect(byText.get("A")).toEqual({ error: "DecodeError: invalid base64 length" });
   });
 
   it("Deno (native Uint8Array.toBase64/fromBase64) matches the portable code", async () => {

@@ -1,5 +1,7 @@
+import { DecodeError } from "../src/errors.ts";
 import { describe, expect, it } from "vitest";
-import { decodeBase64, encodeBase64, utf8Decode, utf8Encode } from "../src/internal/base64.ts";
+import { decodeBase64, encodeBase64 } from "../src/internal/base64.ts";
+import { decodeUtf8 as utf8Decode, encodeUtf8 as utf8Encode } from "../src/internal/utf8.ts";
 
 /** Deterministic bytes so a failure names a reproducible length and content. */
 function bytesFor(length: number, seed: number): Uint8Array {
@@ -55,19 +57,19 @@ describe("base64", () => {
   });
 
   it("rejects characters outside base64", () => {
-    expect(() => decodeBase64("aGV*bG8=")).toThrow(TypeError);
-    expect(() => decodeBase64("aGVsbG8ä")).toThrow(TypeError);
+    expect(() => decodeBase64("aGV*bG8=")).toThrow(DecodeError);
+    expect(() => decodeBase64("aGVsbG8ä")).toThrow(DecodeError);
     expect(() => decodeBase64("!!!!")).toThrow(/invalid base64 character at offset 0/);
   });
 
   it("rejects data after the padding instead of dropping it", () => {
     expect(() => decodeBase64("YQ==YQ==")).toThrow(/offset 4/);
-    expect(() => decodeBase64("YQ=a")).toThrow(TypeError);
+    expect(() => decodeBase64("YQ=a")).toThrow(DecodeError);
     expect([...decodeBase64("YQ==\n")]).toEqual([97]);
   });
 
   it("rejects a length no encoder produces (one leftover digit)", () => {
-    expect(() => decodeBase64("aGVsb")).toThrow(TypeError);
+    expect(() => decodeBase64("aGVsb")).toThrow(DecodeError);
     expect(() => decodeBase64("A")).toThrow(/invalid base64 length/);
   });
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { DynamoDBClient } from "../src/dynamodb/client.ts";
 import { type NativeValue, marshallItem, marshallValue, unmarshallItem } from "../src/dynamodb/marshal.ts";
-import { AwsServiceError } from "../src/errors.ts";
+import { AwsServiceError, EncodeError } from "../src/errors.ts";
 import { localDynamo, uniqueName } from "./support/clients.ts";
 
 /** A table with a string hash key `pk` and a numeric range key `sk`. */
@@ -208,10 +208,10 @@ describe("AttributeValue marshalling", () => {
   });
 
   it("refuses values DynamoDB cannot store", () => {
-    expect(() => marshallValue(Number.NaN)).toThrow(TypeError);
-    expect(() => marshallValue(Number.POSITIVE_INFINITY)).toThrow(TypeError);
+    expect(() => marshallValue(Number.NaN)).toThrow(EncodeError);
+    expect(() => marshallValue(Number.POSITIVE_INFINITY)).toThrow(EncodeError);
     expect(() => marshallValue(new Set<string>())).toThrow(/empty set/);
     expect(() => marshallValue(new Set(["a", 1]) as unknown as Set<string>)).toThrow(/only strings or only numbers/);
-    expect(() => marshallValue([undefined] as unknown as NativeValue)).toThrow(TypeError);
+    expect(() => marshallValue([undefined] as unknown as NativeValue)).toThrow(EncodeError);
   });
 });

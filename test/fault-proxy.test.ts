@@ -2,7 +2,7 @@ import { afterEach, describe, expect, inject, it } from "vitest";
 import type { AttemptObserver } from "../src/aws/json-client.ts";
 import { DynamoDBClient } from "../src/dynamodb/client.ts";
 import { AbortedError, AwsServiceError, NetworkError, TimeoutError } from "../src/errors.ts";
-import { utf8Decode, utf8Encode } from "../src/internal/base64.ts";
+import { decodeUtf8 as utf8Decode, encodeUtf8 as utf8Encode } from "../src/internal/utf8.ts";
 import { KinesisClient } from "../src/kinesis/client.ts";
 import { freePort } from "./support/child-server.ts";
 import { createStream, localDynamo, localKinesis, testCredentials, uniqueName } from "./support/clients.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { utf8Decode, utf8Encode } from "../src/internal/base64.ts";
+import { decodeUtf8 as utf8Decode, encodeUtf8 as utf8Encode } from "../src/internal/utf8.ts";
 import { AwsServiceError } from "../src/errors.ts";
 import { createStream, localKinesis } from "./support/clients.ts";
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoDBClient } from "../src/dynamodb/client.ts";
 import { KinesisClient } from "../src/kinesis/client.ts";
-import { utf8Decode, utf8Encode } from "../src/internal/base64.ts";
+import { decodeUtf8 as utf8Decode, encodeUtf8 as utf8Encode } from "../src/internal/utf8.ts";
 import { testCredentials, uniqueName } from "./support/clients.ts";
 import { spawnServer, waitUntilReady } from "./support/child-server.ts";
 import { startDynamoDBLocal } from "./support/dynamodb-local.ts";

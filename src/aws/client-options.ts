@@ -41,6 +41,15 @@ export const clientOptionEntries = {
   random: v.optional(v.custom<() => number>((value) => typeof value === "function", "random must be a function")),
 };
 
+/** The client options out of a larger options object (Consumer, Producer, checkpointer), unset ones left out. */
+export function pickClientOptions(options: ClientOptions): ClientOptions {
+  const client: ClientOptions = {};
+  for (const key of Object.keys(clientOptionEntries) as Array<keyof ClientOptions>) {
+    if (options[key] !== undefined) (client as Record<string, unknown>)[key] = options[key];
+  }
+  return client;
+}
+
 export function resolveRegion(option: string | undefined): string {
   return option ?? readEnv("AWS_REGION") ?? readEnv("AWS_DEFAULT_REGION") ?? "us-east-1";
 }

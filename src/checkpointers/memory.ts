@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { parseOptions } from "../config/validate.ts";
 import { ClosedError, LeaseLostError, type LeaseLostReason } from "../errors.ts";
 import { compareSequence, laterSequence } from "../internal/sequence.ts";
+import { systemClock, type Clock } from "../internal/clock.ts";
 import { randomWorkerId } from "../internal/worker-id.ts";
 import { mayRequestHandoff, mayTakeFree } from "./balance.ts";
 import type { CheckPointer, CheckpointScope, CheckpointSession, Lease, ShardCheckpoint } from "./types.ts";
@@ -11,11 +12,14 @@ export interface MemoryCheckPointerOptions {
   name?: string;
   /** Write each checkpoint at once (default true); false buffers until `manualCheckpoint()`. */
   autoCheckpoint?: boolean;
+  /** Time source for `updatedAt` (default the system clock). */
+  clock?: Clock;
 }
 
 const optionsSchema = v.object({
   name: v.optional(v.pipe(v.string("name must be a string"), v.minLength(1, "name must not be empty"))),
   autoCheckpoint: v.optional(v.boolean("autoCheckpoint must be a boolean")),
+  clock: v.optional(v.custom<Clock>((x) => typeof x === "object" && x !== null && typeof (x as Clock).now === "function", "clock must have now()")),
 });
 
 interface Row {
@@ -33,6 +37,7 @@ interface Row {
 export class MemoryCheckPointer implements CheckPointer {
   readonly name: string;
   readonly autoCheckpoint: boolean;
+  readonly clock: Clock;
   /** Rows per stream, so two streams' shard ids never collide. */
   readonly #streams = new Map<string, Map<string, Row>>();
   readonly #sessions = new Set<MemorySession>();
@@ -41,6 +46,7 @@ export class MemoryCheckPointer implements CheckPointer {
     const parsed = parseOptions(optionsSchema, options, "MemoryCheckPointer");
     this.name = parsed.name ?? "memory";
     this.autoCheckpoint = parsed.autoCheckpoint ?? true;
+    this.clock = parsed.clock ?? systemClock;
   }
 
   async start(scope: CheckpointScope): Promise<CheckpointSession> {
@@ -115,7 +121,7 @@ class MemorySession implements CheckpointSession {
     }
     const controller = new AbortController();
     row.owner = this;
-    row.updatedAt = Date.now();
+    row.updatedAt = this.#store.clock.now();
     this.#held.set(shardId, { controller });
     return { shardId, sequence: row.sequence, signal: controller.signal };
   }
@@ -190,13 +196,13 @@ class MemorySession implements CheckpointSession {
     const row = this.#row(shardId);
     if (row.owner !== this) return;
     if (row.sequence === undefined || compareSequence(sequence, row.sequence) > 0) row.sequence = sequence;
-    row.updatedAt = Date.now();
+    row.updatedAt = this.#store.clock.now();
   }
 
   #row(shardId: string): Row {
     let row = this.#rows.get(shardId);
     if (row === undefined) {
-      row = { shardId, finished: false, updatedAt: Date.now() };
+      row = { shardId, finished: false, updatedAt: this.#store.clock.now() };
       this.#rows.set(shardId, row);
     }
     return row;

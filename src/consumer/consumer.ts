@@ -1,3 +1,4 @@
+import { pickClientOptions } from "../aws/client-options.ts";
 import { MemoryCheckPointer } from "../checkpointers/memory.ts";
 import type { CheckPointer, CheckpointSession, Lease, ShardCheckpoint } from "../checkpointers/types.ts";
 import { backoffDelay, defaultBackoff } from "../aws/retry.ts";
@@ -58,7 +59,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#createdAt = this.#clock.now();
-    this.#kinesis = new KinesisClient(clientOptionsOf(options));
+    this.#kinesis = new KinesisClient(pickClientOptions(options));
     this.#ownsCheckpointer = options.checkpointer === undefined;
     this.#checkpointer = options.checkpointer ?? new MemoryCheckPointer();
     this.#processor = options.processor ?? (new JsonProcessor() as unknown as Processor<T>);
@@ -340,9 +341,3 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   }
 }
 
-function clientOptionsOf(options: ConsumerOptions<unknown>): ConstructorParameters<typeof KinesisClient>[0] {
-  const { region, endpoint, credentials, fetch, maxAttempts, attemptTimeout, clock, random } = options;
-  const out: Record<string, unknown> = { region, endpoint, credentials, fetch, maxAttempts, attemptTimeout, clock, random };
-  for (const key of Object.keys(out)) if (out[key] === undefined) delete out[key];
-  return out as ConstructorParameters<typeof KinesisClient>[0];
-}

@@ -22,9 +22,6 @@ interface Origin {
   arrival: Date;
 }
 
-/** The first byte of the KPL magic; no ASCII text starts with it. */
-const KPL_FIRST_BYTE = 0xf3;
-
 /**
  * Turn one Kinesis record, as the wire carries it, into queue entries: unpack a KPL aggregate (only
  * when magic and MD5 both check), decode each payload with the processor, and mark the last entry to
@@ -44,7 +41,8 @@ export function decodeWireRecord<T>(wire: WireKinesisRecord, context: DecodeCont
   let data: Uint8Array;
   if (parseText !== undefined) {
     const binary = base64ToBinary(wire.Data);
-    if (binary.charCodeAt(0) !== KPL_FIRST_BYTE && isAsciiBinary(binary)) {
+    // KPL aggregates start with 0xF3, so an ASCII payload is never one.
+    if (isAsciiBinary(binary)) {
       pushItems(origin, () => parseText.call(context.processor, binary), binary.length, wire.PartitionKey, undefined, undefined, context, out);
       finishRecord(origin, start, context, out);
       return binary.length;

@@ -1,3 +1,4 @@
+import { DecodeError, EncodeError } from "../errors.ts";
 import { decodeBase64, encodeBase64 } from "../internal/base64.ts";
 
 /** DynamoDB's typed JSON value, as the wire carries it. */
@@ -35,7 +36,7 @@ export type NativeValue =
 export function marshallValue(value: NativeValue): AttributeValue {
   if (typeof value === "string") return { S: value };
   if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new TypeError(`DynamoDB cannot store the number ${value}`);
+    if (!Number.isFinite(value)) throw new EncodeError(`DynamoDB cannot store the number ${value}`);
     return { N: String(value) };
   }
   if (typeof value === "bigint") return { N: value.toString() };
@@ -45,15 +46,15 @@ export function marshallValue(value: NativeValue): AttributeValue {
   if (Array.isArray(value)) return { L: value.map(marshallValue) };
   if (value instanceof Set) return marshallSet(value);
   if (typeof value === "object") return { M: marshallItem(value) };
-  throw new TypeError(`DynamoDB cannot store a value of type ${typeof value}`);
+  throw new EncodeError(`DynamoDB cannot store a value of type ${typeof value}`);
 }
 
 function marshallSet(set: Set<string> | Set<number>): AttributeValue {
   const values = [...set] as Array<string | number>;
-  if (values.length === 0) throw new TypeError("DynamoDB cannot store an empty set");
+  if (values.length === 0) throw new EncodeError("DynamoDB cannot store an empty set");
   if (values.every((v) => typeof v === "string")) return { SS: values as string[] };
   if (values.every((v) => typeof v === "number")) return { NS: values.map(String) };
-  throw new TypeError("a set must hold only strings or only numbers");
+  throw new EncodeError("a set must hold only strings or only numbers");
 }
 
 export function marshallItem(object: { [key: string]: NativeValue | undefined }): Item {
@@ -84,7 +85,7 @@ export function unmarshallValue(value: AttributeValue): NativeValue {
     return exact ? new Set(value.NS.map(Number)) : new Set(value.NS);
   }
   if ("BS" in value) return value.BS.map(decodeBase64);
-  throw new TypeError(`unknown DynamoDB attribute value: ${Object.keys(value as object).join(",")}`);
+  throw new DecodeError(`unknown DynamoDB attribute value: ${Object.keys(value as object).join(",")}`);
 }
 
 export function unmarshallItem(item: Item): { [key: string]: NativeValue } {

@@ -8,6 +8,7 @@
  * pairs, larger ones by writing ASCII codes into a typed array that one `TextDecoder` call turns
  * into a string (concatenation builds rope strings whose flattening made 1 MiB ~50× slower).
  */
+import { DecodeError } from "../errors.ts";
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 /** Below this many bytes concatenation beats the fixed cost of a TextDecoder call (measured, bench/). */
 const SMALL_ENCODE_BYTES = 128;
@@ -17,8 +18,8 @@ const INVALID = 255;
 const SLAB_BYTES = 8192;
 const SLAB_MAX_RESULT_BYTES = 4096;
 
-const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder();
+/** Turns the encoder's ASCII output into a string; made on first use (nothing runs at import). */
+let asciiDecoder: TextDecoder | undefined;
 
 interface NativeBase64 {
   encode(bytes: Uint8Array): string;
@@ -61,7 +62,7 @@ export function decodeBase64(text: string): Uint8Array {
       return fast.decode(text);
     } catch {
       // The native decoder rejects the URL-safe alphabet, which we accept; and for truly invalid
-      // input the portable decoder throws the same TypeError (with an offset) on every runtime.
+      // input the portable decoder throws the same DecodeError (with an offset) on every runtime.
     }
   }
   return decodeBase64Portable(text);
@@ -127,7 +128,8 @@ function encodeLarge(bytes: Uint8Array): string {
     out[o + 2] = rest === 2 ? ALPHABET.charCodeAt((n >> 6) & 63) : 61; /* = */
     out[o + 3] = 61;
   }
-  return textDecoder.decode(out);
+  asciiDecoder ??= new TextDecoder();
+  return asciiDecoder.decode(out);
 }
 
 export function decodeBase64Portable(text: string): Uint8Array {
@@ -189,14 +191,14 @@ function decodeSlow(text: string, table: Uint8Array): Uint8Array {
       // Padding ends the data: anything after it but more padding or whitespace would be silently lost.
       for (let j = i + 1; j < text.length; j++) {
         const after = text.charCodeAt(j);
-        if (after !== 61 && !isWhitespace(after)) throw new TypeError(`invalid base64 character at offset ${j}`);
+        if (after !== 61 && !isWhitespace(after)) throw new DecodeError(`invalid base64 character at offset ${j}`);
       }
       break;
     }
     const value = code < 256 ? table[code]! : INVALID;
     if (value === INVALID) {
       if (isWhitespace(code)) continue;
-      throw new TypeError(`invalid base64 character at offset ${i}`);
+      throw new DecodeError(`invalid base64 character at offset ${i}`);
     }
     buffer = ((buffer << 6) | value) & 0xffffff;
     bits += 6;
@@ -205,7 +207,7 @@ function decodeSlow(text: string, table: Uint8Array): Uint8Array {
       out.push((buffer >> bits) & 255);
     }
   }
-  if (bits >= 6) throw new TypeError("invalid base64 length");
+  if (bits >= 6) throw new DecodeError("invalid base64 length");
   return Uint8Array.from(out);
 }
 
@@ -252,12 +254,4 @@ function buildDecodeTable(): Uint8Array {
   table["-".charCodeAt(0)] = 62;
   table["_".charCodeAt(0)] = 63;
   return table;
-}
-
-export function utf8Encode(text: string): Uint8Array {
-  return textEncoder.encode(text);
-}
-
-export function utf8Decode(bytes: Uint8Array): string {
-  return textDecoder.decode(bytes);
 }

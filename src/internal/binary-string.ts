@@ -13,7 +13,7 @@ export function base64ToBinary(text: string): string {
       return decode(text);
     } catch {
       // atob rejects what our decoder accepts (the URL-safe alphabet); and for invalid input the
-      // portable decoder throws the same TypeError on every runtime.
+      // portable decoder throws the same DecodeError on every runtime.
     }
   }
   return bytesToBinary(decodeBase64(text));

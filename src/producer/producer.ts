@@ -1,3 +1,4 @@
+import { pickClientOptions } from "../aws/client-options.ts";
 import { ClosedError, PutFailedError } from "../errors.ts";
 import { abortReason, systemClock, type Clock } from "../internal/clock.ts";
 import { KinesisClient } from "../kinesis/client.ts";
@@ -106,6 +107,8 @@ export class Producer<T = unknown> implements AsyncDisposable {
    * Deliver everything accepted before the call (including puts still waiting for room), then stop.
    * Rejects with `PutFailedError` listing exactly the items that could not be delivered.
    */
+  readonly #onAbort = (): void => this.#abort();
+
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
@@ -126,6 +129,8 @@ export class Producer<T = unknown> implements AsyncDisposable {
       this.#state = "closed";
       this.#delivery?.stop();
       this.#stop.abort();
+      // A long-lived signal must not keep closed producers reachable.
+      this.#signal?.removeEventListener("abort", this.#onAbort);
     }
   }
 
@@ -195,10 +200,10 @@ export class Producer<T = unknown> implements AsyncDisposable {
     if (!this.#listening) {
       // Listened to from the first use on, not in the constructor: constructing does nothing.
       this.#listening = true;
-      this.#signal?.addEventListener("abort", () => this.#abort(), { once: true });
+      this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
     }
     if (this.#signal?.aborted === true) this.#abort();
-    const client = new KinesisClient(kinesisClientOptions(this.#clientOptions));
+    const client = new KinesisClient(pickClientOptions(this.#clientOptions));
     let facts;
     try {
       facts = await lookUpStream(client, this.streamName, this.#stop.signal);
@@ -280,13 +285,3 @@ function isPersistent(error: unknown): boolean {
   return code === "CREDENTIALS" || code === "ABORTED" || code === "CONFIG";
 }
 
-function kinesisClientOptions(options: ProducerOptions<unknown>) {
-  const { region, endpoint, credentials, fetch, maxAttempts, attemptTimeout, clock, random } = options;
-  return dropUndefined({ region, endpoint, credentials, fetch, maxAttempts, attemptTimeout, clock, random });
-}
-
-function dropUndefined<O extends Record<string, unknown>>(object: O): { [K in keyof O]?: Exclude<O[K], undefined> } {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(object)) if (value !== undefined) out[key] = value;
-  return out as { [K in keyof O]?: Exclude<O[K], undefined> };
-}

@@ -34,11 +34,6 @@ export class Settlement {
     return this.#total;
   }
 
-  /** Failures not yet reported by a flush or close. */
-  get unreportedFailures(): number {
-    return this.#failures.length;
-  }
-
   accept(count: number): void {
     const generation = this.#generation;
     this.#outstanding.set(generation, (this.#outstanding.get(generation) ?? 0) + count);

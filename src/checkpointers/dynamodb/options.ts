@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { clientOptionEntries, type ClientOptions } from "../../aws/client-options.ts";
+import { clientOptionEntries, pickClientOptions, type ClientOptions } from "../../aws/client-options.ts";
 import { parseOptions, seconds } from "../../config/validate.ts";
 import { ConfigError } from "../../errors.ts";
 import { systemClock, type Clock } from "../../internal/clock.ts";
@@ -96,10 +96,7 @@ export function resolveOptions(options: DynamoDBCheckPointerOptions): ResolvedOp
   if (ttlHours * 3600 <= sessionTimeout) {
     throw new ConfigError("ttlHours", `ttlHours (${ttlHours} h) must be longer than sessionTimeout (${sessionTimeout} s)`);
   }
-  const client: ClientOptions = {};
-  for (const key of Object.keys(clientOptionEntries) as Array<keyof ClientOptions>) {
-    if (options[key] !== undefined) (client as Record<string, unknown>)[key] = options[key];
-  }
+  const client = pickClientOptions(options);
   return {
     name: parsed.name,
     tableName: parsed.tableName ?? `kinesis-checkpoints-${parsed.name}`,
