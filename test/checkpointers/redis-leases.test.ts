@@ -6,6 +6,7 @@ import type { CheckpointSession, Lease } from "../../src/checkpointers/types.ts"
 import { LeaseLostError } from "../../src/errors.ts";
 import { sleep, type Clock } from "../../src/internal/clock.ts";
 import { uniqueName } from "../support/clients.ts";
+import { ManualClock } from "../support/manual-clock.ts";
 import { command, connectRedis, pausableRedis, rawHash, type NodeRedis, type PausableRedis } from "../support/redis-clients.ts";
 import { startRedis, type LocalRedis } from "../support/redis-server.ts";
 
@@ -172,6 +173,36 @@ describe("RedisCheckPointer leases", () => {
     await new Promise((r) => setTimeout(r, 700)); // two more heartbeats
     expect(kept.signal.aborted).toBe(false);
     expect((await session.get("shard-1"))?.owner).toBe(session.ref);
+  });
+
+  it("backs a failed checkpoint write off instead of retrying it at once, and writes it once Redis answers again", async () => {
+    const group = uniqueName("g");
+    const stream = uniqueName("s");
+    const ownerWriteSha = await sha1Hex(OWNER_WRITE);
+    let failing = false;
+    let attempts = 0;
+    const client = {
+      sendCommand: (args: string[]): Promise<unknown> => {
+        if (args[1] !== ownerWriteSha && args[1] !== OWNER_WRITE) return redis.sendCommand(args);
+        attempts++;
+        return failing ? Promise.reject(new Error("Socket closed unexpectedly")) : redis.sendCommand(args);
+      },
+    };
+    const clock = new ManualClock(Date.now());
+    // Defaults: heartbeat 15 s, sessionTimeout 60 s, checkpointInterval 5 s.
+    const session = await store(group, { client, clock, sessionTimeout: 60, heartbeatFrequency: 15, checkpointInterval: 5 }).start({ streamName: stream });
+    expect(await session.allocate("shard-0", { totalShards: 1 })).toBeDefined();
+    failing = true;
+    attempts = 0;
+    session.checkpoint("shard-0", "42");
+    for (let t = 0; t < 30_000; t += 500) await clock.advance(500);
+    // Full jitter from 100 ms doubling up to one heartbeat: about a dozen attempts in 30 s, never a
+    // tight loop (a failed write kept its old due time and was redone at once, hundreds of times).
+    expect(attempts).toBeGreaterThanOrEqual(3);
+    expect(attempts).toBeLessThanOrEqual(40);
+    failing = false;
+    await clock.advance(16_000);
+    expect((await rawHash(redis, rowKey(group, stream, "shard-0")))["sequence"]).toBe("42");
   });
 
   it("does not take a live owner's lease from a worker whose clock runs an hour ahead", async () => {

@@ -124,16 +124,11 @@ export type OwnerWriteResult =
   | { kind: "lost"; owner: string | undefined }
   | { kind: "failed"; error: unknown };
 
-export interface WriterContext {
+export interface WriterContext extends FencedWriteContext {
   client: DynamoDBClient;
   table: string;
-  me: string;
-  clock: Clock;
   stamp(kind: OwnerWriteKind): WriteStamp;
   signal: AbortSignal;
-  /** Backoff between failed timed writes of one lease (see `ownerWriteBackoff`), and its jitter source. */
-  backoff: BackoffPolicy;
-  random: () => number;
 }
 
 /**
@@ -155,13 +150,33 @@ export function isConditionalFailure(error: unknown): error is AwsServiceError {
   return error instanceof AwsServiceError && error.awsCode === "ConditionalCheckFailedException";
 }
 
+/** What one attempt of a fenced write found: it landed (the row after it), or its condition failed (the row as it is). */
+export type FencedAttempt = { landed: true; row: LeaseRow | undefined } | { landed: false; current: LeaseRow | undefined };
+
+/** What the fenced-write loop needs from a backend's writer, whatever the store. */
+export interface FencedWriteContext {
+  me: string;
+  clock: Clock;
+  /** Backoff between failed timed writes of one lease (see `ownerWriteBackoff`), and its jitter source. */
+  backoff: BackoffPolicy;
+  random: () => number;
+}
+
 /**
- * One fenced owner write, queued behind the lease's other writes. A failed condition is looked into:
- * if the row still names this worker, the failure was our own retried write having landed, so the
- * counter is adopted and the write made once more; if it shows our finish or release done, that write
- * landed and its answer was lost; otherwise the lease is lost.
+ * One fenced owner write, queued behind the lease's other writes; `attempt` sends it once to the
+ * store (DynamoDB, Redis) and throws for anything but a failed condition. A failed condition is
+ * looked into: if the row still names this worker, the failure was our own retried write having
+ * landed, so the counter is adopted and the write made once more; if it shows our finish or release
+ * done, that write landed and its answer was lost; otherwise the lease is lost. A failure backs the
+ * lease's next timed write off.
  */
-export function writeAsOwner(context: WriterContext, lease: HeldLease, kind: OwnerWriteKind, options: OwnerWriteOptions): Promise<OwnerWriteResult> {
+export function runFencedWrite(
+  context: FencedWriteContext,
+  lease: HeldLease,
+  kind: OwnerWriteKind,
+  options: OwnerWriteOptions,
+  attempt: (write: FencedWrite) => Promise<FencedAttempt>,
+): Promise<OwnerWriteResult> {
   return lease.serialize(async () => {
     if (options.onlyIfPending === true && lease.pending === undefined) return { kind: "skipped" };
     if (lease.state === "gone") return { kind: "skipped" };
@@ -176,32 +191,40 @@ export function writeAsOwner(context: WriterContext, lease: HeldLease, kind: Own
       const sentAt = context.clock.now();
       lease.lastAttemptAt = sentAt;
       const write: FencedWrite = { kind, counter: lease.counter, sequence };
-      const input: UpdateInput = ownerWrite(kind, context.table, lease.key, context.me, write.counter, context.stamp(kind), sequence);
+      let outcome: FencedAttempt;
       try {
-        const out = await context.client.updateItem(input, { signal: context.signal });
-        return landed(lease, out.Attributes === undefined ? undefined : decodeRow(out.Attributes), sequence, sentAt);
+        outcome = await attempt(write);
       } catch (error) {
-        if (!isConditionalFailure(error)) return fail(error);
-        let current: LeaseRow | undefined;
-        try {
-          current = await currentRow(context, lease.key, error);
-        } catch (readError) {
-          return fail(readError);
-        }
-        const verdict = afterConditionFailure(current, context.me, write);
-        if (verdict.kind === "landed") return landed(lease, verdict.row, sequence, sentAt);
-        if (verdict.kind === "lost") {
-          lease.writing = undefined;
-          lease.lostTo = { owner: verdict.owner };
-          return { kind: "lost", owner: verdict.owner };
-        }
-        lease.counter = verdict.row.counter;
-        lease.committed = laterSequence(lease.committed, verdict.row.sequence);
-        if (sequence !== undefined && lease.committed !== undefined && compareSequence(sequence, lease.committed) <= 0) sequence = undefined;
+        return fail(error);
       }
+      if (outcome.landed) return landed(lease, outcome.row, sequence, sentAt);
+      const verdict = afterConditionFailure(outcome.current, context.me, write);
+      if (verdict.kind === "landed") return landed(lease, verdict.row, sequence, sentAt);
+      if (verdict.kind === "lost") {
+        lease.writing = undefined;
+        lease.lostTo = { owner: verdict.owner };
+        return { kind: "lost", owner: verdict.owner };
+      }
+      lease.counter = verdict.row.counter;
+      lease.committed = laterSequence(lease.committed, verdict.row.sequence);
+      if (sequence !== undefined && lease.committed !== undefined && compareSequence(sequence, lease.committed) <= 0) sequence = undefined;
     }
-    // DynamoDB contradicting itself (the condition fails on a row that matches it): typed, as every error we surface.
+    // The store contradicting itself (the condition fails on a row that matches it): typed, as every error we surface.
     return fail(new ProtocolError(`lease on ${lease.shardId}: the fenced write kept failing its condition although the row names this worker`));
+  });
+}
+
+/** One fenced owner write to DynamoDB: an UpdateItem, and on a failed condition the row as it is. */
+export function writeAsOwner(context: WriterContext, lease: HeldLease, kind: OwnerWriteKind, options: OwnerWriteOptions): Promise<OwnerWriteResult> {
+  return runFencedWrite(context, lease, kind, options, async (write) => {
+    const input: UpdateInput = ownerWrite(kind, context.table, lease.key, context.me, write.counter, context.stamp(kind), write.sequence);
+    try {
+      const out = await context.client.updateItem(input, { signal: context.signal });
+      return { landed: true, row: out.Attributes === undefined ? undefined : decodeRow(out.Attributes) };
+    } catch (error) {
+      if (!isConditionalFailure(error)) throw error;
+      return { landed: false, current: await currentRow(context, lease.key, error) };
+    }
   });
 }
 

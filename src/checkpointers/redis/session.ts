@@ -2,7 +2,7 @@ import { AbortedError, CheckpointError, ClosedError, LeaseLostError, type LeaseL
 import type { Clock } from "../../internal/clock.ts";
 import { laterSequence } from "../../internal/sequence.ts";
 import { GroupSnapshot } from "../dynamodb/group-snapshot.ts";
-import { HeldLease, type OwnerWriteResult } from "../dynamodb/held-lease.ts";
+import { HeldLease, ownerWriteBackoff, type OwnerWriteResult } from "../dynamodb/held-lease.ts";
 import { afterOwnerWrite, decideAllocation, mustSelfFence, viewGroup } from "../dynamodb/lease-rules.ts";
 import type { OwnerWriteKind } from "../dynamodb/lease-writes.ts";
 import { toShardCheckpoint, type LeaseRow } from "../dynamodb/row.ts";
@@ -68,6 +68,8 @@ export class RedisSession implements CheckpointSession {
       clock: this.#clock,
       stamp: (kind) => this.#stamp(kind),
       signal: this.#calls.signal,
+      backoff: ownerWriteBackoff(options.heartbeatMs),
+      random: Math.random,
     };
     this.#loop = this.#run();
   }
@@ -86,6 +88,7 @@ export class RedisSession implements CheckpointSession {
   checkpoint(shardId: string, sequence: string): void {
     const lease = this.#leases.get(shardId);
     if (lease === undefined) return;
+    // Only the offer that starts a buffer changes when the loop must write; the rest would wake it for nothing.
     if (lease.offer(sequence, this.#clock.now()) && this.#options.autoCheckpoint) this.#poke();
   }
 
@@ -279,11 +282,11 @@ export class RedisSession implements CheckpointSession {
     }
   }
 
-  /** The next heartbeat, or sooner when a coalesced checkpoint has waited `checkpointInterval`. */
+  /** The next heartbeat, or sooner when a coalesced checkpoint has waited `checkpointInterval`; never inside a failure's backoff. */
   #writeDueAt(lease: HeldLease): number {
     const heartbeat = lease.lastAttemptAt + this.#options.heartbeatMs;
-    if (!this.#options.autoCheckpoint || lease.pendingSince === undefined) return heartbeat;
-    return Math.min(heartbeat, lease.pendingSince + this.#options.checkpointIntervalMs);
+    const due = !this.#options.autoCheckpoint || lease.pendingSince === undefined ? heartbeat : Math.min(heartbeat, lease.pendingSince + this.#options.checkpointIntervalMs);
+    return Math.max(due, lease.retryNotBefore ?? due);
   }
 
   /** Lease writes report failures as values; this only keeps a bug from becoming an unhandled rejection. */
