@@ -1,38 +1,21 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { RedisCheckPointer, type RedisCheckPointerOptions } from "../../src/checkpointers/redis/store.ts";
 import { CheckpointError, ConfigError, LeaseLostError, RedisCommandError } from "../../src/errors.ts";
 import { uniqueName } from "../support/clients.ts";
-import { command, connectRedis, pausableRedis, rawHash, type NodeRedis } from "../support/redis-clients.ts";
-import { startRedis, type LocalRedis } from "../support/redis-server.ts";
+import { command, pausableRedis, rawHash, type NodeRedis } from "../support/redis-clients.ts";
+import { useRedisFixture } from "../support/redis-fixture.ts";
 
 /**
  * What RedisCheckPointer leaves in Redis and how it talks to it: namespaced keys, TTLs, script
  * caching, options, errors, and a close that leaves nothing running.
  */
 
-let server: LocalRedis;
+const fixture = useRedisFixture();
+const store = fixture.store;
 let redis: NodeRedis;
-const opened: RedisCheckPointer[] = [];
-
-beforeAll(async () => {
-  server = await startRedis();
-  redis = await connectRedis(server.url);
+beforeAll(() => {
+  redis = fixture.redis;
 });
-
-afterEach(async () => {
-  await Promise.allSettled(opened.splice(0).map((s) => s.close()));
-});
-
-afterAll(async () => {
-  await redis?.close();
-  await server?.close();
-});
-
-function store(name: string, extra: Partial<RedisCheckPointerOptions> = {}): RedisCheckPointer {
-  const created = new RedisCheckPointer({ name, client: redis, sessionTimeout: 1.5, heartbeatFrequency: 0.3, checkpointInterval: 0.1, ...extra });
-  opened.push(created);
-  return created;
-}
 
 const pttl = async (key: string): Promise<number> => Number(await command(redis, "PTTL", key));
 const HOUR = 3_600_000;

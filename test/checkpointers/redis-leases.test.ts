@@ -1,14 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { OWNER_WRITE, TAKE } from "../../src/checkpointers/redis/lua.ts";
 import { sha1Hex } from "../../src/checkpointers/redis/scripts.ts";
-import { RedisCheckPointer, type RedisCheckPointerOptions } from "../../src/checkpointers/redis/store.ts";
 import type { CheckpointSession, Lease } from "../../src/checkpointers/types.ts";
 import { LeaseLostError } from "../../src/errors.ts";
 import { sleep, type Clock } from "../../src/internal/clock.ts";
 import { uniqueName } from "../support/clients.ts";
 import { ManualClock } from "../support/manual-clock.ts";
-import { command, connectRedis, pausableRedis, rawHash, type NodeRedis, type PausableRedis } from "../support/redis-clients.ts";
-import { startRedis, type LocalRedis } from "../support/redis-server.ts";
+import { command, pausableRedis, rawHash, type NodeRedis, type PausableRedis } from "../support/redis-clients.ts";
+import { redisRowKey, useRedisFixture } from "../support/redis-fixture.ts";
+import { until } from "../support/until.ts";
 
 /**
  * The lease protocol against a real redis-server, several checkpointers standing in for several
@@ -16,41 +16,12 @@ import { startRedis, type LocalRedis } from "../support/redis-server.ts";
  * signalling, and expiry that does not trust another host's clock.
  */
 
-let server: LocalRedis;
+const fixture = useRedisFixture();
+const store = fixture.store;
 let redis: NodeRedis;
-const opened: RedisCheckPointer[] = [];
-
-beforeAll(async () => {
-  server = await startRedis();
-  redis = await connectRedis(server.url);
+beforeAll(() => {
+  redis = fixture.redis;
 });
-
-afterEach(async () => {
-  await Promise.allSettled(opened.splice(0).map((s) => s.close()));
-});
-
-afterAll(async () => {
-  await redis?.close();
-  await server?.close();
-});
-
-function store(name: string, extra: Partial<RedisCheckPointerOptions> = {}): RedisCheckPointer {
-  const created = new RedisCheckPointer({ name, client: redis, sessionTimeout: 1.5, heartbeatFrequency: 0.3, checkpointInterval: 0.1, ...extra });
-  opened.push(created);
-  return created;
-}
-
-async function until<T>(what: string, attempt: () => Promise<T | undefined> | T | undefined, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await attempt();
-    if (result !== undefined && result !== false) return result;
-    if (Date.now() > deadline) throw new Error(`not reached in ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const rowKey = (group: string, stream: string, shard: string): string => `async-kinesis:{${group}}:${stream}:${shard}`;
 
 /** How many times a client ran `script` (by hash or by source). */
 async function runs(client: PausableRedis, script: string): Promise<number> {
@@ -112,7 +83,7 @@ describe("RedisCheckPointer leases", () => {
     expect(lease.sequence).toBe("100");
     next.checkpoint("shard-0", "200");
     await next.manualCheckpoint();
-    const before = await rawHash(redis, rowKey(group, stream, "shard-0"));
+    const before = await rawHash(redis, redisRowKey(group, stream, "shard-0"));
 
     exClient.resume(); // the ex-owner's late writes reach Redis now
     await until("the held writes were delivered", () => exClient.delivered().some((args) => args.includes("150")) || undefined);
@@ -122,7 +93,7 @@ describe("RedisCheckPointer leases", () => {
     await exOwner.manualCheckpoint();
     await exOwner.close();
 
-    const after = await rawHash(redis, rowKey(group, stream, "shard-0"));
+    const after = await rawHash(redis, redisRowKey(group, stream, "shard-0"));
     expect(after).toMatchObject({ ref: next.ref, sequence: "200", finished: "0" });
     expect(after["lease_counter"]).toBe(before["lease_counter"]);
     expect(exLease.signal.reason).toBeInstanceOf(LeaseLostError);
@@ -132,7 +103,7 @@ describe("RedisCheckPointer leases", () => {
   it("fences in the script itself: a stale counter or another owner changes nothing, and the sequence never moves back", async () => {
     const group = uniqueName("g");
     const stream = uniqueName("s");
-    const key = rowKey(group, stream, "shard-0");
+    const key = redisRowKey(group, stream, "shard-0");
     const session = await store(group, { sessionTimeout: 60, heartbeatFrequency: 15 }).start({ streamName: stream });
     await session.allocate("shard-0", { totalShards: 1 });
     session.checkpoint("shard-0", "49590338271490256608559692538361571095921575989136588898");
@@ -164,7 +135,7 @@ describe("RedisCheckPointer leases", () => {
     const lost = (await session.allocate("shard-0", { totalShards: 2 }))!;
     const kept = (await session.allocate("shard-1", { totalShards: 2 }))!;
     // Another worker's takeover, as Redis sees it: a new ref and a bumped counter.
-    const key = rowKey(group, stream, "shard-0");
+    const key = redisRowKey(group, stream, "shard-0");
     await command(redis, "HSET", key, "ref", `${group}/intruder`);
     await command(redis, "HINCRBY", key, "lease_counter", "1");
     await until("the lost lease aborts", () => lost.signal.aborted || undefined);
@@ -202,7 +173,7 @@ describe("RedisCheckPointer leases", () => {
     expect(attempts).toBeLessThanOrEqual(40);
     failing = false;
     await clock.advance(16_000);
-    expect((await rawHash(redis, rowKey(group, stream, "shard-0")))["sequence"]).toBe("42");
+    expect((await rawHash(redis, redisRowKey(group, stream, "shard-0")))["sequence"]).toBe("42");
   });
 
   it("does not take a live owner's lease from a worker whose clock runs an hour ahead", async () => {
