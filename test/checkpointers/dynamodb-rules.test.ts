@@ -9,10 +9,11 @@ import {
   viewGroup,
   type AllocationInput,
   type Observation,
-} from "../../src/checkpointers/dynamodb/lease-rules.ts";
+} from "../../src/checkpointers/lease/lease-rules.ts";
 import { createLease, ownerWrite, requestHandoff, takeLease } from "../../src/checkpointers/dynamodb/lease-writes.ts";
-import { decodeRow, rowKey, streamNameOf, toShardCheckpoint, type LeaseRow } from "../../src/checkpointers/dynamodb/row.ts";
-import { HeldLease } from "../../src/checkpointers/dynamodb/held-lease.ts";
+import { decodeRow, rowKey } from "../../src/checkpointers/dynamodb/row.ts";
+import { HeldLease } from "../../src/checkpointers/lease/held-lease.ts";
+import { streamNameOf, toShardCheckpoint, type LeaseRow } from "../../src/checkpointers/lease/lease-row.ts";
 
 /** The pure cores: expiry by local observation, allocation decisions, write shapes, row codec. */
 

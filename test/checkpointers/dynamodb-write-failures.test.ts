@@ -1,7 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { HeldLease, ownerWriteBackoff, writeAsOwner, type WriterContext } from "../../src/checkpointers/dynamodb/held-lease.ts";
+import { writeAsOwner, type WriterContext } from "../../src/checkpointers/dynamodb/owner-write.ts";
 import { decodeRow, keyItem } from "../../src/checkpointers/dynamodb/row.ts";
 import { DynamoDBCheckPointer, type DynamoDBCheckPointerOptions } from "../../src/checkpointers/dynamodb/store.ts";
+import { ownerWriteBackoff } from "../../src/checkpointers/lease/fenced-write.ts";
+import { HeldLease } from "../../src/checkpointers/lease/held-lease.ts";
 import { unmarshallItem } from "../../src/dynamodb/marshal.ts";
 import { CheckpointError, ProtocolError } from "../../src/errors.ts";
 import type { Clock } from "../../src/internal/clock.ts";

@@ -1,6 +1,8 @@
 import type { ConditionalWrite } from "../../dynamodb/client.ts";
 import type { AttributeValue, Item } from "../../dynamodb/marshal.ts";
-import { ATTR, epochSeconds, keyItem } from "./row.ts";
+import { epochSeconds } from "../lease/lease-row.ts";
+import type { OwnerWriteKind } from "../lease/lease-rules.ts";
+import { ATTR, keyItem } from "./row.ts";
 
 /**
  * Every conditional write the lease protocol makes, as plain UpdateItem inputs (pure, no I/O).
@@ -103,12 +105,7 @@ export function takeLease(
   return e.build(table, key, `SET ${sets.join(", ")} REMOVE ${e.name(ATTR.pendingOwner)}`, condition);
 }
 
-export type OwnerWriteKind = "renew" | "release" | "finish";
-
-/**
- * An owner's write: renew (heartbeat, optionally carrying a checkpoint), release (clear `ref`) or
- * finish (mark SHARD_END and clear `ref`). Always fenced on `ref = me AND lease_counter = counter`.
- */
+/** An owner's renew, release or finish (see `OwnerWriteKind`) as an UpdateItem. */
 export function ownerWrite(
   kind: OwnerWriteKind,
   table: string,

@@ -1,32 +1,7 @@
 import type { AttributeValue, Item } from "../../dynamodb/marshal.ts";
-import type { ShardCheckpoint } from "../types.ts";
+import type { LeaseRow } from "../lease/lease-row.ts";
 
-/**
- * One lease row, decoded. The guide's fields keep the guide's meaning (`shard_id`, `ref`, `ts`,
- * `sequence`, `ttl`); the rest is what safe coordination needs. Attribute names live here only.
- */
-export interface LeaseRow {
-  /** `shard_id`: `<group>#<stream>#<shard id>`, so groups and streams sharing a table never collide. */
-  key: string;
-  group: string;
-  stream: string;
-  shardId: string;
-  /** `ref`: the owner, `<group>/<worker id>`; absent when nobody holds the lease. */
-  owner?: string | undefined;
-  /** `lease_counter`: bumped by every owner write; takeover and fencing compare it. */
-  counter: number;
-  /** `sequence`: last checkpoint. */
-  sequence?: string | undefined;
-  /** `finished`: the shard reached SHARD_END and everything in it was committed. */
-  finished: boolean;
-  /** `pending_owner`: a worker that asked the owner to hand this shard over. */
-  pendingOwner?: string | undefined;
-  /** `ts`: epoch seconds of the last write, by the writer's clock (for people; never for expiry). */
-  updatedAtSeconds?: number | undefined;
-  /** `ttl`: epoch seconds after which DynamoDB may delete the row. */
-  ttl?: number | undefined;
-}
-
+/** A lease row as a DynamoDB item. The guide's attribute names, and every other one, live here only. */
 export const ATTR = {
   key: "shard_id",
   owner: "ref",
@@ -40,12 +15,6 @@ export const ATTR = {
   stream: "stream",
   shard: "shard",
 } as const;
-
-/** `arn:aws:kinesis:<region>:<account>:stream/<name>` → `<name>`, so a name and its ARN share rows. */
-export function streamNameOf(streamNameOrArn: string): string {
-  const match = /^arn:[^:]+:kinesis:[^:]*:[^:]*:stream\/(.+)$/.exec(streamNameOrArn);
-  return match?.[1] ?? streamNameOrArn;
-}
 
 /**
  * Stream names cannot contain `#` (Kinesis allows `[a-zA-Z0-9_.-]`), nor can group names (see options),
@@ -102,19 +71,4 @@ function splitKey(key: string): { group: string; stream: string; shardId: string
   const middle = last > 0 ? key.lastIndexOf("#", last - 1) : -1;
   if (last < 0 || middle < 0) return { group: "", stream: "", shardId: key };
   return { group: key.slice(0, middle), stream: key.slice(middle + 1, last), shardId: key.slice(last + 1) };
-}
-
-export function toShardCheckpoint(row: LeaseRow): ShardCheckpoint {
-  return {
-    shardId: row.shardId,
-    sequence: row.sequence,
-    finished: row.finished,
-    owner: row.owner,
-    updatedAt: row.updatedAtSeconds === undefined ? undefined : Math.round(row.updatedAtSeconds * 1000),
-  };
-}
-
-/** `ts` as written: epoch seconds with millisecond precision. */
-export function epochSeconds(nowMs: number): string {
-  return (nowMs / 1000).toFixed(3);
 }

@@ -3,12 +3,16 @@ import { AbortedError, CheckpointError, ClosedError, LeaseLostError, type LeaseL
 import type { Clock } from "../../internal/clock.ts";
 import { laterSequence } from "../../internal/sequence.ts";
 import type { CheckpointSession, Lease, ShardCheckpoint } from "../types.ts";
-import { GroupSnapshot, scanGroup } from "./group-snapshot.ts";
-import { currentRow, HeldLease, isConditionalFailure, ownerWriteBackoff, writeAsOwner, type OwnerWriteResult, type WriterContext } from "./held-lease.ts";
-import { afterOwnerWrite, decideAllocation, mustSelfFence, viewGroup } from "./lease-rules.ts";
-import { createLease, requestHandoff, takeLease, type OwnerWriteKind, type UpdateInput, type WriteStamp } from "./lease-writes.ts";
+import { ownerWriteBackoff, type OwnerWriteResult } from "../lease/fenced-write.ts";
+import { GroupSnapshot } from "../lease/group-snapshot.ts";
+import { HeldLease } from "../lease/held-lease.ts";
+import { afterOwnerWrite, decideAllocation, mustSelfFence, viewGroup, type OwnerWriteKind } from "../lease/lease-rules.ts";
+import { toShardCheckpoint, type LeaseRow } from "../lease/lease-row.ts";
+import { createLease, requestHandoff, takeLease, type UpdateInput, type WriteStamp } from "./lease-writes.ts";
 import type { ResolvedOptions } from "./options.ts";
-import { decodeRow, keyItem, rowKey, toShardCheckpoint, type LeaseRow } from "./row.ts";
+import { currentRow, isConditionalFailure, writeAsOwner, type WriterContext } from "./owner-write.ts";
+import { decodeRow, keyItem, rowKey } from "./row.ts";
+import { scanGroup } from "./scan-group.ts";
 
 export interface SessionContext {
   client: DynamoDBClient;

@@ -2,9 +2,9 @@ import { DynamoDBClient } from "../../dynamodb/client.ts";
 import { AwsServiceError, CheckpointError, CheckpointTableMissingError, ConfigError } from "../../errors.ts";
 import { randomWorkerId } from "../../internal/worker-id.ts";
 import type { CheckPointer, CheckpointScope, CheckpointSession, ShardCheckpoint } from "../types.ts";
-import { scanGroup } from "./group-snapshot.ts";
 import { resolveOptions, type DynamoDBCheckPointerOptions, type ResolvedOptions } from "./options.ts";
-import { streamNameOf, toShardCheckpoint } from "./row.ts";
+import { streamNameOf, toShardCheckpoint } from "../lease/lease-row.ts";
+import { scanGroup } from "./scan-group.ts";
 import { DynamoDBSession } from "./session.ts";
 import { ensureTable, tableSchemaText } from "./table.ts";
 

@@ -1,5 +1,5 @@
-import type { OwnerWriteKind } from "../dynamodb/lease-writes.ts";
-import { epochSeconds, type LeaseRow } from "../dynamodb/row.ts";
+import type { OwnerWriteKind } from "../lease/lease-rules.ts";
+import { epochSeconds, type LeaseRow } from "../lease/lease-row.ts";
 import { LIST_ROWS, OWNER_WRITE, READ_ROW, REQUEST_HANDOFF, TAKE } from "./lua.ts";
 import { decodeOutcome, decodeRow, type KeySpace } from "./rows.ts";
 import type { ScriptRunner } from "./scripts.ts";

@@ -1,5 +1,6 @@
-import { runFencedWrite, type FencedWriteContext, type HeldLease, type OwnerWriteOptions, type OwnerWriteResult } from "../dynamodb/held-lease.ts";
-import type { OwnerWriteKind } from "../dynamodb/lease-writes.ts";
+import { runFencedWrite, type FencedWriteContext, type OwnerWriteOptions, type OwnerWriteResult } from "../lease/fenced-write.ts";
+import type { HeldLease } from "../lease/held-lease.ts";
+import type { OwnerWriteKind } from "../lease/lease-rules.ts";
 import type { LeaseRows, RedisStamp } from "./lease-rows.ts";
 
 export interface RedisWriter extends FencedWriteContext {

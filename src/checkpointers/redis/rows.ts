@@ -1,5 +1,5 @@
 import { ProtocolError } from "../../errors.ts";
-import type { LeaseRow } from "../dynamodb/row.ts";
+import type { LeaseRow } from "../lease/lease-row.ts";
 
 /**
  * Where a group's rows live. Every key starts with `<prefix>:{<group>}`: the group is a Redis

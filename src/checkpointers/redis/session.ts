@@ -1,11 +1,11 @@
 import { AbortedError, CheckpointError, ClosedError, LeaseLostError, type LeaseLostReason } from "../../errors.ts";
 import type { Clock } from "../../internal/clock.ts";
 import { laterSequence } from "../../internal/sequence.ts";
-import { GroupSnapshot } from "../dynamodb/group-snapshot.ts";
-import { HeldLease, ownerWriteBackoff, type OwnerWriteResult } from "../dynamodb/held-lease.ts";
-import { afterOwnerWrite, decideAllocation, mustSelfFence, viewGroup } from "../dynamodb/lease-rules.ts";
-import type { OwnerWriteKind } from "../dynamodb/lease-writes.ts";
-import { toShardCheckpoint, type LeaseRow } from "../dynamodb/row.ts";
+import { ownerWriteBackoff, type OwnerWriteResult } from "../lease/fenced-write.ts";
+import { GroupSnapshot } from "../lease/group-snapshot.ts";
+import { HeldLease } from "../lease/held-lease.ts";
+import { afterOwnerWrite, decideAllocation, mustSelfFence, viewGroup, type OwnerWriteKind } from "../lease/lease-rules.ts";
+import { toShardCheckpoint, type LeaseRow } from "../lease/lease-row.ts";
 import type { CheckpointSession, Lease, ShardCheckpoint } from "../types.ts";
 import type { LeaseRows, RedisStamp, ScriptOutcome } from "./lease-rows.ts";
 import type { ResolvedOptions } from "./options.ts";

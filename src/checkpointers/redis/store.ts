@@ -1,7 +1,7 @@
 import { CheckpointError, ConfigError } from "../../errors.ts";
 import { randomWorkerId } from "../../internal/worker-id.ts";
-import { streamNameOf, toShardCheckpoint } from "../dynamodb/row.ts";
 import type { CheckpointListing } from "../dynamodb/store.ts";
+import { streamNameOf, toShardCheckpoint } from "../lease/lease-row.ts";
 import type { CheckPointer, CheckpointScope, CheckpointSession } from "../types.ts";
 import { redisCaller } from "./client.ts";
 import { LeaseRows } from "./lease-rows.ts";

@@ -1,7 +1,6 @@
 import { compareSequence } from "../../internal/sequence.ts";
 import { mayRequestHandoff, mayTakeFree } from "../balance.ts";
-import type { OwnerWriteKind } from "./lease-writes.ts";
-import type { LeaseRow } from "./row.ts";
+import type { LeaseRow } from "./lease-row.ts";
 
 /**
  * The lease decisions, pure: given a row, this worker's view and its local clock, what to do.
@@ -106,6 +105,12 @@ export type AfterOwnerWrite = "keep" | "hand-over";
 export function afterOwnerWrite(row: LeaseRow, me: string): AfterOwnerWrite {
   return row.pendingOwner !== undefined && row.pendingOwner !== me ? "hand-over" : "keep";
 }
+
+/**
+ * An owner's write: renew (heartbeat, optionally carrying a checkpoint), release (clear `ref`) or
+ * finish (mark SHARD_END and clear `ref`). Always fenced on `ref = me AND lease_counter = counter`.
+ */
+export type OwnerWriteKind = "renew" | "release" | "finish";
 
 /** The owner write whose condition failed, as sent. */
 export interface FencedWrite {

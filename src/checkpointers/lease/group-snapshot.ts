@@ -1,39 +1,11 @@
-import type { DynamoDBClient } from "../../dynamodb/client.ts";
 import type { Clock } from "../../internal/clock.ts";
 import { observe, type Observation } from "./lease-rules.ts";
-import { ATTR, decodeRow, type LeaseRow } from "./row.ts";
-
-/** Every row of one group and stream in `table` (a filtered Scan, strongly consistent). */
-export async function scanGroup(
-  client: DynamoDBClient,
-  table: string,
-  group: string,
-  stream: string | undefined,
-  signal?: AbortSignal,
-): Promise<LeaseRow[]> {
-  const filter = stream === undefined ? "#group = :group" : "#group = :group AND #stream = :stream";
-  const items = await client.scan(
-    {
-      TableName: table,
-      FilterExpression: filter,
-      ExpressionAttributeNames: stream === undefined ? { "#group": ATTR.group } : { "#group": ATTR.group, "#stream": ATTR.stream },
-      ExpressionAttributeValues: stream === undefined ? { ":group": { S: group } } : { ":group": { S: group }, ":stream": { S: stream } },
-      ConsistentRead: true,
-    },
-    signal === undefined ? undefined : { signal },
-  );
-  const rows: LeaseRow[] = [];
-  for (const item of items) {
-    const row = decodeRow(item);
-    if (row !== undefined) rows.push(row);
-  }
-  return rows;
-}
+import type { LeaseRow } from "./lease-row.ts";
 
 /**
  * One worker's recent picture of its group's rows, and what it observed of each row's counter over
  * time (the basis of expiry). Refreshed at most once per `maxAgeMs`, so an allocate pass over every
- * shard costs one Scan, not one per shard.
+ * shard costs one read of the group, not one per shard.
  */
 export class GroupSnapshot {
   readonly observations = new Map<string, Observation>();
@@ -55,7 +27,7 @@ export class GroupSnapshot {
   rows(fresh = false): Promise<LeaseRow[]> {
     const now = this.#clock.now();
     if (!fresh && this.#takenAt !== undefined && now - this.#takenAt < this.#maxAgeMs) return Promise.resolve(this.#rows);
-    // Concurrent callers share one Scan.
+    // Concurrent callers share one read.
     this.#pending ??= this.#load().then(
       (rows) => {
         this.#pending = undefined;
@@ -78,7 +50,7 @@ export class GroupSnapshot {
     this.observations.set(row.key, observe(this.observations.get(row.key), row.counter, this.#clock.now()));
   }
 
-  /** Forget the cached rows (a write found the table different from what we thought). */
+  /** Forget the cached rows (a write found the store different from what we thought). */
   invalidate(): void {
     this.#takenAt = undefined;
   }

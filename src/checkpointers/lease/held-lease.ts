@@ -1,0 +1,112 @@
+import { compareSequence, laterSequence } from "../../internal/sequence.ts";
+import type { LeaseRow } from "./lease-row.ts";
+
+/**
+ * A lease this worker holds: its fencing counter, its checkpoint state, and a queue that runs its
+ * writes one at a time. Two concurrent writes of one owner would both be conditional on the same
+ * counter, so the second would fail and look like a lost lease; the queue rules that out.
+ */
+export class HeldLease {
+  readonly shardId: string;
+  readonly key: string;
+  readonly controller = new AbortController();
+  /** held → releasing (signal aborted, final write queued) → gone (final write done). */
+  state: "held" | "releasing" | "gone" = "held";
+  /** The counter of the last write this worker made or saw land. */
+  counter: number;
+  /** Highest sequence known to be stored. */
+  committed: string | undefined;
+  /** Highest sequence offered and not yet written. */
+  pending: string | undefined;
+  /** The sequence a write in flight carries: later offers must beat it too, or a flush could regress. */
+  writing: string | undefined;
+  /** Local time the oldest unwritten checkpoint arrived (for the coalescing bound). */
+  pendingSince: number | undefined;
+  /** Local time the last write was sent (heartbeat schedule). */
+  lastAttemptAt: number;
+  /** Local time the last SUCCESSFUL write was sent (self-fencing). */
+  lastRenewedAt: number;
+  /** Set when a fenced write found another owner: what was not yet written never will be. */
+  lostTo: { owner: string | undefined } | undefined;
+  /** Writes queued or in flight. */
+  busy = 0;
+  /** Failed writes since the last one that landed: the retry backoff grows with them. */
+  consecutiveFailures = 0;
+  /**
+   * Local time before which no timed write is due after a failure. A failed write keeps its old
+   * `pendingSince`, so without this the write would be due at once again, and again: a tight loop.
+   */
+  retryNotBefore: number | undefined;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(shardId: string, row: LeaseRow, sentAt: number) {
+    this.shardId = shardId;
+    this.key = row.key;
+    this.counter = row.counter;
+    this.committed = row.sequence;
+    this.lastAttemptAt = sentAt;
+    this.lastRenewedAt = sentAt;
+  }
+
+  /**
+   * Hold `sequence` if it is later than anything stored or buffered. True only when this offer started
+   * the buffer (set `pendingSince`), the one case that moves the next write's due time: later offers
+   * merge into the same write, so waking the timer loop for each of them would only cost work.
+   */
+  offer(sequence: string, now: number): boolean {
+    if (this.state === "gone") return false;
+    const best = laterSequence(laterSequence(this.committed, this.writing), this.pending);
+    if (best !== undefined && compareSequence(sequence, best) <= 0) return false;
+    this.pending = sequence;
+    if (this.pendingSince !== undefined) return false;
+    this.pendingSince = now;
+    return true;
+  }
+
+  /** Hand the buffered sequence to a write. */
+  takePending(): string | undefined {
+    const sequence = this.pending;
+    this.pending = undefined;
+    this.pendingSince = undefined;
+    this.writing = sequence;
+    return sequence;
+  }
+
+  /** A write failed: keep its sequence buffered (merged with anything that arrived meanwhile). */
+  restorePending(sequence: string | undefined, since: number): void {
+    this.writing = undefined;
+    if (sequence === undefined || this.state === "gone") return;
+    if (this.committed !== undefined && compareSequence(sequence, this.committed) <= 0) return;
+    this.pending = laterSequence(this.pending, sequence);
+    this.pendingSince = Math.min(this.pendingSince ?? since, since);
+  }
+
+  /** A write failed at `failedAt`: the next timed one waits `delayMs`. */
+  writeFailed(failedAt: number, delayMs: number): void {
+    this.consecutiveFailures++;
+    this.retryNotBefore = failedAt + delayMs;
+  }
+
+  writeLanded(): void {
+    this.consecutiveFailures = 0;
+    this.retryNotBefore = undefined;
+  }
+
+  /** Run `task` after every write queued before it. */
+  serialize<T>(task: () => Promise<T>): Promise<T> {
+    this.busy++;
+    const run = this.#tail.then(task);
+    this.#tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run.finally(() => {
+      this.busy--;
+    });
+  }
+
+  /** Resolves when every queued write has finished. */
+  idle(): Promise<void> {
+    return this.#tail.then(() => undefined);
+  }
+}
