@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { writeAsOwner, type WriterContext } from "../../src/checkpointers/dynamodb/owner-write.ts";
+import { DynamoDBLeaseBackend } from "../../src/checkpointers/dynamodb/lease-backend.ts";
 import { decodeRow, keyItem } from "../../src/checkpointers/dynamodb/row.ts";
 import { DynamoDBCheckPointer, type DynamoDBCheckPointerOptions } from "../../src/checkpointers/dynamodb/store.ts";
-import { ownerWriteBackoff } from "../../src/checkpointers/lease/fenced-write.ts";
+import { ownerWriteBackoff, runFencedWrite, type FencedWriteContext } from "../../src/checkpointers/lease/fenced-write.ts";
 import { HeldLease } from "../../src/checkpointers/lease/held-lease.ts";
 import { unmarshallItem } from "../../src/dynamodb/marshal.ts";
 import { CheckpointError, ProtocolError } from "../../src/errors.ts";
@@ -158,19 +158,13 @@ describe("DynamoDBCheckPointer owner writes that fail or lose their answer", () 
     const row = decodeRow((await localDynamo().getItem(table, keyItem(key)))!)!;
     // Drive the session's own write path on that row directly, so its verdict is visible.
     const lease = new HeldLease("shard-0", row, Date.now());
-    const context: WriterContext = {
-      client: s.client,
-      table,
-      me: session.ref,
-      clock: { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
-      stamp: () => ({ nowMs: Date.now(), ttl: Math.floor(Date.now() / 1000) + 3600 }),
-      signal: new AbortController().signal,
-      backoff: ownerWriteBackoff(15_000),
-      random: Math.random,
-    };
+    const clock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+    const backend = new DynamoDBLeaseBackend({ client: s.client, options: { tableName: table, name: group, ttlSeconds: 3600, clock }, stream, retentionHours: 24 });
+    const context: FencedWriteContext = { me: session.ref, clock, backoff: ownerWriteBackoff(15_000), random: Math.random };
+    const signal = new AbortController().signal;
     lease.offer("42", Date.now());
     proxy.setRules([{ operation: "UpdateItem", nth: 1, fault: { kind: "reset-after" } }]);
-    const result = await writeAsOwner(context, lease, "release", { withPending: true });
+    const result = await runFencedWrite(context, lease, "release", { withPending: true }, (write) => backend.ownerWrite("shard-0", session.ref, write, signal));
     expect(result.kind).toBe("ok");
     expect(lease.lostTo).toBeUndefined();
     expect(lease.committed).toBe("42");

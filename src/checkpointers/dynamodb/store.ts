@@ -4,8 +4,9 @@ import { randomWorkerId } from "../../internal/worker-id.ts";
 import type { CheckPointer, CheckpointScope, CheckpointSession, ShardCheckpoint } from "../types.ts";
 import { resolveOptions, type DynamoDBCheckPointerOptions, type ResolvedOptions } from "./options.ts";
 import { streamNameOf, toShardCheckpoint } from "../lease/lease-row.ts";
+import { LeaseSession } from "../lease/session.ts";
+import { DynamoDBLeaseBackend } from "./lease-backend.ts";
 import { scanGroup } from "./scan-group.ts";
-import { DynamoDBSession } from "./session.ts";
 import { ensureTable, tableSchemaText } from "./table.ts";
 
 export type { DynamoDBCheckPointerOptions } from "./options.ts";
@@ -27,7 +28,7 @@ export class DynamoDBCheckPointer implements CheckPointer {
   /** The DynamoDB client used for every call (exposed for monitoring and tests). */
   readonly client: DynamoDBClient;
   readonly #options: ResolvedOptions;
-  readonly #sessions = new Set<DynamoDBSession>();
+  readonly #sessions = new Set<LeaseSession>();
   #table: Promise<void> | undefined;
 
   constructor(options: DynamoDBCheckPointerOptions) {
@@ -48,11 +49,12 @@ export class DynamoDBCheckPointer implements CheckPointer {
     }
     await this.#ensureTable();
     const worker = this.#options.id === undefined ? randomWorkerId() : `${this.#options.id}.${randomWorkerId()}`;
-    const session = new DynamoDBSession({
-      client: this.client,
+    const stream = streamNameOf(scope.streamName);
+    const backend = new DynamoDBLeaseBackend({ client: this.client, options: this.#options, stream, retentionHours: scope.retentionHours ?? 24 });
+    const session = new LeaseSession({
+      backend,
       options: this.#options,
-      stream: streamNameOf(scope.streamName),
-      retentionHours: scope.retentionHours ?? 24,
+      stream,
       ref: `${this.name}/${worker}`,
       onClosed: (closed) => this.#sessions.delete(closed),
     });

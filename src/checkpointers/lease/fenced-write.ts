@@ -2,6 +2,7 @@ import { backoffDelay, defaultBackoff, type BackoffPolicy } from "../../aws/retr
 import { isThrottling, ProtocolError } from "../../errors.ts";
 import type { Clock } from "../../internal/clock.ts";
 import { compareSequence, laterSequence } from "../../internal/sequence.ts";
+import type { ConditionalOutcome } from "./backend.ts";
 import type { HeldLease } from "./held-lease.ts";
 import { afterConditionFailure, type FencedWrite, type OwnerWriteKind } from "./lease-rules.ts";
 import type { LeaseRow } from "./lease-row.ts";
@@ -26,12 +27,6 @@ export interface OwnerWriteOptions {
   /** Skip the write when nothing is buffered by the time it runs (flushes). */
   onlyIfPending?: boolean;
 }
-
-/**
- * What one conditional write found: it landed (the row after it), or its condition failed (the row
- * as it is, where the store tells it).
- */
-export type ConditionalOutcome = { landed: true; row: LeaseRow | undefined } | { landed: false; current: LeaseRow | undefined };
 
 /** What the fenced-write loop needs from a backend's writer, whatever the store. */
 export interface FencedWriteContext {

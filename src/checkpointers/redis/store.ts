@@ -2,13 +2,14 @@ import { CheckpointError, ConfigError } from "../../errors.ts";
 import { randomWorkerId } from "../../internal/worker-id.ts";
 import type { CheckpointListing } from "../dynamodb/store.ts";
 import { streamNameOf, toShardCheckpoint } from "../lease/lease-row.ts";
+import { LeaseSession } from "../lease/session.ts";
 import type { CheckPointer, CheckpointScope, CheckpointSession } from "../types.ts";
 import { redisCaller } from "./client.ts";
+import { RedisLeaseBackend } from "./lease-backend.ts";
 import { LeaseRows } from "./lease-rows.ts";
 import { resolveOptions, type RedisCheckPointerOptions, type ResolvedOptions } from "./options.ts";
 import { KEY_PART, KeySpace } from "./rows.ts";
 import { ScriptRunner } from "./scripts.ts";
-import { RedisSession } from "./session.ts";
 
 export type { RedisCheckPointerOptions } from "./options.ts";
 export type { CallClient, RedisClientLike, SendCommandClient } from "./client.ts";
@@ -25,7 +26,7 @@ export class RedisCheckPointer implements CheckPointer {
   readonly autoCheckpoint: boolean;
   readonly #options: ResolvedOptions;
   readonly #rows: LeaseRows;
-  readonly #sessions = new Set<RedisSession>();
+  readonly #sessions = new Set<LeaseSession>();
 
   constructor(options: RedisCheckPointerOptions) {
     this.#options = resolveOptions(options);
@@ -43,11 +44,11 @@ export class RedisCheckPointer implements CheckPointer {
     const stream = streamNameOf(scope.streamName);
     if (!KEY_PART.test(stream)) throw new ConfigError("streamName", `stream name "${stream}" cannot be part of a Redis key (braces, colons or whitespace)`);
     const worker = this.#options.id === undefined ? randomWorkerId() : `${this.#options.id}.${randomWorkerId()}`;
-    const session = new RedisSession({
-      rows: this.#rows,
+    const backend = new RedisLeaseBackend({ rows: this.#rows, options: this.#options, stream, retentionHours: scope.retentionHours ?? 24 });
+    const session = new LeaseSession({
+      backend,
       options: this.#options,
       stream,
-      retentionHours: scope.retentionHours ?? 24,
       ref: `${this.name}/${worker}`,
       onClosed: (closed) => this.#sessions.delete(closed),
     });

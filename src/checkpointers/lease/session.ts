@@ -1,44 +1,51 @@
-import type { DynamoDBClient } from "../../dynamodb/client.ts";
 import { AbortedError, CheckpointError, ClosedError, LeaseLostError, type LeaseLostReason } from "../../errors.ts";
 import type { Clock } from "../../internal/clock.ts";
 import { laterSequence } from "../../internal/sequence.ts";
 import type { CheckpointSession, Lease, ShardCheckpoint } from "../types.ts";
-import { ownerWriteBackoff, type OwnerWriteResult } from "../lease/fenced-write.ts";
-import { GroupSnapshot } from "../lease/group-snapshot.ts";
-import { HeldLease } from "../lease/held-lease.ts";
-import { afterOwnerWrite, decideAllocation, mustSelfFence, viewGroup, type OwnerWriteKind } from "../lease/lease-rules.ts";
-import { toShardCheckpoint, type LeaseRow } from "../lease/lease-row.ts";
-import { createLease, requestHandoff, takeLease, type UpdateInput, type WriteStamp } from "./lease-writes.ts";
-import type { ResolvedOptions } from "./options.ts";
-import { currentRow, isConditionalFailure, writeAsOwner, type WriterContext } from "./owner-write.ts";
-import { decodeRow, keyItem, rowKey } from "./row.ts";
-import { scanGroup } from "./scan-group.ts";
+import type { ConditionalOutcome, LeaseBackend } from "./backend.ts";
+import { ownerWriteBackoff, runFencedWrite, type FencedWriteContext, type OwnerWriteOptions, type OwnerWriteResult } from "./fenced-write.ts";
+import { GroupSnapshot } from "./group-snapshot.ts";
+import { HeldLease } from "./held-lease.ts";
+import { afterOwnerWrite, decideAllocation, mustSelfFence, viewGroup, type OwnerWriteKind } from "./lease-rules.ts";
+import { toShardCheckpoint, type LeaseRow } from "./lease-row.ts";
 
-export interface SessionContext {
-  client: DynamoDBClient;
-  options: ResolvedOptions;
-  /** Stream name (not ARN): part of every row key. */
+/** The options every lease store shares, resolved: durations in milliseconds. */
+export interface LeaseTiming {
+  sessionTimeoutMs: number;
+  heartbeatMs: number;
+  checkpointIntervalMs: number;
+  autoCheckpoint: boolean;
+  clock: Clock;
+}
+
+export interface LeaseSessionContext {
+  /** The store's reads and conditional writes, bound to this session's group and stream. */
+  backend: LeaseBackend;
+  options: LeaseTiming;
+  /** Stream name (not ARN). */
   stream: string;
-  retentionHours: number;
   ref: string;
-  onClosed(session: DynamoDBSession): void;
+  onClosed(session: LeaseSession): void;
 }
 
 type Failure = { shardId: string; error: unknown };
 
 /**
- * One worker's leases on one stream. A single timer loop renews each held lease every
- * `heartbeatFrequency` (one fenced write that also carries the latest checkpoint), flushes coalesced
- * checkpoints within `checkpointInterval`, and fences a lease itself when its renewals have failed for
- * `sessionTimeout`. Handoff requests from other workers are seen in the row each write returns.
+ * One worker's leases on one stream, whatever the store (DynamoDB, Redis: see `LeaseBackend`), by
+ * the rules of lease-rules.ts: expiry by locally observed counters, fencing on owner + counter,
+ * cooperative handoff. A single timer loop renews each held lease every `heartbeatFrequency` (one
+ * fenced write that also carries the latest checkpoint), flushes coalesced checkpoints within
+ * `checkpointInterval`, and fences a lease itself when its renewals have failed for `sessionTimeout`.
+ * Handoff requests from other workers are seen in the row each write returns.
  */
-export class DynamoDBSession implements CheckpointSession {
+export class LeaseSession implements CheckpointSession {
   readonly ref: string;
   /** Half a heartbeat: an expired lease is then taken within about sessionTimeout + heartbeatFrequency. */
   readonly allocateIntervalSeconds: number;
   readonly streamName: string;
-  readonly #context: SessionContext;
-  readonly #options: ResolvedOptions;
+  readonly #context: LeaseSessionContext;
+  readonly #backend: LeaseBackend;
+  readonly #options: LeaseTiming;
   readonly #clock: Clock;
   readonly #leases = new Map<string, HeldLease>();
   /** Shards this worker asked an owner to hand over, with the local time it asked. */
@@ -47,31 +54,22 @@ export class DynamoDBSession implements CheckpointSession {
   readonly #snapshot: GroupSnapshot;
   /** Aborted when close() gives up waiting, so no call outlives the session. */
   readonly #calls = new AbortController();
-  readonly #writer: WriterContext;
+  readonly #writer: FencedWriteContext;
   readonly #loop: Promise<void>;
   #wake = new AbortController();
   #closed = false;
 
-  constructor(context: SessionContext) {
+  constructor(context: LeaseSessionContext) {
     const options = context.options;
     this.#context = context;
+    this.#backend = context.backend;
     this.#options = options;
     this.#clock = options.clock;
     this.ref = context.ref;
     this.streamName = context.stream;
     this.allocateIntervalSeconds = options.heartbeatMs / 2000;
-    const load = (): Promise<LeaseRow[]> => scanGroup(context.client, options.tableName, options.name, context.stream, this.#calls.signal);
-    this.#snapshot = new GroupSnapshot(load, this.#clock, (this.allocateIntervalSeconds * 1000) / 2);
-    this.#writer = {
-      client: context.client,
-      table: options.tableName,
-      me: this.ref,
-      clock: this.#clock,
-      stamp: (kind) => this.#stamp(kind),
-      signal: this.#calls.signal,
-      backoff: ownerWriteBackoff(options.heartbeatMs),
-      random: context.client.http.random,
-    };
+    this.#snapshot = new GroupSnapshot(() => this.#backend.listRows(this.#calls.signal), this.#clock, (this.allocateIntervalSeconds * 1000) / 2);
+    this.#writer = { me: this.ref, clock: this.#clock, backoff: ownerWriteBackoff(options.heartbeatMs), random: this.#backend.random };
     this.#loop = this.#run();
   }
 
@@ -98,7 +96,7 @@ export class DynamoDBSession implements CheckpointSession {
     if (lease === undefined || lease.state !== "held") return;
     if (lastSequence !== undefined) lease.offer(lastSequence, this.#clock.now());
     lease.state = "releasing";
-    const result = await writeAsOwner(this.#writer, lease, "finish", { withPending: true });
+    const result = await this.#writeAsOwner(lease, "finish", { withPending: true });
     if (result.kind === "failed") {
       lease.state = "held"; // still ours: the caller may try again
       throw result.error;
@@ -143,11 +141,7 @@ export class DynamoDBSession implements CheckpointSession {
   }
 
   async get(shardId: string): Promise<ShardCheckpoint | undefined> {
-    const item = await this.#context.client.getItem(this.#options.tableName, keyItem(this.#key(shardId)), {
-      consistentRead: true,
-      signal: this.#calls.signal,
-    });
-    const row = item === undefined ? undefined : decodeRow(item);
+    const row = await this.#backend.readRow(shardId, this.#calls.signal);
     return row === undefined ? undefined : this.#withOwnCheckpoint(row);
   }
 
@@ -201,7 +195,7 @@ export class DynamoDBSession implements CheckpointSession {
 
   async #allocate(shardId: string, totalShards: number): Promise<Lease | undefined> {
     const rows = await this.#snapshot.rows();
-    const key = this.#key(shardId);
+    const key = this.#backend.rowKey(shardId);
     const now = this.#clock.now();
     this.#forgetAnsweredRequests(rows, now);
     const step = decideAllocation({
@@ -215,40 +209,30 @@ export class DynamoDBSession implements CheckpointSession {
       totalShards,
       group: viewGroup(rows, this.#snapshot.observations, now, this.#options.sessionTimeoutMs, this.ref),
     });
-    const table = this.#options.tableName;
+    const signal = this.#calls.signal;
     switch (step.kind) {
       case "wait":
         return undefined;
       case "request-handoff":
-        await this.#requestHandoff(shardId, requestHandoff(table, key, this.ref, step.owner));
+        await this.#requestHandoff(shardId, step.owner);
         return undefined;
       case "create":
-        return this.#take(shardId, createLease(table, key, { group: this.#options.name, stream: this.streamName, shardId }, this.ref, this.#stamp("renew")));
-      case "take":
-        return this.#take(shardId, takeLease(table, key, this.ref, { counter: step.counter, owner: step.owner }, this.#stamp("renew")));
+        return this.#take(shardId, (sentAt) => this.#backend.create(shardId, this.ref, sentAt, signal));
+      case "take": {
+        const expected = { counter: step.counter, owner: step.owner };
+        return this.#take(shardId, (sentAt) => this.#backend.take(shardId, this.ref, expected, sentAt, signal));
+      }
     }
   }
 
-  async #take(shardId: string, input: UpdateInput): Promise<Lease | undefined> {
+  async #take(shardId: string, write: (sentAt: number) => Promise<ConditionalOutcome>): Promise<Lease | undefined> {
     const sentAt = this.#clock.now();
-    let row: LeaseRow | undefined;
-    try {
-      const out = await this.#context.client.updateItem(input, { signal: this.#calls.signal });
-      row = out.Attributes === undefined ? undefined : decodeRow(out.Attributes);
-    } catch (error) {
-      if (!isConditionalFailure(error)) throw error;
-      // Lost the race, or our own earlier attempt landed and its answer was lost: the row tells.
-      const current = await currentRow(this.#writer, this.#key(shardId), error);
-      if (current !== undefined) this.#snapshot.update(current);
-      else this.#snapshot.invalidate();
-      if (current === undefined || current.owner !== this.ref || current.finished) return undefined;
-      row = current;
-    }
-    if (row === undefined) {
-      this.#snapshot.invalidate();
-      return undefined;
-    }
-    this.#snapshot.update(row);
+    const outcome = await write(sentAt);
+    // A failed condition: we lost the race, or our own earlier attempt landed and its answer was lost. The row tells.
+    const row = outcome.landed ? outcome.row : outcome.current;
+    if (row !== undefined) this.#snapshot.update(row);
+    else this.#snapshot.invalidate();
+    if (row === undefined || row.owner !== this.ref || row.finished) return undefined;
     this.#requests.delete(shardId);
     const lease = new HeldLease(shardId, row, sentAt);
     this.#leases.set(shardId, lease);
@@ -261,22 +245,19 @@ export class DynamoDBSession implements CheckpointSession {
     return { shardId, sequence: lease.committed, signal: lease.controller.signal };
   }
 
-  async #requestHandoff(shardId: string, input: UpdateInput): Promise<void> {
-    try {
-      const out = await this.#context.client.updateItem(input, { signal: this.#calls.signal });
-      const row = out.Attributes === undefined ? undefined : decodeRow(out.Attributes);
-      if (row !== undefined) this.#snapshot.update(row);
-      this.#requests.set(shardId, this.#clock.now());
-    } catch (error) {
-      if (!isConditionalFailure(error)) throw error;
-      this.#snapshot.invalidate(); // the owner changed or someone asked first
-    }
+  async #requestHandoff(shardId: string, owner: string): Promise<void> {
+    const outcome = await this.#backend.requestHandoff(shardId, this.ref, owner, this.#calls.signal);
+    const row = outcome.landed ? outcome.row : outcome.current;
+    if (row !== undefined) this.#snapshot.update(row);
+    if (outcome.landed) this.#requests.set(shardId, this.#clock.now());
+    else this.#snapshot.invalidate(); // the owner changed or someone asked first
   }
 
   /** Requests the owner answered (the row no longer names us as pending) or never will (too old). */
   #forgetAnsweredRequests(rows: readonly LeaseRow[], now: number): void {
     for (const [shardId, askedAt] of this.#requests) {
-      const row = rows.find((r) => r.key === this.#key(shardId));
+      const key = this.#backend.rowKey(shardId);
+      const row = rows.find((r) => r.key === key);
       if (now - askedAt >= this.#options.sessionTimeoutMs || row?.pendingOwner !== this.ref) this.#requests.delete(shardId);
     }
   }
@@ -327,12 +308,12 @@ export class DynamoDBSession implements CheckpointSession {
   }
 
   async #renew(lease: HeldLease): Promise<void> {
-    const result = await writeAsOwner(this.#writer, lease, "renew", { withPending: this.#options.autoCheckpoint });
+    const result = await this.#writeAsOwner(lease, "renew", { withPending: this.#options.autoCheckpoint });
     this.#afterWrite(lease, result);
   }
 
   async #flush(lease: HeldLease): Promise<OwnerWriteResult> {
-    const result = await writeAsOwner(this.#writer, lease, "renew", { withPending: true, onlyIfPending: true });
+    const result = await this.#writeAsOwner(lease, "renew", { withPending: true, onlyIfPending: true });
     this.#afterWrite(lease, result);
     return result;
   }
@@ -355,11 +336,16 @@ export class DynamoDBSession implements CheckpointSession {
   async #release(lease: HeldLease, reason: LeaseLostReason, message: string, owner?: string): Promise<OwnerWriteResult> {
     lease.state = "releasing";
     if (!lease.controller.signal.aborted) lease.controller.abort(new LeaseLostError(lease.shardId, reason, message, owner));
-    const result = await writeAsOwner(this.#writer, lease, "release", { withPending: true });
+    const result = await this.#writeAsOwner(lease, "release", { withPending: true });
     this.#forget(lease);
     if (result.kind === "ok" && result.row !== undefined) this.#snapshot.update(result.row);
     this.#poke();
     return result;
+  }
+
+  /** One fenced owner write through the shared loop (queueing, lost answers, backoff); the backend sends each attempt. */
+  #writeAsOwner(lease: HeldLease, kind: OwnerWriteKind, options: OwnerWriteOptions): Promise<OwnerWriteResult> {
+    return runFencedWrite(this.#writer, lease, kind, options, (write) => this.#backend.ownerWrite(lease.shardId, this.ref, write, this.#calls.signal));
   }
 
   #forget(lease: HeldLease): void {
@@ -374,17 +360,6 @@ export class DynamoDBSession implements CheckpointSession {
 
   // --- helpers ------------------------------------------------------------------------------------
 
-  #stamp(kind: OwnerWriteKind): WriteStamp {
-    const nowMs = this.#clock.now();
-    // A finished shard's row must outlive the shard in ListShards, or a restart would replay it.
-    const extraHours = kind === "finish" ? this.#context.retentionHours : 0;
-    return { nowMs, ttl: Math.floor(nowMs / 1000) + this.#options.ttlSeconds + Math.round(extraHours * 3600) };
-  }
-
-  #key(shardId: string): string {
-    return rowKey(this.#options.name, this.streamName, shardId);
-  }
-
   #heldCount(): number {
     let held = 0;
     for (const lease of this.#leases.values()) if (lease.state === "held") held++;
@@ -392,6 +367,6 @@ export class DynamoDBSession implements CheckpointSession {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new ClosedError("DynamoDBCheckPointer session");
+    if (this.#closed) throw new ClosedError(`${this.#backend.storeName} session`);
   }
 }
