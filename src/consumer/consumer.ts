@@ -148,6 +148,10 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
         return consumer.#session;
       },
       finishShard: (entry) => consumer.#finishShard(entry),
+      idle: () => {
+        for (const reader of consumer.#readers.values()) if (!reader.caughtUp) return false;
+        return true;
+      },
     };
   }
 

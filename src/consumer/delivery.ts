@@ -18,6 +18,8 @@ export interface DeliveryHost<T> {
   readonly fatal: { error: unknown } | undefined;
   readonly session: CheckpointSession | undefined;
   finishShard(entry: EndEntry<T>): Promise<void>;
+  /** Every shard reader has caught up (nothing new on its last read, not failing). */
+  idle(): boolean;
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
@@ -122,7 +124,11 @@ export class Delivery<T> {
       this.#commitPending();
       for (;;) {
         const entry = await this.#queue.shift(this.#idleTimeoutMs);
-        if (entry === undefined) return undefined;
+        if (entry === undefined) {
+          // Idle means caught up, not merely quiet: a shard backing off after errors still has records.
+          if (this.#idleTimeoutMs !== undefined && !host.closing && !host.idle()) continue;
+          return undefined;
+        }
         if (entry.lease.signal.aborted) continue;
         switch (entry.kind) {
           case "item":

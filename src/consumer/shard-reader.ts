@@ -62,6 +62,7 @@ export class ShardReader<T> {
   #restartPosition: StartPosition;
   #lastCallAt = Number.NEGATIVE_INFINITY;
   #failures = 0;
+  #caughtUp = false;
   #readyResolve!: () => void;
   /** Resolves once the reader holds an iterator (or has stopped). */
   readonly ready: Promise<void>;
@@ -87,6 +88,14 @@ export class ShardReader<T> {
       this.#link.dispose();
       this.#readyResolve();
     });
+  }
+
+  /**
+   * The last GetRecords succeeded and found nothing new (or the reader has stopped). An idle
+   * timeout only counts while every reader is caught up: a shard in error backoff is not idle.
+   */
+  get caughtUp(): boolean {
+    return this.#caughtUp || this.#signal.aborted;
   }
 
   get stopped(): boolean {
@@ -237,8 +246,10 @@ export class ShardReader<T> {
       const limit = Math.max(1, Math.min(recordLimit, queue.free));
       const page = await kinesis.getRecordsRaw(this.#iterator!, limit, { signal: this.#signal });
       this.#failures = 0;
+      this.#caughtUp = page.records.length === 0;
       return page;
     } catch (error) {
+      this.#caughtUp = false;
       if (this.#signal.aborted) throw error;
       if (error instanceof AwsServiceError && error.awsCode === "ExpiredIteratorException") {
         metrics.emit({ type: "iteratorExpired", shardId: this.shardId, resumeAfter: this.#lastQueued });

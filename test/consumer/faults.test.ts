@@ -89,6 +89,22 @@ describe("Consumer through the fault proxy", () => {
     expectStatsMatchEvents(consumer, events);
   });
 
+  it("does not end iteration by idleTimeout while a shard is backing off after errors", async () => {
+    const { stream, puts } = await filledStream(1, 40, "backoff-idle");
+    const proxy = await startFaultProxy({
+      target: inject("kinesisEndpoint"),
+      seed: 5,
+      rules: [{ operation: "GetRecords", first: 3, fault: { kind: "http-error", status: 500, body: "json" } }],
+    });
+    closers.push(() => proxy.close());
+    // One attempt per call and jitter near its ceiling: the reader backs off ~3.8 s in all, far
+    // longer than the idle timeout, before its first GetRecords succeeds.
+    const consumer = consumerVia(proxy.endpoint, stream, { maxAttempts: 1, idleTimeout: 0.5, random: () => 0.99 });
+    const delivered = await collectRecords(consumer.records());
+    expectExactlyOnce(puts, delivered);
+    expect(proxy.stats().byOperation["GetRecords"]!.faults["http-error"]).toBe(3);
+  });
+
   it("abandons a GetRecords that hangs past attemptTimeout and retries it without loss or duplicates", async () => {
     const { stream, puts } = await filledStream(1, 50, "hang");
     const proxy = await startFaultProxy({
