@@ -1,20 +1,15 @@
 import { DynamoDBClient } from "../../dynamodb/client.ts";
-import { AwsServiceError, CheckpointError, CheckpointTableMissingError, ConfigError } from "../../errors.ts";
-import { randomWorkerId } from "../../internal/worker-id.ts";
-import type { CheckPointer, CheckpointScope, CheckpointSession, ShardCheckpoint } from "../types.ts";
-import { resolveOptions, type DynamoDBCheckPointerOptions, type ResolvedOptions } from "./options.ts";
-import { streamNameOf, toShardCheckpoint } from "../lease/lease-row.ts";
-import { LeaseSession } from "../lease/session.ts";
+import { AwsServiceError, CheckpointTableMissingError } from "../../errors.ts";
+import { streamNameOf } from "../lease/lease-row.ts";
+import { OpenSessions, sessionScope, toListings, type CheckpointListing } from "../lease/store-base.ts";
+import type { CheckPointer, CheckpointScope, CheckpointSession } from "../types.ts";
 import { DynamoDBLeaseBackend } from "./lease-backend.ts";
+import { resolveOptions, type DynamoDBCheckPointerOptions, type ResolvedOptions } from "./options.ts";
 import { scanGroup } from "./scan-group.ts";
 import { ensureTable, tableSchemaText } from "./table.ts";
 
 export type { DynamoDBCheckPointerOptions } from "./options.ts";
-
-/** One row as the guide's "View Table Contents" shows it: shard, owner, sequence, last update. */
-export interface CheckpointListing extends ShardCheckpoint {
-  streamName: string;
-}
+export type { CheckpointListing } from "../lease/store-base.ts";
 
 /**
  * Leases and checkpoints in DynamoDB, for fleets: any number of consumers, in one process or many,
@@ -28,7 +23,7 @@ export class DynamoDBCheckPointer implements CheckPointer {
   /** The DynamoDB client used for every call (exposed for monitoring and tests). */
   readonly client: DynamoDBClient;
   readonly #options: ResolvedOptions;
-  readonly #sessions = new Set<LeaseSession>();
+  readonly #sessions: OpenSessions;
   #table: Promise<void> | undefined;
 
   constructor(options: DynamoDBCheckPointerOptions) {
@@ -40,42 +35,27 @@ export class DynamoDBCheckPointer implements CheckPointer {
     // One call's retries must not outlast a lease: with the default 20 s cap a single renewal could
     // sleep past sessionTimeout under throttling and lose a lease it still held. Cap at a heartbeat.
     this.client.http.backoff = { ...this.client.http.backoff, capMs: Math.min(this.client.http.backoff.capMs, this.#options.heartbeatMs) };
+    this.#sessions = new OpenSessions(this.name, this.#options);
   }
 
   /** Create the table if configured (once per instance), then open a worker session on `scope`. */
   async start(scope: CheckpointScope): Promise<CheckpointSession> {
-    if (typeof scope?.streamName !== "string" || scope.streamName === "") {
-      throw new ConfigError("streamName", "a checkpointer session needs the stream name");
-    }
+    const { stream, retentionHours } = sessionScope(scope);
     await this.#ensureTable();
-    const worker = this.#options.id === undefined ? randomWorkerId() : `${this.#options.id}.${randomWorkerId()}`;
-    const stream = streamNameOf(scope.streamName);
-    const backend = new DynamoDBLeaseBackend({ client: this.client, options: this.#options, stream, retentionHours: scope.retentionHours ?? 24 });
-    const session = new LeaseSession({
-      backend,
-      options: this.#options,
-      stream,
-      ref: `${this.name}/${worker}`,
-      onClosed: (closed) => this.#sessions.delete(closed),
-    });
-    this.#sessions.add(session);
-    return session;
+    return this.#sessions.open(stream, new DynamoDBLeaseBackend({ client: this.client, options: this.#options, stream, retentionHours }));
   }
 
   /**
    * Write every buffered checkpoint of every session. Shards whose write failed stay buffered (so a
    * later call retries them) and are listed in one `CheckpointError`.
    */
-  async manualCheckpoint(): Promise<void> {
-    const failures = (await Promise.all([...this.#sessions].map((s) => s.flushAll()))).flat();
-    if (failures.length > 0) throw new CheckpointError("manualCheckpoint", failures);
+  manualCheckpoint(): Promise<void> {
+    return this.#sessions.manualCheckpoint();
   }
 
   /** Flush and release every session's leases, stop their timers. */
-  async close(): Promise<void> {
-    const results = await Promise.allSettled([...this.#sessions].map((s) => s.close()));
-    const failures = results.flatMap((r) => (r.status === "rejected" ? failuresOf(r.reason) : []));
-    if (failures.length > 0) throw new CheckpointError("close could not write the final checkpoints", failures);
+  close(): Promise<void> {
+    return this.#sessions.close();
   }
 
   /**
@@ -95,9 +75,7 @@ export class DynamoDBCheckPointer implements CheckPointer {
       }
       throw error;
     }
-    return rows
-      .map((row) => ({ streamName: row.stream, ...toShardCheckpoint(row) }))
-      .sort((a, b) => a.streamName.localeCompare(b.streamName) || a.shardId.localeCompare(b.shardId));
+    return toListings(rows);
   }
 
   #ensureTable(): Promise<void> {
@@ -107,8 +85,4 @@ export class DynamoDBCheckPointer implements CheckPointer {
     });
     return this.#table;
   }
-}
-
-function failuresOf(error: unknown): Array<{ shardId: string; error: unknown }> {
-  return error instanceof CheckpointError ? [...error.failures] : [{ shardId: "(session)", error }];
 }

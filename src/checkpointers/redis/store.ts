@@ -1,8 +1,6 @@
-import { CheckpointError, ConfigError } from "../../errors.ts";
-import { randomWorkerId } from "../../internal/worker-id.ts";
-import type { CheckpointListing } from "../dynamodb/store.ts";
-import { streamNameOf, toShardCheckpoint } from "../lease/lease-row.ts";
-import { LeaseSession } from "../lease/session.ts";
+import { ConfigError } from "../../errors.ts";
+import { streamNameOf } from "../lease/lease-row.ts";
+import { OpenSessions, sessionScope, toListings, type CheckpointListing } from "../lease/store-base.ts";
 import type { CheckPointer, CheckpointScope, CheckpointSession } from "../types.ts";
 import { redisCaller } from "./client.ts";
 import { RedisLeaseBackend } from "./lease-backend.ts";
@@ -26,7 +24,7 @@ export class RedisCheckPointer implements CheckPointer {
   readonly autoCheckpoint: boolean;
   readonly #options: ResolvedOptions;
   readonly #rows: LeaseRows;
-  readonly #sessions = new Set<LeaseSession>();
+  readonly #sessions: OpenSessions;
 
   constructor(options: RedisCheckPointerOptions) {
     this.#options = resolveOptions(options);
@@ -34,51 +32,30 @@ export class RedisCheckPointer implements CheckPointer {
     this.keyPrefix = this.#options.keyPrefix;
     this.autoCheckpoint = this.#options.autoCheckpoint;
     this.#rows = new LeaseRows(new ScriptRunner(redisCaller(this.#options.client)), new KeySpace(this.keyPrefix, this.name));
+    this.#sessions = new OpenSessions(this.name, this.#options);
   }
 
   /** Open a worker session on `scope` and start its heartbeats. Nothing is written until a shard is allocated. */
   async start(scope: CheckpointScope): Promise<CheckpointSession> {
-    if (typeof scope?.streamName !== "string" || scope.streamName === "") {
-      throw new ConfigError("streamName", "a checkpointer session needs the stream name");
-    }
-    const stream = streamNameOf(scope.streamName);
+    const { stream, retentionHours } = sessionScope(scope);
     if (!KEY_PART.test(stream)) throw new ConfigError("streamName", `stream name "${stream}" cannot be part of a Redis key (braces, colons or whitespace)`);
-    const worker = this.#options.id === undefined ? randomWorkerId() : `${this.#options.id}.${randomWorkerId()}`;
-    const backend = new RedisLeaseBackend({ rows: this.#rows, options: this.#options, stream, retentionHours: scope.retentionHours ?? 24 });
-    const session = new LeaseSession({
-      backend,
-      options: this.#options,
-      stream,
-      ref: `${this.name}/${worker}`,
-      onClosed: (closed) => this.#sessions.delete(closed),
-    });
-    this.#sessions.add(session);
-    return session;
+    return this.#sessions.open(stream, new RedisLeaseBackend({ rows: this.#rows, options: this.#options, stream, retentionHours }));
   }
 
   /** Write every buffered checkpoint of every session; failed shards stay buffered and are listed in one `CheckpointError`. */
-  async manualCheckpoint(): Promise<void> {
-    const failures = (await Promise.all([...this.#sessions].map((s) => s.flushAll()))).flat();
-    if (failures.length > 0) throw new CheckpointError("manualCheckpoint", failures);
+  manualCheckpoint(): Promise<void> {
+    return this.#sessions.manualCheckpoint();
   }
 
   /** Flush and release every session's leases, stop their timers. The Redis client stays open (it is yours). */
-  async close(): Promise<void> {
-    const results = await Promise.allSettled([...this.#sessions].map((s) => s.close()));
-    const failures = results.flatMap((r) => (r.status === "rejected" ? failuresOf(r.reason) : []));
-    if (failures.length > 0) throw new CheckpointError("close could not write the final checkpoints", failures);
+  close(): Promise<void> {
+    return this.#sessions.close();
   }
 
   /** What Redis holds for this group (optionally one stream): shard, owner, sequence, last update. One script. */
   async listCheckpoints(options: { streamName?: string } = {}): Promise<CheckpointListing[]> {
     const stream = options.streamName === undefined ? undefined : streamNameOf(options.streamName);
     const rows = await this.#rows.list(stream);
-    return rows
-      .map((row) => ({ streamName: row.stream, ...toShardCheckpoint(row) }))
-      .sort((a, b) => a.streamName.localeCompare(b.streamName) || a.shardId.localeCompare(b.shardId));
+    return toListings(rows);
   }
-}
-
-function failuresOf(error: unknown): Array<{ shardId: string; error: unknown }> {
-  return error instanceof CheckpointError ? [...error.failures] : [{ shardId: "(session)", error }];
 }

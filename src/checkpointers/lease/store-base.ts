@@ -1,0 +1,74 @@
+import { CheckpointError, ConfigError } from "../../errors.ts";
+import { randomWorkerId } from "../../internal/worker-id.ts";
+import type { CheckpointScope, ShardCheckpoint } from "../types.ts";
+import type { LeaseBackend } from "./backend.ts";
+import { streamNameOf, toShardCheckpoint, type LeaseRow } from "./lease-row.ts";
+import { LeaseSession, type LeaseTiming } from "./session.ts";
+
+/**
+ * What every lease store (DynamoDB, Redis) does the same way, whatever it stores in: check the scope
+ * a session is opened on, open sessions as workers of their own, flush and close them together, and
+ * list the rows for people. Each store keeps its storage (a `LeaseBackend` per session) and setup.
+ */
+
+/** One row as the guide's "View Table Contents" shows it: shard, owner, sequence, last update. */
+export interface CheckpointListing extends ShardCheckpoint {
+  streamName: string;
+}
+
+/** The stream a session is opened on: its name (an ARN counts as its name) and retention. */
+export function sessionScope(scope: CheckpointScope): { stream: string; retentionHours: number } {
+  if (typeof scope?.streamName !== "string" || scope.streamName === "") {
+    throw new ConfigError("streamName", "a checkpointer session needs the stream name");
+  }
+  return { stream: streamNameOf(scope.streamName), retentionHours: scope.retentionHours ?? 24 };
+}
+
+/** Rows as listings, by stream and then shard. */
+export function toListings(rows: readonly LeaseRow[]): CheckpointListing[] {
+  return rows
+    .map((row) => ({ streamName: row.stream, ...toShardCheckpoint(row) }))
+    .sort((a, b) => a.streamName.localeCompare(b.streamName) || a.shardId.localeCompare(b.shardId));
+}
+
+/** A store's open sessions: each a worker `<name>/[<id>.]<random>`, forgotten when it closes. */
+export class OpenSessions {
+  readonly #name: string;
+  readonly #options: LeaseTiming & { id: string | undefined };
+  readonly #sessions = new Set<LeaseSession>();
+
+  constructor(name: string, options: LeaseTiming & { id: string | undefined }) {
+    this.#name = name;
+    this.#options = options;
+  }
+
+  open(stream: string, backend: LeaseBackend): LeaseSession {
+    const worker = this.#options.id === undefined ? randomWorkerId() : `${this.#options.id}.${randomWorkerId()}`;
+    const session = new LeaseSession({
+      backend,
+      options: this.#options,
+      stream,
+      ref: `${this.#name}/${worker}`,
+      onClosed: (closed) => this.#sessions.delete(closed),
+    });
+    this.#sessions.add(session);
+    return session;
+  }
+
+  /** Write every buffered checkpoint of every session; failed shards stay buffered and are listed in one `CheckpointError`. */
+  async manualCheckpoint(): Promise<void> {
+    const failures = (await Promise.all([...this.#sessions].map((s) => s.flushAll()))).flat();
+    if (failures.length > 0) throw new CheckpointError("manualCheckpoint", failures);
+  }
+
+  /** Flush and release every session's leases, stop their timers. */
+  async close(): Promise<void> {
+    const results = await Promise.allSettled([...this.#sessions].map((s) => s.close()));
+    const failures = results.flatMap((r) => (r.status === "rejected" ? failuresOf(r.reason) : []));
+    if (failures.length > 0) throw new CheckpointError("close could not write the final checkpoints", failures);
+  }
+}
+
+function failuresOf(error: unknown): Array<{ shardId: string; error: unknown }> {
+  return error instanceof CheckpointError ? [...error.failures] : [{ shardId: "(session)", error }];
+}
