@@ -100,8 +100,10 @@ describe("DynamoDBCheckPointer owner writes that fail or lose their answer", () 
     session.checkpoint("shard-0", "43");
     await clock.advance(5_000); // checkpointInterval: the first attempt
     expect(updates()).toBe(1);
-    await clock.advance(1_000);
-    expect(updates()).toBeGreaterThanOrEqual(3);
+    // Small steps with room to settle, so a loaded machine still sees each retry's answer in time.
+    for (let t = 0; t < 1_000; t += 100) await clock.advance(100, 25);
+    // Without the reset the next retry would wait out the cap (7.5 s): one attempt in this second.
+    expect(updates()).toBeGreaterThanOrEqual(2);
     expired = false;
   });
 
