@@ -37,13 +37,19 @@ export function decodeWireRecord<T>(wire: WireKinesisRecord, context: DecodeCont
     sequenceNumber: wire.SequenceNumber,
     arrival: new Date((wire.ApproximateArrivalTimestamp ?? 0) * 1000),
   };
-  const parseText = context.processor.parseText;
+  const processor = context.processor;
   let data: Uint8Array;
-  if (parseText !== undefined) {
+  if (processor.parseText !== undefined) {
     const binary = base64ToBinary(wire.Data);
     // KPL aggregates start with 0xF3, so an ASCII payload is never one.
     if (isAsciiBinary(binary)) {
-      pushItems(origin, () => parseText.call(context.processor, binary), binary.length, wire.PartitionKey, undefined, undefined, context, out);
+      let items: T[] | undefined;
+      try {
+        items = processor.parseText(binary);
+      } catch (cause) {
+        pushError(origin, cause, undefined, context, out);
+      }
+      if (items !== undefined) pushItems(origin, items, binary.length, wire.PartitionKey, undefined, undefined, context, out);
       finishRecord(origin, start, context, out);
       return binary.length;
     }
@@ -53,7 +59,7 @@ export function decodeWireRecord<T>(wire: WireKinesisRecord, context: DecodeCont
   }
   const subRecords = deaggregate(data);
   if (subRecords === undefined) {
-    pushItems(origin, () => context.processor.parse(data), data.length, wire.PartitionKey, undefined, undefined, context, out);
+    parseAndPush(origin, data, wire.PartitionKey, undefined, undefined, context, out);
   } else {
     const range = context.hashRange;
     for (const sub of subRecords) {
@@ -61,11 +67,30 @@ export function decodeWireRecord<T>(wire: WireKinesisRecord, context: DecodeCont
         const hash = recordHashKey(sub);
         if (hash < range.start || hash > range.end) continue;
       }
-      pushItems(origin, () => context.processor.parse(sub.data), sub.data.length, sub.partitionKey, sub.subSequenceNumber, sub.explicitHashKey, context, out);
+      parseAndPush(origin, sub.data, sub.partitionKey, sub.subSequenceNumber, sub.explicitHashKey, context, out);
     }
   }
   finishRecord(origin, start, context, out);
   return data.length;
+}
+
+function parseAndPush<T>(
+  origin: Origin,
+  data: Uint8Array,
+  partitionKey: string,
+  subSequenceNumber: number | undefined,
+  explicitHashKey: string | undefined,
+  context: DecodeContext<T>,
+  out: Array<QueueEntry<T>>,
+): void {
+  let items: T[];
+  try {
+    items = context.processor.parse(data);
+  } catch (cause) {
+    pushError(origin, cause, subSequenceNumber, context, out);
+    return;
+  }
+  pushItems(origin, items, data.length, partitionKey, subSequenceNumber, explicitHashKey, context, out);
 }
 
 /** Mark the record's last entry to commit it, or add a marker when no item can carry the commit. */
@@ -80,9 +105,19 @@ function finishRecord<T>(origin: Origin, start: number, context: DecodeContext<T
   out.push({ kind: "commit", shardId: context.shardId, lease: context.lease, weight: 1, commit: origin.sequenceNumber });
 }
 
+/** A payload that failed to decode becomes an error entry naming its shard and sequence. */
+function pushError<T>(origin: Origin, cause: unknown, subSequenceNumber: number | undefined, context: DecodeContext<T>, out: Array<QueueEntry<T>>): void {
+  const error =
+    cause instanceof DecodeError ? cause : new DecodeError(`could not decode record: ${(cause as Error)?.message ?? cause}`, { cause });
+  error.shardId = context.shardId;
+  error.sequenceNumber = origin.sequenceNumber;
+  error.subSequenceNumber = subSequenceNumber;
+  out.push({ kind: "error", shardId: context.shardId, lease: context.lease, weight: 0, commit: undefined, error });
+}
+
 function pushItems<T>(
   origin: Origin,
-  parse: () => T[],
+  items: readonly T[],
   size: number,
   partitionKey: string,
   subSequenceNumber: number | undefined,
@@ -90,18 +125,6 @@ function pushItems<T>(
   context: DecodeContext<T>,
   out: Array<QueueEntry<T>>,
 ): void {
-  let items: T[];
-  try {
-    items = parse();
-  } catch (cause) {
-    const error =
-      cause instanceof DecodeError ? cause : new DecodeError(`could not decode record: ${(cause as Error)?.message ?? cause}`, { cause });
-    error.shardId = context.shardId;
-    error.sequenceNumber = origin.sequenceNumber;
-    error.subSequenceNumber = subSequenceNumber;
-    out.push({ kind: "error", shardId: context.shardId, lease: context.lease, weight: 0, commit: undefined, error });
-    return;
-  }
   const bytes = items.length === 0 ? 0 : size / items.length;
   for (const item of items) {
     const record: ConsumerRecord<T> = {
