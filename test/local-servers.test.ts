@@ -25,6 +25,27 @@ describe("kinesis-local", () => {
     return { name, arn: summary.streamArn };
   }
 
+  it("lists every shard across ListShards pages, sending only NextToken after the first page", async () => {
+    const { name } = await activeStream(5);
+    const bodies: Array<Record<string, unknown>> = [];
+    const paging = new KinesisClient({
+      endpoint: server.endpoint,
+      region: "us-east-1",
+      credentials: testCredentials,
+      fetch: (input, init) => {
+        if (new Headers(init?.headers).get("x-amz-target")?.endsWith(".ListShards")) bodies.push(JSON.parse(String(init?.body)) as Record<string, unknown>);
+        return globalThis.fetch(input, init);
+      },
+    });
+    const shards = await paging.listShards(name, { pageSize: 2 });
+    expect(shards.map((s) => s.shardId)).toEqual([0, 1, 2, 3, 4].map((i) => `shardId-00000000000${i}`));
+    expect(bodies).toHaveLength(3);
+    expect(bodies[0]).toMatchObject({ StreamName: name, MaxResults: 2 });
+    for (const later of bodies.slice(1)) {
+      expect(Object.keys(later).sort()).toEqual(["MaxResults", "NextToken"]);
+    }
+  });
+
   it("puts and reads records addressed by StreamARN, and writes explicit nulls the client treats as absent", async () => {
     const { arn } = await activeStream(1);
     expect(arn).toMatch(/^arn:aws:kinesis:us-east-1:\d{12}:stream\//);

@@ -64,15 +64,16 @@ export class KinesisClient {
    * Every shard of the stream, following `NextToken`. Pages after the first carry the token alone:
    * the service rejects a request that names both the stream and a token.
    */
-  async listShards(stream: string, options: CallOptions & { filter?: ShardFilter } = {}): Promise<Shard[]> {
+  async listShards(stream: string, options: CallOptions & { filter?: ShardFilter; pageSize?: number } = {}): Promise<Shard[]> {
     const shards: Shard[] = [];
-    let request: Record<string, unknown> = { ...streamRef(stream) };
+    const pageSize = options.pageSize === undefined ? {} : { MaxResults: options.pageSize };
+    let request: Record<string, unknown> = { ...streamRef(stream), ...pageSize };
     if (options.filter !== undefined) request["ShardFilter"] = wireShardFilter(options.filter);
     for (;;) {
       const out = await this.http.call<{ Shards?: WireShard[] | null; NextToken?: string | null }>("ListShards", request, options);
       for (const shard of out.Shards ?? []) shards.push(fromWireShard(shard));
       if (out.NextToken == null || out.NextToken === "") return shards;
-      request = { NextToken: out.NextToken };
+      request = { NextToken: out.NextToken, ...pageSize };
     }
   }
 
