@@ -14,6 +14,7 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { base64 } from "./base64.ts";
 import { bundleSize } from "./bundle-size.ts";
+import { checkpointerWrites } from "./checkpointer-writes.ts";
 import { clientCpu } from "./client-cpu.ts";
 import { coldImport } from "./cold-import.ts";
 import { consumerDecode } from "./consumer-decode.ts";
@@ -21,7 +22,7 @@ import { producerCpu } from "./producer-cpu.ts";
 import type { BenchContext, Measurement } from "./context.ts";
 import { renderSection, type Section } from "./table.ts";
 
-const MEASUREMENTS: Measurement[] = [bundleSize, coldImport, clientCpu, base64, consumerDecode, producerCpu];
+const MEASUREMENTS: Measurement[] = [bundleSize, coldImport, clientCpu, base64, consumerDecode, producerCpu, checkpointerWrites];
 
 function parseArgs(argv: string[]): { quick: boolean; only: Set<string> | undefined; json: string | undefined } {
   let quick = false;

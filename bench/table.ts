@@ -13,6 +13,7 @@ export interface Row {
   /** Unit of `ours` and `baseline`: "KiB", "ms", "ops/s", "records/CPU-s", ... */
   unit: string;
   better: Better;
+  /** Our number; NaN for a row that could not be measured (printed as "—"; leave `baseline` out). */
   ours: number;
   /** The baseline's number; absent for rows that have no counterpart (printed as "—"). */
   baseline?: number | undefined;
@@ -36,6 +37,7 @@ export function advantage(row: Row): number | undefined {
 }
 
 export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return "—"; // a row that could not be measured (NaN)
   const abs = Math.abs(value);
   if (abs >= 10_000_000) return `${(value / 1_000_000).toFixed(1)} M`;
   if (abs >= 100_000) return `${(value / 1000).toFixed(0)} k`;
