@@ -11,6 +11,7 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import type { KinesisClient } from "../src/kinesis/client.ts";
 import type { KinesisRecord, PutRecordsEntry } from "../src/kinesis/types.ts";
 import { createStream, localKinesis, testCredentials } from "./support/clients.ts";
+import { seededBytes as bytes } from "./support/bytes.ts";
 
 /**
  * Oracle: the AWS SDK (written by others) and our client must agree on every byte of what goes into
@@ -30,18 +31,6 @@ function sdkClient(): SdkKinesisClient {
   });
 }
 
-/** Deterministic pseudo-random bytes, so a failure reproduces. */
-function bytes(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 255;
-  }
-  return out;
-}
 
 function fixtures(): PutRecordsEntry[] {
   const everyByte = Uint8Array.from({ length: 256 }, (_, i) => i);

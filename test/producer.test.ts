@@ -21,22 +21,11 @@ import { createStream, localKinesis, testCredentials } from "./support/clients.t
 import { flushLog, localProducer, promiseState, recordingFetch } from "./support/producer.ts";
 import { readAllRecords, type StoredRecord } from "./support/read-stream.ts";
 import { sdkKinesis } from "./support/sdk.ts";
+import { seededBytes as bytes } from "./support/bytes.ts";
 
 const ONE_MIB = 1024 * 1024;
 const kinesis = localKinesis();
 
-/** Deterministic pseudo-random bytes, so a failure reproduces. */
-function bytes(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 255;
-  }
-  return out;
-}
 
 function parseAll<T>(processor: Processor<T>, records: readonly StoredRecord[]): T[] {
   return records.flatMap((record) => processor.parse(record.data));

@@ -1,28 +1,18 @@
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { MemoryCheckPointer } from "../../src/checkpointers/memory.ts";
 import { Consumer } from "../../src/consumer/consumer.ts";
 import type { ConsumerRecord } from "../../src/consumer/entries.ts";
 import type { ConsumerEvent } from "../../src/consumer/events.ts";
 import { AwsServiceError, ConfigError, DecodeError } from "../../src/errors.ts";
 import { BytesProcessor } from "../../src/processors/index.ts";
-import { createStream, localKinesis, testCredentials } from "../support/clients.ts";
+import { createStream, localKinesis } from "../support/clients.ts";
 import { sdkKinesis, sdkPutAll } from "../support/sdk.ts";
+import { localConsumer } from "./harness.ts";
 
 const encoder = new TextEncoder();
 const sdk = sdkKinesis();
 afterAll(() => sdk.destroy());
 
-function local<T>(streamName: string, extra: Partial<ConstructorParameters<typeof Consumer<T>>[0]> = {}): Consumer<T> {
-  return new Consumer<T>({
-    streamName,
-    endpoint: inject("kinesisEndpoint"),
-    region: "us-east-1",
-    credentials: testCredentials,
-    idleTimeout: 1.5,
-    shardFetchRate: 5,
-    ...extra,
-  });
-}
 
 function jsonRecords(count: number, prefix = "r"): Array<{ data: Uint8Array; partitionKey: string }> {
   return Array.from({ length: count }, (_, i) => ({
@@ -46,7 +36,7 @@ describe("Consumer reads whole streams", () => {
     const stream = await createStream(kinesis, shards, "consume");
     const put = await sdkPutAll(sdk, stream, jsonRecords(1200));
     expect(new Set(put.map((p) => p.shardId)).size).toBe(shards);
-    await using consumer = local<{ id: string; n: number }>(stream);
+    await using consumer = localConsumer<{ id: string; n: number }>(stream);
     const records: Array<ConsumerRecord<{ id: string; n: number }>> = await collect(consumer.records());
     expect(records).toHaveLength(1200);
     const bySequence = new Map(records.map((r) => [r.sequenceNumber, r]));
@@ -70,7 +60,7 @@ describe("Consumer reads whole streams", () => {
   it("yields decoded payloads from for-await, as the Python library does", async () => {
     const stream = await createStream(localKinesis(), 1, "payloads");
     await sdkPutAll(sdk, stream, jsonRecords(3, "p"));
-    await using consumer = local<{ id: string }>(stream);
+    await using consumer = localConsumer<{ id: string }>(stream);
     const items = await collect(consumer);
     expect(items.map((i) => i.id)).toEqual(["p-0", "p-1", "p-2"]);
   });
@@ -79,7 +69,7 @@ describe("Consumer reads whole streams", () => {
     const stream = await createStream(localKinesis(), 1, "resume");
     await sdkPutAll(sdk, stream, jsonRecords(10, "x"));
     const checkpointer = new MemoryCheckPointer();
-    const first = local<{ n: number }>(stream, { checkpointer });
+    const first = localConsumer<{ n: number }>(stream, { checkpointer });
     const taken: number[] = [];
     for await (const item of first) {
       taken.push(item.n);
@@ -87,7 +77,7 @@ describe("Consumer reads whole streams", () => {
       if (taken.length === 5) break;
     }
     await first.close();
-    const second = local<{ n: number }>(stream, { checkpointer });
+    const second = localConsumer<{ n: number }>(stream, { checkpointer });
     const rest = (await collect(second)).map((i) => i.n);
     await second.close();
     // The 5th record was handed out but nobody asked for the 6th: it is delivered again.
@@ -98,10 +88,10 @@ describe("Consumer reads whole streams", () => {
     const stream = await createStream(localKinesis(), 1, "idle");
     await sdkPutAll(sdk, stream, jsonRecords(3, "i"));
     const checkpointer = new MemoryCheckPointer();
-    const consumer = local<{ n: number }>(stream, { checkpointer, idleTimeout: 0.5 });
+    const consumer = localConsumer<{ n: number }>(stream, { checkpointer, idleTimeout: 0.5 });
     expect((await collect(consumer)).length).toBe(3);
     await consumer.close();
-    const again = local<{ n: number }>(stream, { checkpointer, idleTimeout: 0.5 });
+    const again = localConsumer<{ n: number }>(stream, { checkpointer, idleTimeout: 0.5 });
     expect(await collect(again)).toEqual([]);
     await again.close();
   });
@@ -109,7 +99,7 @@ describe("Consumer reads whole streams", () => {
   it("starts a LATEST consumer with waitReady() before producing, and misses nothing put after it", async () => {
     const stream = await createStream(localKinesis(), 2, "latest");
     await sdkPutAll(sdk, stream, jsonRecords(5, "old"));
-    await using consumer = local<{ id: string }>(stream, { iteratorType: "LATEST" });
+    await using consumer = localConsumer<{ id: string }>(stream, { iteratorType: "LATEST" });
     await consumer.waitReady();
     await sdkPutAll(sdk, stream, jsonRecords(20, "new"));
     const items = await collect(consumer);
@@ -122,14 +112,14 @@ describe("Consumer reads whole streams", () => {
     await new Promise((r) => setTimeout(r, 1100));
     const from = new Date();
     await sdkPutAll(sdk, stream, jsonRecords(2, "after"));
-    await using consumer = local<{ id: string }>(stream, { iteratorType: "AT_TIMESTAMP", timestamp: from });
+    await using consumer = localConsumer<{ id: string }>(stream, { iteratorType: "AT_TIMESTAMP", timestamp: from });
     expect((await collect(consumer)).map((i) => i.id)).toEqual(["after-0", "after-1"]);
   });
 
   it("applies back-pressure: a queue of 25 records still delivers 500 in order without loss", async () => {
     const stream = await createStream(localKinesis(), 1, "pressure");
     await sdkPutAll(sdk, stream, jsonRecords(500, "q"));
-    await using consumer = local<{ n: number }>(stream, { maxQueueSize: 25 });
+    await using consumer = localConsumer<{ n: number }>(stream, { maxQueueSize: 25 });
     const seen: number[] = [];
     for await (const item of consumer) {
       seen.push(item.n);
@@ -147,7 +137,7 @@ describe("Consumer failures", () => {
       { data: encoder.encode("not json"), partitionKey: "a" },
       { data: encoder.encode('{"n":2}'), partitionKey: "a" },
     ]);
-    await using consumer = local<{ n: number }>(stream);
+    await using consumer = localConsumer<{ n: number }>(stream);
     const iterator = consumer[Symbol.asyncIterator]();
     expect((await iterator.next()).value).toEqual({ n: 0 });
     const error = await iterator.next().catch((e: unknown) => e);
@@ -163,13 +153,13 @@ describe("Consumer failures", () => {
       { data: encoder.encode('{"n":1}'), partitionKey: "a" },
     ]);
     const events: ConsumerEvent[] = [];
-    await using consumer = local<{ n: number }>(stream, { onDecodeError: "skip", onEvent: (e) => events.push(e) });
+    await using consumer = localConsumer<{ n: number }>(stream, { onDecodeError: "skip", onEvent: (e) => events.push(e) });
     expect(await collect(consumer)).toEqual([{ n: 1 }]);
     expect(events.some((e) => e.type === "recordSkipped")).toBe(true);
   });
 
   it("surfaces a missing stream as a fatal AwsServiceError from the iterator", async () => {
-    await using consumer = local("no-such-stream-at-all");
+    await using consumer = localConsumer("no-such-stream-at-all");
     const error = await collect(consumer).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AwsServiceError);
     expect((error as AwsServiceError).awsCode).toBe("ResourceNotFoundException");
@@ -195,7 +185,7 @@ describe("Consumer failures", () => {
   it("closes when its signal aborts, ending iteration", async () => {
     const stream = await createStream(localKinesis(), 1, "abort");
     const controller = new AbortController();
-    const consumer = local(stream, { signal: controller.signal, idleTimeout: undefined });
+    const consumer = localConsumer(stream, { signal: controller.signal, idleTimeout: undefined });
     await consumer.waitReady();
     setTimeout(() => controller.abort(), 200);
     expect(await collect(consumer)).toEqual([]);
@@ -204,7 +194,7 @@ describe("Consumer failures", () => {
   it("delivers bytes untouched with BytesProcessor", async () => {
     const stream = await createStream(localKinesis(), 1, "bytes");
     await sdkPutAll(sdk, stream, [{ data: new Uint8Array([0, 1, 254, 255]), partitionKey: "b" }]);
-    await using consumer = local<Uint8Array>(stream, { processor: new BytesProcessor() });
+    await using consumer = localConsumer<Uint8Array>(stream, { processor: new BytesProcessor() });
     const [item] = await collect(consumer);
     expect([...item!]).toEqual([0, 1, 254, 255]);
   });
