@@ -16,14 +16,7 @@ import { median, type Row } from "./table.ts";
  */
 export const clientCpu: Measurement = {
   id: "client-cpu",
-  async run(context: BenchContext) {
-    const sink = await startSink(join(context.workDir, "sink-server.mjs"));
-    try {
-      return [await measure(context, sink.endpoint)];
-    } finally {
-      sink.stop();
-    }
-  },
+  run: (context: BenchContext) => withSink(context, [], async (endpoint) => [await measure(context, endpoint)]),
 };
 
 interface Operation {
@@ -126,8 +119,18 @@ function expect(condition: boolean, what: string): void {
   if (!condition) throw new Error(`${what} returned an unexpected result; the bench would measure the wrong thing`);
 }
 
+/** Run `use` against a fresh loopback sink (`args` e.g. `--payload=json`), stopping it afterwards. */
+export async function withSink<R>(context: BenchContext, args: readonly string[], use: (endpoint: string) => Promise<R>): Promise<R> {
+  const sink = await startSink(join(context.workDir, "sink-server.mjs"), args);
+  try {
+    return await use(sink.endpoint);
+  } finally {
+    sink.stop();
+  }
+}
+
 /** Start the loopback sink (`args` e.g. `--payload=json`, see sink-server.ts) and wait for its port. */
-export async function startSink(script: string, args: readonly string[] = []): Promise<{ endpoint: string; stop(): void }> {
+async function startSink(script: string, args: readonly string[] = []): Promise<{ endpoint: string; stop(): void }> {
   const proc: ChildProcess = spawn(process.execPath, [script, ...args], { stdio: ["pipe", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve, reject) => {
     let buffered = "";

@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { GetRecordsCommand, KinesisClient as SdkKinesisClient } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
@@ -6,7 +5,7 @@ import type { Lease } from "../src/checkpointers/types.ts";
 import { decodeWireRecord, type DecodeContext } from "../src/consumer/decode.ts";
 import type { QueueEntry } from "../src/consumer/entries.ts";
 import { Consumer, JsonProcessor, KinesisClient } from "../src/index.ts";
-import { startSink } from "./client-cpu.ts";
+import { withSink } from "./client-cpu.ts";
 import { benchCredentials, collectGarbage, type BenchContext, type Measurement } from "./context.ts";
 import { GET_BATCH, SINK_SHARD, SINK_STREAM, jsonRecordBytes } from "./sink-shape.ts";
 import { median, type Row } from "./table.ts";
@@ -23,14 +22,7 @@ import { median, type Row } from "./table.ts";
  */
 export const consumerDecode: Measurement = {
   id: "consumer-decode",
-  async run(context: BenchContext) {
-    const sink = await startSink(join(context.workDir, "sink-server.mjs"), ["--payload=json"]);
-    try {
-      return [await measure(context, sink.endpoint)];
-    } finally {
-      sink.stop();
-    }
-  },
+  run: (context: BenchContext) => withSink(context, ["--payload=json"], async (endpoint) => [await measure(context, endpoint)]),
 };
 
 interface RoundResult {

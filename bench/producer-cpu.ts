@@ -1,10 +1,9 @@
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { KinesisClient as SdkKinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { partitionKeyHash } from "../src/aggregation/md5.ts";
 import { BytesProcessor, JsonProcessor, KPLJsonProcessor, Producer, type FlushStats, type ProducerOptions } from "../src/index.ts";
-import { startSink } from "./client-cpu.ts";
+import { withSink } from "./client-cpu.ts";
 import { benchCredentials, collectGarbage, type BenchContext, type Measurement } from "./context.ts";
 import { PUT_BATCH, RECORD_BYTES, SINK_STREAM, recordBytes } from "./sink-shape.ts";
 import { median, type Row } from "./table.ts";
@@ -22,14 +21,7 @@ import { median, type Row } from "./table.ts";
  */
 export const producerCpu: Measurement = {
   id: "producer-cpu",
-  async run(context: BenchContext) {
-    const sink = await startSink(join(context.workDir, "sink-server.mjs"));
-    try {
-      return [await measure(context, sink.endpoint)];
-    } finally {
-      sink.stop();
-    }
-  },
+  run: (context: BenchContext) => withSink(context, [], async (endpoint) => [await measure(context, endpoint)]),
 };
 
 const TARGET = 2;
