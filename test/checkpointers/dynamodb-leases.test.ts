@@ -4,6 +4,8 @@ import type { CheckpointSession, Lease } from "../../src/checkpointers/types.ts"
 import { unmarshallItem } from "../../src/dynamodb/marshal.ts";
 import { CheckpointError, LeaseLostError } from "../../src/errors.ts";
 import { fetchTap } from "../support/fetch-tap.ts";
+import { raceToTake } from "../support/lease-race.ts";
+import { until } from "../support/until.ts";
 import { localDynamo, testCredentials, uniqueName } from "../support/clients.ts";
 
 /**
@@ -31,16 +33,6 @@ function store(name: string, extra: Partial<DynamoDBCheckPointerOptions> = {}): 
   return created;
 }
 
-async function until<T>(what: string, attempt: () => Promise<T | undefined> | T | undefined, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await attempt();
-    if (result !== undefined && result !== false) return result;
-    if (Date.now() > deadline) throw new Error(`not reached in ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 async function rawRow(group: string, stream: string, shardId: string): Promise<Record<string, unknown> | undefined> {
   const item = await localDynamo().getItem(table, { shard_id: { S: `${group}#${stream}#${shardId}` } });
   return item === undefined ? undefined : unmarshallItem(item);
@@ -64,12 +56,7 @@ describe("DynamoDBCheckPointer leases", () => {
 
     const takerTaps = [fetchTap(), fetchTap(), fetchTap()];
     const takers = await Promise.all(takerTaps.map((t) => store(group, { fetch: t.fetch }).start({ streamName: stream })));
-    const won: Array<{ session: CheckpointSession; lease: Lease; at: number }> = [];
-    await until("someone takes the lease over", async () => {
-      const results = await Promise.all(takers.map((s) => s.allocate("shard-0", { totalShards: 1 })));
-      results.forEach((lease, i) => lease !== undefined && won.push({ session: takers[i]!, lease, at: Date.now() }));
-      return won.length > 0 ? true : undefined;
-    });
+    const won = await raceToTake(takers, "shard-0");
     expect(won).toHaveLength(1);
     const winner = won[0]!;
     expect(winner.at - pausedAt).toBeGreaterThanOrEqual(1500); // never before sessionTimeout

@@ -1,13 +1,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { OWNER_WRITE, TAKE } from "../../src/checkpointers/redis/lua.ts";
 import { sha1Hex } from "../../src/checkpointers/redis/scripts.ts";
-import type { CheckpointSession, Lease } from "../../src/checkpointers/types.ts";
 import { LeaseLostError } from "../../src/errors.ts";
 import { sleep, type Clock } from "../../src/internal/clock.ts";
 import { uniqueName } from "../support/clients.ts";
 import { ManualClock } from "../support/manual-clock.ts";
 import { command, pausableRedis, rawHash, type NodeRedis, type PausableRedis } from "../support/redis-clients.ts";
 import { redisRowKey, useRedisFixture } from "../support/redis-fixture.ts";
+import { raceToTake } from "../support/lease-race.ts";
 import { until } from "../support/until.ts";
 
 /**
@@ -43,12 +43,7 @@ describe("RedisCheckPointer leases", () => {
 
     const takerClients = [pausableRedis(redis), pausableRedis(redis), pausableRedis(redis)];
     const takers = await Promise.all(takerClients.map((client) => store(group, { client }).start({ streamName: stream })));
-    const won: Array<{ session: CheckpointSession; lease: Lease; at: number }> = [];
-    await until("someone takes the lease over", async () => {
-      const results = await Promise.all(takers.map((s) => s.allocate("shard-0", { totalShards: 1 })));
-      results.forEach((lease, i) => lease !== undefined && won.push({ session: takers[i]!, lease, at: Date.now() }));
-      return won.length > 0 ? true : undefined;
-    });
+    const won = await raceToTake(takers, "shard-0");
     expect(won).toHaveLength(1);
     const winner = won[0]!;
     expect(winner.at - pausedAt).toBeGreaterThanOrEqual(1500); // never before sessionTimeout
