@@ -9,6 +9,8 @@
  */
 import { expect } from "vitest";
 import type { ConsumerEvent } from "../../src/consumer/events.ts";
+import { sleep } from "../../src/internal/clock.ts";
+import { compareSequence } from "../../src/internal/sequence.ts";
 import type { Put } from "../support/delivery-checks.ts";
 
 export interface Delivery {
@@ -173,10 +175,29 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   return out;
 }
 
-export function compare(a: string, b: string): number {
-  const x = BigInt(a);
-  const y = BigInt(b);
-  return x < y ? -1 : x > y ? 1 : 0;
+/** Sequence numbers compare as integers: the library's own comparison. */
+export const compare = compareSequence;
+
+/** What every fleet worker (in this process or a child process) records. */
+export interface RecordingWorker {
+  readonly name: string;
+  readonly deliveries: readonly Delivery[];
+  readonly events: readonly TimedEvent[];
+  readonly stoppedAt: number | undefined;
+}
+
+/** Wait until every put record has come out of some worker. */
+export async function untilAllDelivered(workers: readonly RecordingWorker[], puts: readonly Put[], timeoutMs?: number): Promise<number> {
+  const wanted = new Set(puts.map((p) => p.id)).size;
+  return until(() => new Set(workers.flatMap((w) => w.deliveries.map((d) => d.id))).size >= wanted, "every record delivered", timeoutMs);
+}
+
+/** Every worker's lease spans, each worker's stop ending its open spans. */
+export function spansOf(workers: readonly RecordingWorker[]): LeaseSpan[] {
+  return leaseSpans(
+    workers.flatMap((w) => w.events),
+    new Map(workers.map((w) => [w.name, w.stoppedAt!])),
+  );
 }
 
 /** Poll `condition` every 5 ms; throws with `what` after `timeoutMs`. Resolves with the time it first held. */
@@ -189,6 +210,4 @@ export async function until(condition: () => boolean, what: string, timeoutMs = 
   return Date.now();
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep };

@@ -14,9 +14,10 @@ import {
   expectEveryRecordDelivered,
   expectExclusiveLeases,
   expectResumedAfterCheckpoint,
-  leaseSpans,
   sleep,
+  spansOf,
   until,
+  untilAllDelivered,
 } from "./checks.ts";
 import { FleetWorker, HEARTBEAT, shardCounts, type FleetPlace } from "./fleet.ts";
 
@@ -89,15 +90,11 @@ describe("a fleet under DynamoDB throttling and 5xx (fault proxy)", () => {
     await sleep(500);
     const puts = await producer.stop();
     const workers = [...first, restarted];
-    const deliveries = () => workers.flatMap((w) => w.deliveries);
-    await until(() => new Set(deliveries().map((d) => d.id)).size >= puts.length, "every record delivered");
+    await untilAllDelivered(workers, puts);
     await restarted.close();
 
-    const all = deliveries();
-    const spans = leaseSpans(
-      workers.flatMap((w) => w.events),
-      new Map(workers.map((w) => [w.name, w.stoppedAt!])),
-    );
+    const all = workers.flatMap((w) => w.deliveries);
+    const spans = spansOf(workers);
     for (const w of workers) expect(w.eventsOf("leaseLost"), `${w.name} lost a lease`).toEqual([]);
     const moves = expectExclusiveLeases(spans);
     expectDeliveriesInsideLeases(all, spans);

@@ -7,7 +7,16 @@ import { afterEach, describe, expect, it } from "vitest";
 import { unmarshallItem } from "../../src/dynamodb/marshal.ts";
 import { createStream, localDynamo, localKinesis, uniqueName } from "../support/clients.ts";
 import { startProducer } from "../support/delivery-checks.ts";
-import { compare, expectDeliveriesInsideLeases, expectEveryRecordDelivered, expectExclusiveLeases, leaseSpans, sleep, until } from "./checks.ts";
+import {
+  compare,
+  expectDeliveriesInsideLeases,
+  expectEveryRecordDelivered,
+  expectExclusiveLeases,
+  sleep,
+  spansOf,
+  until,
+  untilAllDelivered,
+} from "./checks.ts";
 import { FleetWorker, shardCounts, type FleetPlace } from "./fleet.ts";
 
 const kinesis = localKinesis();
@@ -39,7 +48,7 @@ describe("consumer groups sharing one table", () => {
     await sleep(1500);
     const puts = await producer.stop();
     for (const [name, workers] of Object.entries(groups)) {
-      await until(() => new Set(workers.flatMap((w) => w.deliveries.map((d) => d.id))).size >= puts.length, `${name} delivering every record`);
+      await untilAllDelivered(workers, puts);
     }
     await Promise.all(running.map((w) => w.close()));
 
@@ -47,10 +56,7 @@ describe("consumer groups sharing one table", () => {
     for (const put of puts) if (compare(put.sequenceNumber, lastPut.get(put.shardId) ?? "0") > 0) lastPut.set(put.shardId, put.sequenceNumber);
     for (const [name, workers] of Object.entries(groups)) {
       const deliveries = workers.flatMap((w) => w.deliveries);
-      const spans = leaseSpans(
-        workers.flatMap((w) => w.events),
-        new Map(workers.map((w) => [w.name, w.stoppedAt!])),
-      );
+      const spans = spansOf(workers);
       expectExclusiveLeases(spans);
       expectDeliveriesInsideLeases(deliveries, spans);
       const summary = expectEveryRecordDelivered(puts, deliveries, spans);

@@ -14,9 +14,10 @@ import {
   expectExclusiveLeases,
   expectResumedAfterCheckpoint,
   lastDelivered,
-  leaseSpans,
   sleep,
+  spansOf,
   until,
+  untilAllDelivered,
 } from "./checks.ts";
 import { ALLOCATE_INTERVAL, FleetWorker, HEARTBEAT, shardCounts, watchOwnership, type FleetPlace } from "./fleet.ts";
 
@@ -71,17 +72,12 @@ async function joinThenClose(label: string, joiners: string[], afterJoin: number
   await sleep(500);
 
   const puts = await producer.stop();
-  const deliveries = () => workers.flatMap((w) => w.deliveries);
-  const wanted = new Set(puts.map((p) => p.id));
-  await until(() => new Set(deliveries().map((d) => d.id)).size >= wanted.size, "every record delivered");
+  await untilAllDelivered(workers, puts);
   await Promise.all(rest.map((w) => w.close()));
   watch.stop();
 
-  const all = deliveries();
-  const spans = leaseSpans(
-    workers.flatMap((w) => w.events),
-    new Map(workers.map((w) => [w.name, w.stoppedAt!])),
-  );
+  const all = workers.flatMap((w) => w.deliveries);
+  const spans = spansOf(workers);
   expect(watch.overlaps, "a shard read by two consumers at once").toEqual([]);
   expect(watch.samples).toBeGreaterThan(500);
   const moves = expectExclusiveLeases(spans);

@@ -15,9 +15,10 @@ import {
   expectExclusiveLeases,
   expectResumedAfterCheckpoint,
   HANDED_OVER_GRACE_MS,
-  leaseSpans,
   sleep,
+  spansOf,
   until,
+  untilAllDelivered,
 } from "./checks.ts";
 import { FleetWorker, HEARTBEAT, SESSION_TIMEOUT, shardCounts, watchOwnership, type FleetPlace } from "./fleet.ts";
 import { fetchGate } from "./gate.ts";
@@ -97,17 +98,12 @@ describe("a paused ex-owner (its DynamoDB traffic held past sessionTimeout)", ()
 
     await sleep(1000);
     const puts = await producer.stop();
-    const deliveries = () => workers.flatMap((w) => w.deliveries);
-    const wanted = new Set(puts.map((p) => p.id));
-    await until(() => new Set(deliveries().map((d) => d.id)).size >= wanted.size, "every record delivered");
+    await untilAllDelivered(workers, puts);
     await Promise.all(workers.map((w) => w.close()));
     watch.stop();
 
-    const all = deliveries();
-    const spans = leaseSpans(
-      workers.flatMap((w) => w.events),
-      new Map(workers.map((w) => [w.name, w.stoppedAt!])),
-    );
+    const all = workers.flatMap((w) => w.deliveries);
+    const spans = spansOf(workers);
     expect(watch.overlaps, "a shard read by two consumers at once").toEqual([]);
     expectExclusiveLeases(spans);
     expectDeliveriesInsideLeases(all, spans);

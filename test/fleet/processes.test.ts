@@ -14,9 +14,10 @@ import {
   expectEveryRecordDelivered,
   expectExclusiveLeases,
   expectResumedAfterCheckpoint,
-  leaseSpans,
   sleep,
+  spansOf,
   until,
+  untilAllDelivered,
 } from "./checks.ts";
 import { bundleWorker, ChildWorker } from "./child-worker.ts";
 import { HEARTBEAT, SESSION_TIMEOUT } from "./fleet.ts";
@@ -83,20 +84,15 @@ describe("a fleet of worker processes (DynamoDBCheckPointer on dynalite)", () =>
     await sleep(1000);
 
     const puts = await producer.stop();
-    const deliveries = () => workers.flatMap((w) => w.deliveries);
-    const wanted = new Set(puts.map((p) => p.id));
-    await until(() => new Set(deliveries().map((d) => d.id)).size >= wanted.size, "every record delivered");
+    await untilAllDelivered(workers, puts);
     for (const worker of survivors) {
       const status = await worker.terminate();
       expect(status, `${worker.name} closes on SIGTERM and exits 0: ${worker.output()}`).toEqual({ code: 0, signal: null, closed: true });
     }
     expect((await victim.exited).signal).toBe("SIGKILL");
 
-    const all = deliveries();
-    const spans = leaseSpans(
-      workers.flatMap((w) => w.events),
-      new Map(workers.map((w) => [w.name, w.stoppedAt!])),
-    );
+    const all = workers.flatMap((w) => w.deliveries);
+    const spans = spansOf(workers);
     const moves = expectExclusiveLeases(spans);
     expectDeliveriesInsideLeases(all, spans);
     const summary = expectEveryRecordDelivered(puts, all, spans);
