@@ -9,6 +9,7 @@ import type { KinesisClient } from "../../src/kinesis/client.ts";
 import { createStream, localKinesis, testCredentials } from "../support/clients.ts";
 import {
   type Item,
+  type Put,
   collectRecords,
   expectChildrenAfterParents,
   expectExactlyOnce,
@@ -62,6 +63,30 @@ async function shardEnd(kinesis: KinesisClient, stream: string, shardId: string)
   throw new Error(`${shardId} did not reach SHARD_END`);
 }
 
+/**
+ * The consumer reads while a producer puts; once `before` records are in, `reshard` runs (and the
+ * stream settles); the producer stops after `after`. Returns what was put and what came out, and
+ * whatever `reshard` returned.
+ */
+async function reshardWhileReading<R>(
+  kinesis: KinesisClient,
+  stream: string,
+  consumer: Consumer<Item>,
+  load: { prefix: string; pauseMs: number; before: number; after: number },
+  reshard: () => Promise<R>,
+): Promise<{ puts: Put[]; delivered: Array<ConsumerRecord<Item>>; resharded: R }> {
+  const reading = collectRecords(consumer.records());
+  const producer = startProducer(kinesis, stream, { prefix: load.prefix, batch: 10, pauseMs: load.pauseMs, max: 300 });
+  await producer.reached(load.before);
+  const resharded = await reshard();
+  await waitActive(kinesis, stream);
+  await producer.reached(load.after);
+  const puts = await producer.stop();
+  const delivered = await reading;
+  await consumer.close();
+  return { puts, delivered, resharded };
+}
+
 async function rowsOf(checkpointer: MemoryCheckPointer, stream: string): Promise<Map<string, { finished: boolean; sequence?: string | undefined }>> {
   const session = await checkpointer.start({ streamName: stream });
   const rows = await session.list();
@@ -76,16 +101,11 @@ describe.each(servers)("resharding mid-stream on $name", (server) => {
     const checkpointer = new MemoryCheckPointer();
     const events: ConsumerEvent[] = [];
     const consumer = consumerOn(server.endpoint(), stream, { checkpointer, onEvent: (e) => events.push(e) });
-    const reading = collectRecords(consumer.records());
-    const producer = startProducer(kinesis, stream, { prefix: "s", batch: 10, pauseMs: 20, max: 300 });
-    await producer.reached(100);
-    const [parent] = await kinesis.listShards(stream);
-    await kinesis.splitShard(stream, parent!.shardId, HALF);
-    await waitActive(kinesis, stream);
-    await producer.reached(250);
-    const puts = await producer.stop();
-    const delivered = await reading;
-    await consumer.close();
+    const { puts, delivered, resharded: parent } = await reshardWhileReading(kinesis, stream, consumer, { prefix: "s", pauseMs: 20, before: 100, after: 250 }, async () => {
+      const [parent] = await kinesis.listShards(stream);
+      await kinesis.splitShard(stream, parent!.shardId, HALF);
+      return parent;
+    });
 
     const shards = await kinesis.listShards(stream);
     const children = shards.filter((s) => s.parentShardId === parent!.shardId).map((s) => s.shardId).sort();
@@ -187,16 +207,10 @@ describe("LATEST across resharding (kinesalite)", () => {
     await putItems(kinesis, stream, "old", 0, 10);
     const consumer = consumerOn(inject("kinesisEndpoint"), stream, { iteratorType: "LATEST", idleTimeout: 3 });
     await consumer.waitReady();
-    const reading = collectRecords(consumer.records());
-    const producer = startProducer(kinesis, stream, { prefix: "n", batch: 10, pauseMs: 10, max: 300 });
-    await producer.reached(60);
-    const [parent] = await kinesis.listShards(stream);
-    await kinesis.splitShard(stream, parent!.shardId, HALF);
-    await waitActive(kinesis, stream);
-    await producer.reached(200);
-    const puts = await producer.stop();
-    const delivered = await reading;
-    await consumer.close();
+    const { puts, delivered } = await reshardWhileReading(kinesis, stream, consumer, { prefix: "n", pauseMs: 10, before: 60, after: 200 }, async () => {
+      const [parent] = await kinesis.listShards(stream);
+      await kinesis.splitShard(stream, parent!.shardId, HALF);
+    });
     expect(new Set(puts.map((p) => p.shardId)).size).toBe(3);
     expectExactlyOnce(puts, delivered);
     expect(expectChildrenAfterParents(await kinesis.listShards(stream), delivered)).toBe(2);
@@ -271,16 +285,11 @@ describe("merging and rescaling on kinesis-local", () => {
     const stream = await createStream(kinesis, 2, "merge");
     const checkpointer = new MemoryCheckPointer();
     const consumer = consumerOn(kinesisLocal.endpoint, stream, { checkpointer });
-    const reading = collectRecords(consumer.records());
-    const producer = startProducer(kinesis, stream, { prefix: "m", batch: 10, pauseMs: 20, max: 300 });
-    await producer.reached(100);
-    const parents = (await kinesis.listShards(stream)).map((s) => s.shardId).sort();
-    await kinesis.mergeShards(stream, parents[0]!, parents[1]!);
-    await waitActive(kinesis, stream);
-    await producer.reached(250);
-    const puts = await producer.stop();
-    const delivered = await reading;
-    await consumer.close();
+    const { puts, delivered, resharded: parents } = await reshardWhileReading(kinesis, stream, consumer, { prefix: "m", pauseMs: 20, before: 100, after: 250 }, async () => {
+      const parents = (await kinesis.listShards(stream)).map((s) => s.shardId).sort();
+      await kinesis.mergeShards(stream, parents[0]!, parents[1]!);
+      return parents;
+    });
 
     const shards = await kinesis.listShards(stream);
     const child = shards.find((s) => s.parentShardId !== undefined && s.adjacentParentShardId !== undefined)!;
@@ -299,16 +308,11 @@ describe("merging and rescaling on kinesis-local", () => {
     const stream = await createStream(kinesis, 2, "rescale");
     const checkpointer = new MemoryCheckPointer();
     const consumer = consumerOn(kinesisLocal.endpoint, stream, { checkpointer });
-    const reading = collectRecords(consumer.records());
-    const producer = startProducer(kinesis, stream, { prefix: "u", batch: 10, pauseMs: 20, max: 300 });
-    await producer.reached(100);
-    const original = (await kinesis.listShards(stream)).map((s) => s.shardId);
-    await kinesis.updateShardCount(stream, 4);
-    await waitActive(kinesis, stream);
-    await producer.reached(250);
-    const puts = await producer.stop();
-    const delivered = await reading;
-    await consumer.close();
+    const { puts, delivered, resharded: original } = await reshardWhileReading(kinesis, stream, consumer, { prefix: "u", pauseMs: 20, before: 100, after: 250 }, async () => {
+      const original = (await kinesis.listShards(stream)).map((s) => s.shardId);
+      await kinesis.updateShardCount(stream, 4);
+      return original;
+    });
 
     const shards = await kinesis.listShards(stream);
     const open = shards.filter((s) => s.sequenceNumberRange.endingSequenceNumber === undefined);
