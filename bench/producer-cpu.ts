@@ -5,7 +5,7 @@ import { partitionKeyHash } from "../src/aggregation/md5.ts";
 import { BytesProcessor, JsonProcessor, KPLJsonProcessor, Producer, type FlushStats, type ProducerOptions } from "../src/index.ts";
 import { withSink } from "./client-cpu.ts";
 import { benchCredentials, collectGarbage, type BenchContext, type Measurement } from "./context.ts";
-import { PUT_BATCH, RECORD_BYTES, SINK_STREAM, recordBytes } from "./sink-shape.ts";
+import { PUT_BATCH, RECORD_BYTES, SINK_STREAM, jsonEvent, recordBytes } from "./sink-shape.ts";
 import { median, type Row } from "./table.ts";
 
 /**
@@ -34,17 +34,6 @@ interface RoundResult {
   wallMs: number;
 }
 
-/** A ~100-byte JSON event, different per index. */
-function jsonEvent(index: number): Record<string, unknown> {
-  return {
-    id: `evt-${String(index).padStart(6, "0")}`,
-    ts: 1_767_225_600_000 + index,
-    user: `user-${index % 977}`,
-    type: index % 3 === 0 ? "click" : "view",
-    value: (index % 1000) / 8,
-    tags: ["web", `v${index % 5}`],
-  };
-}
 
 async function measure(context: BenchContext, endpoint: string) {
   const batches = context.quick ? 4 : 40;

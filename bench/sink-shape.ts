@@ -25,7 +25,12 @@ export const SINK_SHARD = "shardId-000000000000";
  * consumer-decode bench (`--payload=json` sink).
  */
 export function jsonRecordBytes(index: number): Uint8Array {
-  const event = {
+  return new TextEncoder().encode(JSON.stringify(jsonEvent(index)));
+}
+
+/** A ~100-byte JSON event, different per index: the payload of the JSON rows (consumer and producer). */
+export function jsonEvent(index: number): Record<string, unknown> {
+  return {
     id: `evt-${String(index).padStart(6, "0")}`,
     ts: 1_767_225_600_000 + index,
     user: `user-${index % 977}`,
@@ -33,5 +38,4 @@ export function jsonRecordBytes(index: number): Uint8Array {
     value: (index % 1000) / 8,
     tags: ["web", `v${index % 5}`],
   };
-  return new TextEncoder().encode(JSON.stringify(event));
 }

@@ -45,17 +45,12 @@ export interface ResolvedOptions {
 
 export function resolveOptions(options: DynamoDBCheckPointerOptions): ResolvedOptions {
   const parsed = parseOptions(schema, options, "DynamoDBCheckPointer");
-  const timing = resolveLeaseTiming(parsed);
+  const { ttlHours, ...lease } = resolveLeaseTiming(parsed);
   return {
-    name: timing.name,
+    ...lease,
     tableName: parsed.tableName ?? `kinesis-checkpoints-${parsed.name}`,
-    sessionTimeoutMs: timing.sessionTimeoutMs,
-    heartbeatMs: timing.heartbeatMs,
-    checkpointIntervalMs: timing.checkpointIntervalMs,
-    autoCheckpoint: timing.autoCheckpoint,
     createTable: parsed.createTable ?? DEFAULTS.createTable,
-    ttlSeconds: Math.round(timing.ttlHours * 3600),
-    id: timing.id,
+    ttlSeconds: Math.round(ttlHours * 3600),
     clock: options.clock ?? systemClock,
     client: pickClientOptions(options),
   };

@@ -55,17 +55,12 @@ export interface ResolvedOptions {
 
 export function resolveOptions(options: RedisCheckPointerOptions): ResolvedOptions {
   const parsed = parseOptions(schema, options, "RedisCheckPointer");
-  const timing = resolveLeaseTiming(parsed);
+  const { ttlHours, ...lease } = resolveLeaseTiming(parsed);
   return {
-    name: timing.name,
+    ...lease,
     client: parsed.client,
-    sessionTimeoutMs: timing.sessionTimeoutMs,
-    heartbeatMs: timing.heartbeatMs,
-    checkpointIntervalMs: timing.checkpointIntervalMs,
-    autoCheckpoint: timing.autoCheckpoint,
     keyPrefix: parsed.keyPrefix ?? DEFAULTS.keyPrefix,
-    ttlMs: Math.round(timing.ttlHours * 3_600_000),
-    id: timing.id,
+    ttlMs: Math.round(ttlHours * 3_600_000),
     clock: parsed.clock ?? systemClock,
   };
 }
