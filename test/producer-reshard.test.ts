@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { deaggregate, recordHashKey } from "../src/aggregation/kpl.ts";
 import { decodeUtf8 } from "../src/internal/utf8.ts";
-import { KPLJsonProcessor } from "../src/processors/index.ts";
+import { JsonLineProcessor, KPLJsonProcessor } from "../src/processors/index.ts";
 import { ShardMap } from "../src/producer/shard-map.ts";
 import { createStream, localKinesis } from "./support/clients.ts";
 import { localProducer, recordingFetch } from "./support/producer.ts";
@@ -65,5 +65,33 @@ describe("Producer across a reshard (kinesalite split)", () => {
     // The stale aggregate did land with items outside its shard, and each of those came again.
     expect(strays).toBeGreaterThan(0);
     expect(counted.sort((a, b) => a - b)).toEqual(Array.from({ length: 301 }, (_, i) => i - 1));
+  });
+
+  it("sends each item of a json-lines aggregate built before the split exactly once (consumers keep whole non-KPL records)", async () => {
+    const stream = await createStream(kinesis, 1, "producer-split-lines");
+    const producer = localProducer<{ i: number }>(stream, { processor: new JsonLineProcessor(), bufferTime: 60 });
+    await producer.put({ i: -1 }, "warm-up");
+    await producer.flush();
+    await split(stream);
+    // Built with the old map: one JSON-lines record for the parent, holding keys of both children.
+    for (let i = 0; i < 300; i++) await producer.put({ i }, `key-${i}`);
+    await producer.close();
+
+    // Any consumer delivers every line of a non-KPL record, whichever shard it was stored on.
+    const processor = new JsonLineProcessor<{ i: number }>();
+    const stored = await readAllRecords(kinesis, stream);
+    const delivered = stored.flatMap((record) => processor.parse(record.data).map((item) => item.i));
+    // The stale aggregate did land on a child holding keys of the other child (else this proves nothing).
+    const map = new ShardMap(await kinesis.listShards(stream));
+    const keyOf = (i: number): string => (i === -1 ? "warm-up" : `key-${i}`);
+    const straddles = stored.some((record) => {
+      const range = map.rangeOf(record.shardId)!;
+      return processor.parse(record.data).some(({ i }) => {
+        const hash = recordHashKey({ partitionKey: keyOf(i) });
+        return hash < range.start || hash > range.end;
+      });
+    });
+    expect(straddles).toBe(true);
+    expect(delivered.sort((a, b) => a - b)).toEqual(Array.from({ length: 301 }, (_, i) => i - 1));
   });
 });

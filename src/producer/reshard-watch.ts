@@ -1,3 +1,4 @@
+import { deaggregate } from "../aggregation/kpl.ts";
 import type { KinesisClient } from "../kinesis/client.ts";
 import type { QueuedRecord, UserRecord } from "./queued-record.ts";
 import type { ShardRateLimiter } from "./rate-limiter.ts";
@@ -28,9 +29,11 @@ export interface ReshardWatchDeps {
  * not predict, or when a hash key has no open shard; then ListShards is read again (at most once a
  * second) and the buffers are re-routed.
  *
- * An aggregate built with the old map may hold items of two new shards, and consumers (the KCL, ours)
- * drop sub-records outside the shard they are read from. So such an aggregate is held unsettled until
- * the new map says which of its items lie outside the shard it landed on, and those are sent again.
+ * A KPL aggregate built with the old map may hold items of two new shards, and KPL consumers (the KCL,
+ * ours with `kplHashRangeCheck: "drop"`) drop sub-records outside the shard they are read from. So such
+ * an aggregate is held unsettled until the new map says which of its items lie outside the shard it
+ * landed on, and those are sent again. Other aggregates (JSON lines, lists, netstrings) are delivered
+ * whole by every consumer, wherever they land: sending their items again would duplicate them.
  */
 export class ReshardWatch {
   readonly #deps: ReshardWatchDeps;
@@ -51,7 +54,7 @@ export class ReshardWatch {
   landed(record: QueuedRecord, shardId: string | undefined): boolean {
     if (shardId === undefined || shardId === record.shardId) return false;
     this.#wanted = true;
-    if (record.items.length <= 1) return false;
+    if (record.items.length <= 1 || !consumersDropStrays(record)) return false;
     this.#misrouted.push({ record, shardId });
     return true;
   }
@@ -121,4 +124,13 @@ export class ReshardWatch {
       }
     }
   }
+}
+
+/**
+ * Whether consumers filter this record's items by hash range: only a KPL aggregated record, recognised
+ * as consumers recognise one (magic and MD5 both check), so a processor of any name is judged by what
+ * it wrote. Checked only for records that landed on an unexpected shard, which is rare.
+ */
+function consumersDropStrays(record: QueuedRecord): boolean {
+  return deaggregate(record.data) !== undefined;
 }
