@@ -56,8 +56,9 @@ export class Delivery<T> {
   }
 
   /**
-   * An iterator over items, each mapped by `pick`. Breaking out of `for await` (its `return`) does not
-   * close the consumer and does not commit the last item: iterating again continues after it.
+   * An iterator over items, each mapped by `pick`. Leaving `for await` by `break`, `throw` or `return`
+   * (its `return()`) does not close the consumer and does not commit the item in hand: it goes back to
+   * the front of the queue, so iterating again (or the next owner, after `close()`) delivers it again.
    */
   iterator<R>(pick: (entry: ItemEntry<T>) => R): AsyncIterableIterator<R, undefined> {
     const iterator: AsyncIterableIterator<R, undefined> = {
@@ -66,7 +67,10 @@ export class Delivery<T> {
         if (ready !== undefined) return Promise.resolve({ done: false, value: pick(ready) });
         return this.#next().then((entry) => (entry === undefined ? DONE : { done: false, value: pick(entry) }));
       },
-      return: () => Promise.resolve(DONE),
+      return: () => {
+        this.#putBackPending();
+        return Promise.resolve(DONE);
+      },
       [Symbol.asyncIterator]: () => iterator,
     };
     return iterator;
@@ -75,6 +79,14 @@ export class Delivery<T> {
   /** Commit the item in the caller's hands now (`manualCheckpoint()`: the caller says it is done). */
   commitHandedOut(): void {
     this.#commitPending();
+  }
+
+  /** The caller left its loop holding an item it never confirmed (it may have failed on it): deliver it again. */
+  #putBackPending(): void {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (pending === undefined || pending.lease.signal.aborted) return;
+    this.#queue.putBack(pending);
   }
 
   /** Forget the uncommitted item of a lease that ended: its new owner delivers it again. */

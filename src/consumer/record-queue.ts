@@ -90,6 +90,18 @@ export class RecordQueue<E extends Weighted> {
     return this.#take();
   }
 
+  /**
+   * Put a taken entry back in front (the caller left its loop holding it: it is delivered again).
+   * It may briefly take the queue past capacity by its own weight, never more.
+   */
+  putBack(entry: E): void {
+    if (this.#closed) return;
+    if (this.#head > 0) this.#entries[--this.#head] = entry;
+    else this.#entries.unshift(entry);
+    this.#size += entry.weight;
+    this.#wake(this.#takers);
+  }
+
   /** Remove every entry matching `predicate` (a lost lease's records); returns the records removed. */
   purge(predicate: (entry: E) => boolean): number {
     const kept: E[] = [];
