@@ -8,6 +8,42 @@ export interface LinkedSignal {
 }
 
 /**
+ * One real "abort" listener per input signal, however many links follow it; it fans out to them.
+ * A consumer's stop signal is followed by every shard reader (and each reader's requests): one
+ * listener each would pass Node's limit of ten (MaxListenersExceededWarning) beyond ten shards.
+ */
+interface FanOut {
+  readonly links: Set<() => void>;
+  readonly listener: () => void;
+}
+
+const fanOuts = new WeakMap<AbortSignal, FanOut>();
+
+/** Call `onAbort` once when `input` aborts; returns the undo. */
+function follow(input: AbortSignal, onAbort: () => void): () => void {
+  let fan = fanOuts.get(input);
+  if (fan === undefined) {
+    const links = new Set<() => void>();
+    const listener = (): void => {
+      fanOuts.delete(input);
+      // A link may dispose others while this runs (one link's abort undoing another): skip those.
+      for (const link of [...links]) if (links.delete(link)) link();
+    };
+    fan = { links, listener };
+    fanOuts.set(input, fan);
+    input.addEventListener("abort", listener, { once: true });
+  }
+  const own = fan;
+  own.links.add(onAbort);
+  return () => {
+    if (!own.links.delete(onAbort) || own.links.size > 0) return;
+    // The last link left: the input keeps nothing of ours.
+    input.removeEventListener("abort", own.listener);
+    if (fanOuts.get(input) === own) fanOuts.delete(input);
+  };
+}
+
+/**
  * Combine several optional signals into one that aborts when any of them does, with the first
  * one's reason. Unlike `AbortSignal.any`, the link can be undone: on Node 20 every `AbortSignal.any`
  * over a long-lived signal stays referenced by it (nodejs/node#55351), which leaks one object per
@@ -26,12 +62,12 @@ export function linkSignals(signals: ReadonlyArray<AbortSignal | undefined>): Li
       controller.abort(input.reason);
       break;
     }
-    const onAbort = (): void => {
-      dispose();
-      controller.abort(input.reason);
-    };
-    input.addEventListener("abort", onAbort, { once: true });
-    cleanups.push(() => input.removeEventListener("abort", onAbort));
+    cleanups.push(
+      follow(input, () => {
+        dispose();
+        controller.abort(input.reason);
+      }),
+    );
   }
   return {
     signal: controller.signal,
