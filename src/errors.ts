@@ -97,12 +97,20 @@ export class AwsServiceError extends AsyncKinesisError {
   }
 }
 
-/** The request never got an HTTP answer (DNS, refused, reset, TLS). Always retryable. */
+/**
+ * The request never got an HTTP answer (DNS, refused, reset, TLS). Retryable, except when the endpoint
+ * has never answered at all and `maxAttempts` attempts failed (`neverAnswered`): a wrong endpoint or
+ * host name, which no amount of retrying fixes. The message names the root cause (e.g. ECONNREFUSED).
+ */
 export class NetworkError extends AsyncKinesisError {
   override readonly name = "NetworkError" as const;
-  readonly retryable = true;
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly retryable: boolean;
+  /** No request to this endpoint has ever been answered; retrying stopped after `maxAttempts`. */
+  readonly neverAnswered: boolean;
+  constructor(message: string, options?: { cause?: unknown; neverAnswered?: boolean }) {
     super("NETWORK", message, options);
+    this.neverAnswered = options?.neverAnswered ?? false;
+    this.retryable = !this.neverAnswered;
   }
 }
 
@@ -314,8 +322,8 @@ export class RedisCommandError extends AsyncKinesisError {
 
 /** Errors worth retrying: transient service errors, throttling, network failures, attempt timeouts. */
 export function isRetryable(error: unknown): boolean {
-  if (error instanceof AwsServiceError || error instanceof RedisCommandError) return error.retryable;
-  return error instanceof NetworkError || error instanceof TimeoutError;
+  if (error instanceof AwsServiceError || error instanceof RedisCommandError || error instanceof NetworkError) return error.retryable;
+  return error instanceof TimeoutError;
 }
 
 export function isThrottling(error: unknown): boolean {

@@ -52,6 +52,20 @@ export class CredentialSource {
     return this.#pending;
   }
 
+  /**
+   * The service refused `stale` (its token expired): drop it so the next `get()` asks the provider (or
+   * the environment) again, whether or not it announced an `expiration`. Credentials fetched since by
+   * a concurrent caller are kept.
+   */
+  invalidate(stale: Credentials): void {
+    if (this.#cached === stale) this.#cached = undefined;
+  }
+
+  /** Whether asking again may give different credentials: a provider or the environment, not a static object. */
+  get renewable(): boolean {
+    return typeof this.#option === "function" || this.#option === undefined;
+  }
+
   #expiresSoon(credentials: Credentials): boolean {
     const expiration = credentials.expiration;
     return expiration !== undefined && expiration.getTime() - REFRESH_MARGIN_MS <= this.#now();
