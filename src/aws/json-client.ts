@@ -5,9 +5,7 @@ import { abortReason, systemClock, type Clock } from "../internal/clock.ts";
 import { type ClientOptions, defaultEndpoint, resolveRegion } from "./client-options.ts";
 import { CredentialSource, redactSecrets, type Credentials } from "./credentials.ts";
 import { parseAwsError } from "./parse-error.ts";
-import { EndpointReachability } from "./reachability.ts";
 import { backoffDelay, defaultBackoff, type BackoffPolicy } from "./retry.ts";
-import { describeTransportFailure } from "./transport-failure.ts";
 
 /** What differs between the AWS JSON-protocol services we speak. */
 export interface JsonProtocol {
@@ -22,6 +20,8 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
   /** Override the client's attempt count for this call (1 = no retry). */
   maxAttempts?: number | undefined;
+  /** Told the service's own clock (the `Date` header, epoch ms) when the call succeeds and the answer has one. */
+  onServerTime?: ((epochMs: number) => void) | undefined;
 }
 
 /** Observes every attempt; used by metrics and by tests. Never receives credentials. */
@@ -31,8 +31,6 @@ export interface AttemptObserver {
 
 const DEFAULT_MAX_ATTEMPTS = 8;
 const DEFAULT_ATTEMPT_TIMEOUT_S = 20;
-/** What Kinesis and DynamoDB answer when a session token has expired: the credentials must be fetched again. */
-const EXPIRED_TOKEN_CODES: ReadonlySet<string> = new Set(["ExpiredTokenException", "ExpiredToken"]);
 
 /**
  * Signs (SigV4 via aws4fetch) and sends one JSON-protocol request, parses the answer, and retries
@@ -52,7 +50,6 @@ export class AwsJsonClient {
   readonly #credentials: CredentialSource;
   readonly #maxAttempts: number;
   readonly #attemptTimeoutMs: number;
-  readonly #reachability: EndpointReachability;
   /** Signing keys derived per day and region; shared across calls as aws4fetch intends. */
   readonly #signingKeyCache = new Map<string, ArrayBuffer>();
 
@@ -68,12 +65,6 @@ export class AwsJsonClient {
     this.#credentials = new CredentialSource(options.credentials, () => this.clock.now());
     this.#maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.#attemptTimeoutMs = (options.attemptTimeout ?? DEFAULT_ATTEMPT_TIMEOUT_S) * 1000;
-    this.#reachability = new EndpointReachability(this.#maxAttempts);
-  }
-
-  /** Whether the endpoint has answered any request of this client yet (any HTTP status). */
-  get endpointAnswered(): boolean {
-    return this.#reachability.answered;
   }
 
   /** Send `operation` with `body`; resolve with the parsed JSON object (`{}` for an empty body). */
@@ -82,12 +73,11 @@ export class AwsJsonClient {
     const maxAttempts = options.maxAttempts ?? this.#maxAttempts;
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.#attemptOnce<T>(operation, payload, options.signal);
+        const result = await this.#attemptOnce<T>(operation, payload, options.signal, options.onServerTime);
         this.onAttempt?.({ service: this.protocol.service, operation, attempt });
         return result;
-      } catch (caught) {
-        const error = this.#giveUpIfNeverAnswered(caught);
-        const retryable = isRetryable(error) || this.#credentialsRenewed(error);
+      } catch (error) {
+        const retryable = isRetryable(error);
         if (error instanceof AwsServiceError) error.attempts = attempt;
         if (!retryable || attempt >= maxAttempts || options.signal?.aborted) {
           this.onAttempt?.({ service: this.protocol.service, operation, attempt, error });
@@ -101,7 +91,7 @@ export class AwsJsonClient {
     }
   }
 
-  async #attemptOnce<T>(operation: string, payload: string, callerSignal: AbortSignal | undefined): Promise<T> {
+  async #attemptOnce<T>(operation: string, payload: string, callerSignal: AbortSignal | undefined, onServerTime?: (epochMs: number) => void): Promise<T> {
     if (callerSignal?.aborted) throw abortReason(callerSignal);
     const credentials = await this.#credentials.get();
     // One controller per attempt, aborted by its timer or by the caller; the link to the caller's
@@ -118,18 +108,17 @@ export class AwsJsonClient {
       let text: string;
       try {
         response = await this.#fetch(signed.url, { method: "POST", headers: signed.headers, body: payload, signal: attempt.signal });
-        this.#reachability.markAnswered();
         text = await response.text();
       } catch (cause) {
         throw this.#transportError(operation, cause, callerSignal, timedOut, credentials);
       }
-      if (response.status >= 200 && response.status < 300) return parseSuccess<T>(this.protocol.service, operation, text);
-      const error = parseAwsError(this.protocol.service, operation, { status: response.status, headers: response.headers, body: text }, (message) =>
+      if (response.status >= 200 && response.status < 300) {
+        if (onServerTime !== undefined) reportServerTime(response.headers, onServerTime);
+        return parseSuccess<T>(this.protocol.service, operation, text);
+      }
+      throw parseAwsError(this.protocol.service, operation, { status: response.status, headers: response.headers, body: text }, (message) =>
         redactSecrets(message, credentials),
       );
-      // Forget exactly the credentials the service refused, so the next attempt asks the source again.
-      if (EXPIRED_TOKEN_CODES.has(error.awsCode)) this.#credentials.invalidate(credentials);
-      throw error;
     } finally {
       clearTimeout(timer);
       attempt.dispose();
@@ -177,28 +166,9 @@ export class AwsJsonClient {
     }
     // A failed fetch is a TypeError whose message differs per runtime ("fetch failed", "Network
     // connection lost", "error sending request", ...); any failure before a response is a network error.
+    const detail = cause instanceof Error ? redactSecrets(cause.message, credentials) : "unknown failure";
     if (cause instanceof AbortedError) return cause;
-    const detail = redactSecrets(describeTransportFailure(cause), credentials);
     return new NetworkError(`${where} failed: ${detail}`, { cause });
-  }
-
-  /**
-   * A transport failure (no answer, or no answer in time) while this endpoint has never answered
-   * anything: after `maxAttempts` of them it is almost surely wrong (host, port, region, DNS), so the
-   * error becomes a non-retryable NetworkError that ends the callers' own retry loops too.
-   */
-  #giveUpIfNeverAnswered(error: unknown): unknown {
-    const transport = (error instanceof NetworkError && error.retryable) || error instanceof TimeoutError;
-    if (!transport || !this.#reachability.givesUpAfterFailure()) return error;
-    const attempts = this.#reachability.failuresBeforeAnswer;
-    const hint = `${this.endpoint} has not answered any of ${attempts} attempts; check the endpoint, region and network`;
-    const cause = error instanceof NetworkError && error.cause !== undefined ? error.cause : error;
-    return new NetworkError(`${error.message} (${hint})`, { cause, neverAnswered: true });
-  }
-
-  /** The token expired and the credentials come from somewhere that may hand out new ones: try again. */
-  #credentialsRenewed(error: unknown): boolean {
-    return error instanceof AwsServiceError && EXPIRED_TOKEN_CODES.has(error.awsCode) && this.#credentials.renewable;
   }
 }
 
@@ -210,4 +180,9 @@ function parseSuccess<T>(service: AwsService, operation: string, text: string): 
     // A 2xx with a body that is not JSON is almost always a truncated transfer: retry it.
     throw new NetworkError(`${service} ${operation} returned a truncated or non-JSON body (${text.length} chars)`, { cause });
   }
+}
+
+function reportServerTime(headers: Headers, onServerTime: (epochMs: number) => void): void {
+  const date = Date.parse(headers.get("date") ?? "");
+  if (Number.isFinite(date)) onServerTime(date);
 }
