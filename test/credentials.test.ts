@@ -212,3 +212,52 @@ describe("CredentialSource refresh failures", () => {
     await expect(source.get()).rejects.toBeInstanceOf(CredentialsError);
   });
 });
+
+describe("an expired token", () => {
+  /** A fake fetch that answers ExpiredTokenException to the first `expiredAnswers` requests, then succeeds; it records each request's token. */
+  function expiringFetch(expiredAnswers: number): { fetch: typeof fetch; tokens: string[] } {
+    const tokens: string[] = [];
+    const fake: typeof fetch = async (_input, init) => {
+      tokens.push(new Headers(init?.headers).get("x-amz-security-token") ?? "");
+      if (tokens.length <= expiredAnswers) {
+        const body = JSON.stringify({ __type: "ExpiredTokenException", message: "The security token included in the request is expired" });
+        return new Response(body, { status: 400, headers: { "content-type": "application/x-amz-json-1.1" } });
+      }
+      return new Response(JSON.stringify({ StreamDescriptionSummary: { StreamName: "s" } }), { status: 200 });
+    };
+    return { fetch: fake, tokens };
+  }
+
+  it("drops the cached credentials and asks a provider without `expiration` again, then succeeds", async () => {
+    let calls = 0;
+    const provider = () => {
+      calls++;
+      return { accessKeyId: "AKID", secretAccessKey: "secret", sessionToken: `token-${calls}` };
+    };
+    const { fetch, tokens } = expiringFetch(1);
+    const client = new KinesisClient({ endpoint: "http://127.0.0.1:9", region: "us-east-1", credentials: provider, fetch, random: () => 0 });
+    await client.http.call("DescribeStreamSummary", { StreamName: "s" });
+    expect(calls).toBe(2);
+    expect(tokens).toEqual(["token-1", "token-2"]);
+  });
+
+  it("is not retried with static credentials, which cannot change", async () => {
+    const { fetch, tokens } = expiringFetch(1);
+    const credentials = { accessKeyId: "AKID", secretAccessKey: "secret", sessionToken: "token-static" };
+    const client = new KinesisClient({ endpoint: "http://127.0.0.1:9", region: "us-east-1", credentials, fetch, random: () => 0 });
+    const error = await client.http.call("DescribeStreamSummary", { StreamName: "s" }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "AwsServiceError", awsCode: "ExpiredTokenException", retryable: false });
+    expect(tokens).toEqual(["token-static"]);
+  });
+
+  it("keeps credentials a concurrent caller fetched after the expired ones", async () => {
+    let calls = 0;
+    const source = new CredentialSource(() => ({ accessKeyId: "AKID", secretAccessKey: "s", sessionToken: `t${++calls}` }), () => 0);
+    const stale = await source.get();
+    source.invalidate(stale);
+    const fresh = await source.get();
+    source.invalidate(stale); // a second request that carried the stale token reports late
+    expect(await source.get()).toBe(fresh);
+    expect(calls).toBe(2);
+  });
+});
