@@ -230,11 +230,17 @@ export class PutFailedError extends AsyncKinesisError {
   override readonly name = "PutFailedError" as const;
   readonly streamName: string;
   readonly failures: readonly FailedRecord[];
+  /** Further failed records not listed in `failures`: the oldest, dropped over the producer's `maxRetainedFailures`. */
+  readonly droppedFailures: number;
 
-  constructor(streamName: string, failures: readonly FailedRecord[], options?: { cause?: unknown }) {
-    super("PUT_FAILED", `${failures.length} record(s) could not be put to ${streamName}: ${summarizeFailures(failures)}`, options);
+  constructor(streamName: string, failures: readonly FailedRecord[], options?: { cause?: unknown; droppedFailures?: number }) {
+    const dropped = options?.droppedFailures ?? 0;
+    const listed = failures.length === 0 ? "none listed" : summarizeFailures(failures);
+    const unlisted = dropped === 0 ? "" : `; ${dropped} older failure(s) dropped unlisted (over maxRetainedFailures)`;
+    super("PUT_FAILED", `${failures.length + dropped} record(s) could not be put to ${streamName}: ${listed}${unlisted}`, options);
     this.streamName = streamName;
     this.failures = failures;
+    this.droppedFailures = dropped;
   }
 }
 

@@ -25,6 +25,7 @@ export { MemoryCheckPointer, type MemoryCheckPointerOptions } from "./checkpoint
 export type { CheckPointer, CheckpointScope, CheckpointSession, Lease, ShardCheckpoint } from "./checkpointers/types.ts";
 export { Producer, type PutOptions } from "./producer/producer.ts";
 export type { FlushStats, ProducerOptions } from "./producer/options.ts";
+export type { ProducerStats } from "./producer/metrics.ts";
 export { DynamoDBCheckPointer, type CheckpointListing, type DynamoDBCheckPointerOptions } from "./checkpointers/dynamodb/store.ts";
 export {
   RedisCheckPointer,

@@ -321,6 +321,8 @@ describe("Producer lifecycle", () => {
       [{ afterFlush: 1 }, "afterFlush"],
       [{ endpoint: "ftp://x" }, "endpoint"],
       [{ maxAttempts: 0 }, "maxAttempts"],
+      [{ maxRetainedFailures: 0 }, "maxRetainedFailures"],
+      [{ maxRetainedFailures: 2.5 }, "maxRetainedFailures"],
     ];
     for (const [override, option] of bad) {
       let error: unknown;

@@ -5,6 +5,7 @@ import type { KinesisClient } from "../kinesis/client.ts";
 import type { Admission } from "./admission.ts";
 import { MAX_BATCH_BYTES, takeBatch, type BatchLimits } from "./batcher.ts";
 import type { FlushStats, ResolvedProducerOptions } from "./options.ts";
+import type { ProducerMetrics } from "./metrics.ts";
 import { entryFailure, mismatchedAnswer, requestFailureOutcome, type FailureOutcome } from "./put-outcome.ts";
 import type { QueuedRecord, UserRecord } from "./queued-record.ts";
 import { ShardRateLimiter } from "./rate-limiter.ts";
@@ -29,6 +30,7 @@ export interface DeliveryDeps {
   random: () => number;
   settlement: Settlement;
   admission: Admission;
+  metrics: ProducerMetrics;
   signal: AbortSignal;
   afterFlush: ((stats: FlushStats) => unknown) | undefined;
   /** A persistent error: the producer refuses new items and fails what it holds. */
@@ -219,6 +221,7 @@ export class Delivery {
     }
     for (const lane of lanes) lane.inFlight++;
     this.#inFlight++;
+    this.#deps.metrics.requests++;
     // One attempt per request: retrying is decided per entry here, not for the request as a whole.
     sendPutRecords(this.#deps.client, this.#options.streamName, batch, { signal: this.#deps.signal, maxAttempts: 1 })
       .then(
@@ -248,6 +251,9 @@ export class Delivery {
     const delivered = new DeliveredItems();
     let fatal: FailureOutcome | undefined;
     const stats = { delivered: 0, retrying: 0, failed: 0, throttled: 0, userRecords: 0, bytes: 0 };
+    const metrics = this.#deps.metrics;
+    let storedBytes = 0;
+    if (requestFailure !== undefined) metrics.error(requestFailure.code);
     for (let i = 0; i < batch.length; i++) {
       const record = batch[i]!;
       stats.userRecords += record.items.length;
@@ -258,6 +264,7 @@ export class Delivery {
         const errorCode = answer.ErrorCode;
         if (errorCode == null || errorCode === "") {
           stats.delivered++;
+          storedBytes += record.bytes;
           // Landed where the map did not expect (the stream resharded): a stale aggregate waits for the new map.
           const shardId = answer.ShardId;
           if (shardId != null && shardId !== record.shardId && this.#reshard.landed(record, shardId)) continue;
@@ -265,6 +272,7 @@ export class Delivery {
           continue;
         }
         outcome = entryFailure(errorCode, answer.ErrorMessage ?? undefined);
+        metrics.error(errorCode);
       }
       if (outcome.kind === "retry" && outcome.throttled) stats.throttled++;
       if (outcome.kind === "fatal") fatal ??= outcome;
@@ -280,7 +288,11 @@ export class Delivery {
       if (seen === undefined) shardBackoff.set(record.shardId, { attempts: record.attempts, throttled });
       else shardBackoff.set(record.shardId, { attempts: Math.max(seen.attempts, record.attempts), throttled: seen.throttled || throttled });
     }
-    delivered.settle(this.#deps.settlement, this.#deps.admission);
+    delivered.settle(this.#deps.settlement, this.#deps.admission, metrics);
+    metrics.kinesisRecordsPut += stats.delivered;
+    metrics.bytesPut += storedBytes;
+    metrics.retries += stats.retrying;
+    metrics.throttles += stats.throttled;
     if (retry.length > 0) this.#buffers.requeue(retry);
     if (requestFailure !== undefined && requestFailure.kind === "retry") {
       // The whole request failed: back off the producer as a whole, longer after each failure in a row.
@@ -323,6 +335,7 @@ export class Delivery {
               attempts,
             }),
           );
+    if (failure === undefined) this.#deps.metrics.recordsPut += items.length;
     this.#deps.settlement.settle(generation, items.length, failures);
     this.#deps.admission.release(items.length);
   }
@@ -366,8 +379,9 @@ class DeliveredItems {
     this.#others.set(record.generation, (this.#others.get(record.generation) ?? 0) + count);
   }
 
-  settle(settlement: Settlement, admission: Admission): void {
+  settle(settlement: Settlement, admission: Admission, metrics: ProducerMetrics): void {
     if (this.#total === 0) return;
+    metrics.recordsPut += this.#total;
     settlement.settle(this.#generation, this.#count);
     if (this.#others !== undefined) for (const [generation, count] of this.#others) settlement.settle(generation, count);
     admission.release(this.#total);

@@ -51,6 +51,11 @@ export interface ProducerOptions<T = unknown> extends ClientOptions {
   ordered?: boolean | undefined;
   /** PutRecords requests in flight at once (default 8). */
   concurrency?: number | undefined;
+  /**
+   * Failed items kept for the next `flush`/`close` to report (default 1000). Past it the oldest are
+   * dropped, and that `PutFailedError` counts them in `droppedFailures`.
+   */
+  maxRetainedFailures?: number | undefined;
   /** Called after every PutRecords request. Errors it throws are ignored. */
   afterFlush?: ((stats: FlushStats) => void | Promise<void>) | undefined;
   /** Aborting it stops the producer at once; what was not delivered is reported by `flush`/`close`. */
@@ -82,6 +87,7 @@ const schema = v.object({
   putBandwidthLimitPerShard: v.optional(positiveNumber("putBandwidthLimitPerShard")),
   ordered: v.optional(v.boolean("ordered must be a boolean")),
   concurrency: v.optional(positiveInteger("concurrency")),
+  maxRetainedFailures: v.optional(positiveInteger("maxRetainedFailures")),
   afterFlush: v.optional(v.custom<(stats: FlushStats) => unknown>((x) => typeof x === "function", "afterFlush must be a function")),
   signal: v.optional(abortSignal),
 });
@@ -96,9 +102,11 @@ export interface ResolvedProducerOptions {
   ordered: boolean;
   concurrency: number;
   maxAttempts: number;
+  maxRetainedFailures: number;
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 8;
+export const DEFAULT_MAX_RETAINED_FAILURES = 1000;
 
 /** Validate (throwing `ConfigError` naming the option) and fill in the defaults. */
 export function resolveProducerOptions(options: ProducerOptions<unknown>): ResolvedProducerOptions {
@@ -113,5 +121,6 @@ export function resolveProducerOptions(options: ProducerOptions<unknown>): Resol
     ordered: parsed.ordered ?? false,
     concurrency: parsed.concurrency ?? 8,
     maxAttempts: parsed.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    maxRetainedFailures: parsed.maxRetainedFailures ?? DEFAULT_MAX_RETAINED_FAILURES,
   };
 }

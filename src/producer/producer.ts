@@ -6,6 +6,7 @@ import { JsonProcessor } from "../processors/json.ts";
 import type { Processor } from "../processors/types.ts";
 import { Admission } from "./admission.ts";
 import { Delivery, type Failure } from "./delivery.ts";
+import { ProducerMetrics, type ProducerStats } from "./metrics.ts";
 import { parseExplicitHashKey, randomPartitionKey, validatePartitionKey } from "./keys.ts";
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from "./options.ts";
 import type { UserRecord } from "./queued-record.ts";
@@ -40,6 +41,7 @@ export class Producer<T = unknown> implements AsyncDisposable {
   readonly #signal: AbortSignal | undefined;
   readonly #settlement: Settlement;
   readonly #admission: Admission;
+  readonly #metrics = new ProducerMetrics();
   /** Stops lookups, refreshes and in-flight requests when the producer is aborted or closed. */
   readonly #stop = new AbortController();
   #delivery: Delivery | undefined;
@@ -59,7 +61,7 @@ export class Producer<T = unknown> implements AsyncDisposable {
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#signal = options.signal;
-    this.#settlement = new Settlement(this.streamName);
+    this.#settlement = new Settlement(this.streamName, this.#options.maxRetainedFailures);
     this.#admission = new Admission(this.#options.maxQueueSize);
   }
 
@@ -103,12 +105,31 @@ export class Producer<T = unknown> implements AsyncDisposable {
     return this.#flushAll();
   }
 
+  /** A snapshot of the producer's counters (see `ProducerStats`); cheap enough to call per scrape. */
+  stats(): ProducerStats {
+    const metrics = this.#metrics;
+    const settlement = this.#settlement;
+    return {
+      recordsPut: metrics.recordsPut,
+      kinesisRecordsPut: metrics.kinesisRecordsPut,
+      bytesPut: metrics.bytesPut,
+      recordsFailed: settlement.failedTotal,
+      retries: metrics.retries,
+      throttles: metrics.throttles,
+      requests: metrics.requests,
+      recordsQueued: settlement.outstanding,
+      failuresRetained: settlement.retainedFailures,
+      failuresDropped: settlement.droppedTotal,
+      errorsByName: Object.fromEntries(metrics.errorsByName),
+    };
+  }
+
+  readonly #onAbort = (): void => this.#abort();
+
   /**
    * Deliver everything accepted before the call (including puts still waiting for room), then stop.
    * Rejects with `PutFailedError` listing exactly the items that could not be delivered.
    */
-  readonly #onAbort = (): void => this.#abort();
-
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
@@ -221,6 +242,7 @@ export class Producer<T = unknown> implements AsyncDisposable {
       random: this.#random,
       settlement: this.#settlement,
       admission: this.#admission,
+      metrics: this.#metrics,
       signal: this.#stop.signal,
       afterFlush: this.#clientOptions.afterFlush,
       onFatal: (failure) => this.#fail(failure),

@@ -41,6 +41,43 @@ describe("Settlement", () => {
     await expect(settlement.waitFor(second)).rejects.toMatchObject({ code: "PUT_FAILED", failures: [{ data: "b" }] });
   });
 
+  it("keeps at most maxRetainedFailures failures: the oldest are dropped and counted in the next PutFailedError", async () => {
+    const settlement = new Settlement("s", 3);
+    settlement.accept(5);
+    const generation = settlement.cut();
+    settlement.settle(generation, 2, [failure("a"), failure("b")]);
+    settlement.settle(generation, 3, [failure("c"), failure("d"), failure("e")]);
+    expect(settlement.retainedFailures).toBe(3);
+    expect(settlement.droppedTotal).toBe(2);
+    expect(settlement.failedTotal).toBe(5);
+    const error = (await settlement.waitFor(generation).catch((e: unknown) => e)) as PutFailedError;
+    expect(error).toBeInstanceOf(PutFailedError);
+    expect(error.failures.map((f) => f.data)).toEqual(["c", "d", "e"]);
+    expect(error.droppedFailures).toBe(2);
+    expect(error.message).toMatch(/^5 record\(s\) could not be put to s: .*2 older failure\(s\) dropped unlisted \(over maxRetainedFailures\)$/);
+    // Reported once: the retained list is empty again and the dropped count is not repeated.
+    expect(settlement.retainedFailures).toBe(0);
+    await expect(settlement.waitFor(generation)).resolves.toBeUndefined();
+  });
+
+  it("reports dropped failures to the flush of their own generation, even when none of its failures is left to list", async () => {
+    const settlement = new Settlement("s", 2);
+    settlement.accept(2);
+    const first = settlement.cut();
+    settlement.accept(2);
+    const second = settlement.cut();
+    settlement.settle(first, 2, [failure("old-1"), failure("old-2")]);
+    settlement.settle(second, 2, [failure("new-1"), failure("new-2")]);
+    const earlier = (await settlement.waitFor(first).catch((e: unknown) => e)) as PutFailedError;
+    expect(earlier).toBeInstanceOf(PutFailedError);
+    expect(earlier.failures).toEqual([]);
+    expect(earlier.droppedFailures).toBe(2);
+    expect(earlier.message).toBe("2 record(s) could not be put to s: none listed; 2 older failure(s) dropped unlisted (over maxRetainedFailures)");
+    const later = (await settlement.waitFor(second).catch((e: unknown) => e)) as PutFailedError;
+    expect(later.failures.map((f) => f.data)).toEqual(["new-1", "new-2"]);
+    expect(later.droppedFailures).toBe(0);
+  });
+
   it("resolves a flush at once when nothing is outstanding", async () => {
     const settlement = new Settlement("s");
     await expect(settlement.waitFor(settlement.cut())).resolves.toBeUndefined();
