@@ -156,7 +156,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       void worker.exited.then((status) => {
         if (worker.stoppedAt !== undefined) return;
         crashes.push(`${name} exited by itself (${status.signal ?? `code ${status.code}`}): ${worker.output().slice(0, 500)}`);
-        log(`${name} crashed; restarting slot ${slot}`);
+        log(`${crashes.at(-1)!}; restarting slot ${slot}`);
         if (accepting) setTimeout(() => accepting && spawnSlot(slot), 500);
       });
       return worker;
