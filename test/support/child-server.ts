@@ -22,9 +22,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** The full path of `command` on PATH, or undefined, so a missing binary gets a helpful error instead of ENOENT. */
-export function findOnPath(command: string): string | undefined {
-  for (const dir of (process.env["PATH"] ?? "").split(delimiter)) {
+/** The full path of `command` on PATH (or `path`), or undefined, so a missing binary gets a helpful error instead of ENOENT. */
+export function findOnPath(command: string, path = process.env["PATH"] ?? ""): string | undefined {
+  for (const dir of path.split(delimiter)) {
     if (dir === "") continue;
     const candidate = join(dir, command);
     try {

@@ -2,7 +2,8 @@ import { readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { DynamoDBClient } from "../../src/dynamodb/client.ts";
-import { freePort, spawnServer, waitUntilReady } from "./child-server.ts";
+import { findOnPath, freePort, spawnServer, waitUntilReady } from "./child-server.ts";
+import { JAVA, missingToolMessage } from "./server-tools.ts";
 import type { LocalServer } from "./kinesis-local.ts";
 
 const require = createRequire(import.meta.url);
@@ -18,12 +19,14 @@ function jarDirectory(): string {
 
 /**
  * AWS's DynamoDB Local (Java) in memory on a free port: the faithful server for TTL,
- * ReturnValuesOnConditionCheckFailure and transactions. Needs `java` (17) on PATH.
+ * ReturnValuesOnConditionCheckFailure and transactions. Needs `java` (17) on PATH; without it, fails naming the install command.
  */
 export async function startDynamoDBLocal(): Promise<LocalServer> {
+  const java = findOnPath("java");
+  if (java === undefined) throw new Error(missingToolMessage(JAVA));
   const port = await freePort();
   const server = spawnServer(
-    "java",
+    java,
     [
       "-Djava.library.path=./DynamoDBLocal_lib",
       "-jar",

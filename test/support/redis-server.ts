@@ -1,5 +1,6 @@
 import { connect } from "node:net";
 import { findOnPath, freePort, spawnServer, waitUntilReady } from "./child-server.ts";
+import { REDIS_SERVER, missingToolMessage } from "./server-tools.ts";
 
 export interface LocalRedis {
   /** `redis://127.0.0.1:<port>` */
@@ -38,10 +39,10 @@ export function redisCommand(port: number, args: readonly string[], timeoutMs = 
   });
 }
 
-/** Debian's redis-server on a free loopback port, nothing persisted. A missing binary is an error, not a skip. */
+/** Debian's redis-server on a free loopback port, nothing persisted. A missing binary is an error naming the install command, not a skip. */
 export async function startRedis(): Promise<LocalRedis> {
   const binary = findOnPath("redis-server");
-  if (binary === undefined) throw new Error("redis-server is not on PATH: install it with `apt-get install -y redis-server`");
+  if (binary === undefined) throw new Error(missingToolMessage(REDIS_SERVER));
   const port = await freePort();
   const server = spawnServer(binary, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {});
   await waitUntilReady("redis-server", server, async () => (await redisCommand(port, ["PING"])) === "+PONG", 20_000);
