@@ -39,7 +39,7 @@ async function measure(context: BenchContext, endpoint: string) {
   const sdk = new SdkKinesisClient({ ...options, requestHandler: new NodeHttpHandler() });
   const expectedLast = new TextDecoder().decode(jsonRecordBytes(GET_BATCH - 1));
 
-  const lease: Lease = { shardId: SINK_SHARD, signal: new AbortController().signal };
+  const lease: Lease = { shardId: SINK_SHARD, signal: new AbortController().signal, usable: () => true };
   const decodeContext: DecodeContext<unknown> = {
     shardId: SINK_SHARD,
     lease,

@@ -1,218 +1,76 @@
 import * as v from "valibot";
 import { parseOptions } from "../config/validate.ts";
-import { ClosedError, LeaseLostError, type LeaseLostReason } from "../errors.ts";
-import { compareSequence, laterSequence } from "../internal/sequence.ts";
 import { systemClock, type Clock } from "../internal/clock.ts";
-import { randomWorkerId } from "../internal/worker-id.ts";
-import { mayRequestHandoff, mayTakeFree } from "./balance.ts";
-import type { CheckPointer, CheckpointScope, CheckpointSession, Lease, ShardCheckpoint } from "./types.ts";
+import { leaseOptionEntries, resolveLeaseTiming, type LeaseOptions } from "./lease/lease-options.ts";
+import { OpenSessions, sessionScope, toListings, type CheckpointListing } from "./lease/store-base.ts";
+import { MemoryLeaseBackend, type MemoryRows } from "./memory/lease-backend.ts";
+import type { CheckPointer, CheckpointScope, CheckpointSession } from "./types.ts";
 
-export interface MemoryCheckPointerOptions {
+export interface MemoryCheckPointerOptions extends Partial<LeaseOptions> {
   /** Group name; rows are owned by `<name>/<worker id>` (default "memory"). */
   name?: string;
-  /** Write each checkpoint at once (default true); false buffers until `manualCheckpoint()`. */
-  autoCheckpoint?: boolean;
-  /** Time source for `updatedAt` (default the system clock). */
+  /** Time source (default the system clock). */
   clock?: Clock;
 }
 
+/**
+ * In one process a worker that stops without closing is rare (its consumer was dropped), so expiry can
+ * be short; writes cost nothing, so renewals and coalesced checkpoints can be frequent too.
+ */
+export const MEMORY_DEFAULTS = { name: "memory", sessionTimeout: 10, heartbeatFrequency: 1, checkpointInterval: 1, ttlHours: 24 } as const;
+
+const { name: _name, ...leaseEntries } = leaseOptionEntries("it forms row keys");
 const optionsSchema = v.object({
-  name: v.optional(v.pipe(v.string("name must be a string"), v.minLength(1, "name must not be empty"))),
-  autoCheckpoint: v.optional(v.boolean("autoCheckpoint must be a boolean")),
+  ...leaseEntries,
+  name: v.optional(leaseOptionEntries("it forms row keys").name),
   clock: v.optional(v.custom<Clock>((x) => typeof x === "object" && x !== null && typeof (x as Clock).now === "function", "clock must have now()")),
 });
 
-interface Row {
-  shardId: string;
-  sequence?: string | undefined;
-  finished: boolean;
-  owner?: MemorySession | undefined;
-  updatedAt: number;
-}
-
 /**
  * Leases and checkpoints in this process's memory: for single-process jobs, tests, and several
- * consumers in one process splitting a stream's shards. Nothing survives a restart.
+ * consumers in one process splitting a stream's shards. The lease rules are the fleet's (the same
+ * session as DynamoDB and Redis, over a map instead of a table). Nothing survives a restart.
  */
 export class MemoryCheckPointer implements CheckPointer {
   readonly name: string;
   readonly autoCheckpoint: boolean;
   readonly clock: Clock;
-  /** Rows per stream, so two streams' shard ids never collide. */
-  readonly #streams = new Map<string, Map<string, Row>>();
-  readonly #sessions = new Set<MemorySession>();
+  readonly #rows: MemoryRows = new Map();
+  readonly #sessions: OpenSessions;
 
   constructor(options: MemoryCheckPointerOptions = {}) {
     const parsed = parseOptions(optionsSchema, options, "MemoryCheckPointer");
-    this.name = parsed.name ?? "memory";
-    this.autoCheckpoint = parsed.autoCheckpoint ?? true;
+    const timing = resolveLeaseTiming({
+      ...parsed,
+      name: parsed.name ?? MEMORY_DEFAULTS.name,
+      sessionTimeout: parsed.sessionTimeout ?? MEMORY_DEFAULTS.sessionTimeout,
+      heartbeatFrequency: parsed.heartbeatFrequency ?? MEMORY_DEFAULTS.heartbeatFrequency,
+      checkpointInterval: parsed.checkpointInterval ?? MEMORY_DEFAULTS.checkpointInterval,
+    });
+    this.name = timing.name;
+    this.autoCheckpoint = timing.autoCheckpoint;
     this.clock = parsed.clock ?? systemClock;
+    this.#sessions = new OpenSessions(this.name, { ...timing, clock: this.clock });
   }
 
   async start(scope: CheckpointScope): Promise<CheckpointSession> {
-    let rows = this.#streams.get(scope.streamName);
-    if (rows === undefined) {
-      rows = new Map();
-      this.#streams.set(scope.streamName, rows);
-    }
-    const session = new MemorySession(this, `${this.name}/${randomWorkerId()}`, scope.streamName, rows);
-    this.#sessions.add(session);
-    return session;
+    const { stream, incarnation } = sessionScope(scope);
+    return this.#sessions.open(stream, new MemoryLeaseBackend({ rows: this.#rows, group: this.name, stream, incarnation, clock: this.clock }));
   }
 
-  async manualCheckpoint(): Promise<void> {
-    for (const session of this.#sessions) await session.manualCheckpoint();
+  /** Confirm and write every buffered checkpoint of every session. */
+  manualCheckpoint(): Promise<void> {
+    return this.#sessions.manualCheckpoint();
   }
 
-  async close(): Promise<void> {
-    for (const session of [...this.#sessions]) await session.close();
+  /** Flush and release every session's leases, stop their timers. */
+  close(): Promise<void> {
+    return this.#sessions.close();
   }
 
-  /** @internal live sessions on one stream, for fair-share decisions. */
-  liveSessions(streamName: string): MemorySession[] {
-    return [...this.#sessions].filter((s) => s.streamName === streamName && !s.closed);
+  /** What this checkpointer holds for its group (optionally one stream): shard, owner, sequence, last update. */
+  async listCheckpoints(options: { streamName?: string } = {}): Promise<CheckpointListing[]> {
+    const stream = options.streamName === undefined ? undefined : sessionScope({ streamName: options.streamName }).stream;
+    return toListings([...this.#rows.values()].filter((row) => stream === undefined || row.stream === stream));
   }
-
-  /** @internal */
-  forget(session: MemorySession): void {
-    this.#sessions.delete(session);
-  }
-}
-
-interface Held {
-  controller: AbortController;
-  /** Delivered but not yet written (autoCheckpoint false). */
-  pending?: string | undefined;
-}
-
-class MemorySession implements CheckpointSession {
-  readonly ref: string;
-  /** Handoffs happen inside allocate, so a short loop is cheap and balances quickly. */
-  readonly allocateIntervalSeconds = 1;
-  readonly streamName: string;
-  closed = false;
-  readonly #store: MemoryCheckPointer;
-  readonly #rows: Map<string, Row>;
-  readonly #held = new Map<string, Held>();
-
-  constructor(store: MemoryCheckPointer, ref: string, streamName: string, rows: Map<string, Row>) {
-    this.#store = store;
-    this.ref = ref;
-    this.streamName = streamName;
-    this.#rows = rows;
-  }
-
-  get heldCount(): number {
-    return this.#held.size;
-  }
-
-  async allocate(shardId: string, context: { totalShards: number }): Promise<Lease | undefined> {
-    this.#assertOpen();
-    const row = this.#row(shardId);
-    if (row.finished) return undefined;
-    if (row.owner === this) return undefined;
-    const live = this.#store.liveSessions(this.streamName).length;
-    if (row.owner !== undefined) {
-      if (!mayRequestHandoff(this.heldCount, row.owner.heldCount, context.totalShards, live)) return undefined;
-      // In one process the owner can hand over at once: it writes what it delivered, then lets go.
-      row.owner.handOver(shardId);
-    } else if (!mayTakeFree(this.heldCount, context.totalShards, live)) {
-      return undefined;
-    }
-    const controller = new AbortController();
-    row.owner = this;
-    row.updatedAt = this.#store.clock.now();
-    this.#held.set(shardId, { controller });
-    return { shardId, sequence: row.sequence, signal: controller.signal };
-  }
-
-  checkpoint(shardId: string, sequence: string): void {
-    const held = this.#held.get(shardId);
-    if (held === undefined) return;
-    if (this.#store.autoCheckpoint) this.#write(shardId, sequence);
-    else held.pending = laterSequence(held.pending, sequence);
-  }
-
-  async finish(shardId: string, lastSequence?: string): Promise<void> {
-    const held = this.#held.get(shardId);
-    if (held === undefined) return;
-    this.#flush(shardId, held);
-    if (lastSequence !== undefined) this.#write(shardId, lastSequence);
-    const row = this.#row(shardId);
-    row.finished = true;
-    row.owner = undefined;
-    this.#held.delete(shardId);
-  }
-
-  async release(shardId: string): Promise<void> {
-    const held = this.#held.get(shardId);
-    if (held === undefined) return;
-    this.#flush(shardId, held);
-    this.#drop(shardId, held, "released", "released by this worker");
-  }
-
-  async manualCheckpoint(): Promise<void> {
-    for (const [shardId, held] of this.#held) this.#flush(shardId, held);
-  }
-
-  async get(shardId: string): Promise<ShardCheckpoint | undefined> {
-    const row = this.#rows.get(shardId);
-    return row === undefined ? undefined : snapshot(row);
-  }
-
-  async list(): Promise<ShardCheckpoint[]> {
-    return [...this.#rows.values()].map(snapshot);
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    for (const shardId of [...this.#held.keys()]) await this.release(shardId);
-    this.closed = true;
-    this.#store.forget(this);
-  }
-
-  /** Another session asked for this shard: write what was delivered, then let it go. */
-  handOver(shardId: string): void {
-    const held = this.#held.get(shardId);
-    if (held === undefined) return;
-    this.#flush(shardId, held);
-    this.#drop(shardId, held, "handed-over", "handed over to another worker for fair balance");
-  }
-
-  #drop(shardId: string, held: Held, reason: LeaseLostReason, message: string): void {
-    const row = this.#row(shardId);
-    if (row.owner === this) row.owner = undefined;
-    this.#held.delete(shardId);
-    held.controller.abort(new LeaseLostError(shardId, reason, message));
-  }
-
-  #flush(shardId: string, held: Held): void {
-    if (held.pending === undefined) return;
-    this.#write(shardId, held.pending);
-    held.pending = undefined;
-  }
-
-  #write(shardId: string, sequence: string): void {
-    const row = this.#row(shardId);
-    if (row.owner !== this) return;
-    if (row.sequence === undefined || compareSequence(sequence, row.sequence) > 0) row.sequence = sequence;
-    row.updatedAt = this.#store.clock.now();
-  }
-
-  #row(shardId: string): Row {
-    let row = this.#rows.get(shardId);
-    if (row === undefined) {
-      row = { shardId, finished: false, updatedAt: this.#store.clock.now() };
-      this.#rows.set(shardId, row);
-    }
-    return row;
-  }
-
-  #assertOpen(): void {
-    if (this.closed) throw new ClosedError("checkpointer session");
-  }
-}
-
-function snapshot(row: Row): ShardCheckpoint {
-  return { shardId: row.shardId, sequence: row.sequence, finished: row.finished, owner: row.owner?.ref, updatedAt: row.updatedAt };
 }

@@ -12,8 +12,14 @@ export interface ShardCheckpoint {
   finished: boolean;
   /** Current lease owner (`<name>/<worker id>`), if any. */
   owner?: string | undefined;
+  /** A worker that asked the owner to hand the shard over (fair balance), if any. */
+  pendingOwner?: string | undefined;
   /** Last write, epoch milliseconds. */
   updatedAt?: number | undefined;
+  /** The stream incarnation (creation time, epoch ms as text) the row was written for, if recorded. */
+  incarnation?: string | undefined;
+  /** Epoch ms where a lease without a checkpoint started (a `LATEST` / `AT_TIMESTAMP` start), if recorded. */
+  startAt?: number | undefined;
 }
 
 /** A shard this worker holds. `signal` aborts when the lease is lost or handed to another worker. */
@@ -21,12 +27,25 @@ export interface Lease {
   shardId: string;
   /** Resume strictly after this sequence; undefined means start as the consumer is configured. */
   sequence?: string | undefined;
+  /** Without a sequence: epoch ms where an earlier owner started reading; start there (AT_TIMESTAMP). */
+  startAt?: number | undefined;
   signal: AbortSignal;
+  /**
+   * Whether the lease may still be used to hand out records: not ended, and its last successful
+   * renewal is less than `sessionTimeout` ago on the monotonic clock. A lease past that deadline is
+   * ended on the spot (another worker may already have taken it), so nothing is handed out past it.
+   */
+  usable(): boolean;
 }
 
 /** The stream-level identity a checkpointer is bound to before use (namespaces the rows). */
 export interface CheckpointScope {
   streamName: string;
+  /**
+   * The stream's creation time (epoch ms): rows written for another incarnation of a stream with the
+   * same name (deleted and recreated) are ignored and replaced, never applied.
+   */
+  streamCreatedAt?: number | undefined;
   /** The stream's retention; a finished shard's row must outlive the shard (default 24). */
   retentionHours?: number | undefined;
 }
@@ -61,16 +80,26 @@ export interface CheckpointSession {
   /**
    * Record that everything up to `sequence` is done. Synchronous, because the consumer calls it for
    * every record: it only records the position. With `autoCheckpoint` the store writes it (at once
-   * or coalesced, in the background); without, it waits for `manualCheckpoint()`. Never moves
-   * backwards; a call for a shard this session no longer holds records nothing. Write failures
+   * or coalesced, in the background); without, it is only an offer that `manualCheckpoint()`
+   * confirms: nothing unconfirmed is ever written, not on release, handoff, shard end or close. Never
+   * moves backwards; a call for a shard this session no longer holds records nothing. Write failures
    * surface through the lease (lost) or from `manualCheckpoint()`, `release()` and `close()`.
    */
   checkpoint(shardId: string, sequence: string): void;
-  /** The shard is fully read and committed (SHARD_END): mark it so children may start, then release. */
+  /**
+   * The shard is fully read and committed (SHARD_END): mark it so children may start, then release.
+   * Without `autoCheckpoint` the mark waits for the `manualCheckpoint()` that confirms `lastSequence`;
+   * the promise settles when it is written. Rejects (`LeaseLostError`) when the lease ended first.
+   */
   finish(shardId: string, lastSequence?: string): Promise<void>;
+  /**
+   * Record where a lease without a checkpoint started reading (epoch ms), so the next owner starts
+   * there and records that arrived meanwhile are not skipped. Written at once (fenced).
+   */
+  recordStart(shardId: string, atMs: number): Promise<void>;
   /** Flush this shard's pending checkpoint, then give the lease up so another worker can take it. */
   release(shardId: string): Promise<void>;
-  /** Write this session's buffered checkpoints now. */
+  /** Confirm and write this session's buffered checkpoints now (and deferred shard ends). */
   manualCheckpoint(): Promise<void>;
   /** What is stored for this shard (any owner), for parent/child ordering. */
   get(shardId: string): Promise<ShardCheckpoint | undefined>;

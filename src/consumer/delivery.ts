@@ -17,7 +17,8 @@ export interface DeliveryHost<T> {
   /** A failure no retry can fix: every later `next()` rejects with it. */
   readonly fatal: { error: unknown } | undefined;
   readonly session: CheckpointSession | undefined;
-  finishShard(entry: EndEntry<T>): Promise<void>;
+  /** The shard's every record was consumed: mark it finished, in the background (never inside a `next()`). */
+  finishShard(entry: EndEntry<T>): void;
   /** Every shard reader has caught up (nothing new on its last read, not failing). */
   idle(): boolean;
 }
@@ -104,8 +105,9 @@ export class Delivery<T> {
     for (;;) {
       const entry = this.#queue.peek();
       if (entry === undefined) return undefined;
-      if (entry.lease.signal.aborted) {
-        this.#queue.take();
+      if (!entry.lease.usable()) {
+        // An ending lease purges its entries from the queue; take this one only if it is still there.
+        if (this.#queue.peek() === entry) this.#queue.take();
         continue;
       }
       if (entry.kind === "commit") {
@@ -141,7 +143,8 @@ export class Delivery<T> {
           if (this.#idleTimeoutMs !== undefined && !host.closing && !host.idle()) continue;
           return undefined;
         }
-        if (entry.lease.signal.aborted) continue;
+        // Past its deadline a lease may be another worker's already: nothing of it is handed out.
+        if (!entry.lease.usable()) continue;
         switch (entry.kind) {
           case "item":
             return this.#handOut(entry);
@@ -149,7 +152,7 @@ export class Delivery<T> {
             this.#commit(entry);
             continue;
           case "end":
-            await host.finishShard(entry);
+            host.finishShard(entry);
             continue;
           case "error":
             if (this.#skips(entry.error)) continue;

@@ -9,6 +9,17 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms`, or rejects with `AbortedError` as soon as `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Milliseconds on a clock that never steps (an NTP correction moves `now()`, not this): what lease
+   * durations are measured with. Optional for injected clocks; `now()` stands in when absent.
+   */
+  monotonic?(): number;
+}
+
+/** The clock's monotonic reading, or its wall time when it has none (an injected test clock). */
+export function monotonicOf(clock: Clock): () => number {
+  const monotonic = clock.monotonic;
+  return monotonic === undefined ? () => clock.now() : () => monotonic.call(clock);
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -29,6 +40,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep,
+  monotonic: () => performance.now(),
 };
 
 /** The error to reject with when `signal` aborts: the caller's own reason if it gave an error. */

@@ -57,6 +57,7 @@ export class KinesisClient {
       openShardCount: s.OpenShardCount ?? 0,
       ...(s.EncryptionType == null ? {} : { encryptionType: s.EncryptionType }),
       maxRecordSizeKiB: s.MaxRecordSizeInKiB ?? 1024,
+      ...(s.StreamCreationTimestamp == null ? {} : { streamCreatedAt: Math.round(s.StreamCreationTimestamp * 1000) }),
     };
   }
 
@@ -210,6 +211,7 @@ export class KinesisClient {
 }
 
 interface WireSummary {
+  StreamCreationTimestamp?: number | null;
   StreamName: string;
   StreamARN: string;
   StreamStatus: StreamSummary["streamStatus"];

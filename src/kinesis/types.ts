@@ -62,6 +62,8 @@ export interface StreamSummary {
   encryptionType?: string;
   /** Largest record the stream accepts; 1024 unless the stream was configured for more. */
   maxRecordSizeKiB: number;
+  /** When the stream was created (epoch ms): tells a stream from one deleted and recreated under its name. */
+  streamCreatedAt?: number;
 }
 
 export interface PutRecordsEntry {

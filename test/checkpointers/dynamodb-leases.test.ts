@@ -97,7 +97,8 @@ describe("DynamoDBCheckPointer leases", () => {
     await until("the held writes were delivered", () => tap.delivered().some((d) => d.operation === "UpdateItem" && d.body.includes('"150"')) || undefined);
     await exOwner.checkpoint("shard-0", "300");
     await exOwner.release("shard-0");
-    await exOwner.finish("shard-0", "400");
+    // A finish that could not be written says so (it used to resolve as if the shard were marked).
+    await expect(exOwner.finish("shard-0", "400")).rejects.toBeInstanceOf(LeaseLostError);
     await exOwner.manualCheckpoint();
     await exOwner.close();
 

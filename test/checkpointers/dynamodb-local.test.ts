@@ -95,7 +95,8 @@ describe("DynamoDBCheckPointer tables on DynamoDB Local", () => {
 });
 
 runCheckpointerContract("DynamoDBCheckPointer (DynamoDB Local)", {
-  create: ({ autoCheckpoint }) => store({ name: uniqueName("group"), tableName: "contract-checkpoints", autoCheckpoint }),
+  create: ({ autoCheckpoint, clock }) =>
+    store({ name: uniqueName("group"), tableName: "contract-checkpoints", autoCheckpoint, ...(clock === undefined ? {} : { clock }) }),
   peer: (first) => {
     const s = first as DynamoDBCheckPointer;
     return store({ name: s.name, tableName: s.tableName, autoCheckpoint: s.autoCheckpoint });

@@ -10,7 +10,7 @@ import {
   type AllocationInput,
   type Observation,
 } from "../../src/checkpointers/lease/lease-rules.ts";
-import { createLease, ownerWrite, requestHandoff, takeLease } from "../../src/checkpointers/dynamodb/lease-writes.ts";
+import { cancelHandoff, createLease, ownerWrite, requestHandoff, takeLease } from "../../src/checkpointers/dynamodb/lease-writes.ts";
 import { decodeRow, rowKey } from "../../src/checkpointers/dynamodb/row.ts";
 import { HeldLease } from "../../src/checkpointers/lease/held-lease.ts";
 import { streamNameOf, toShardCheckpoint, type LeaseRow } from "../../src/checkpointers/lease/lease-row.ts";
@@ -149,19 +149,26 @@ describe("write shapes", () => {
   it("fences every owner write on ref and counter and bumps the counter", () => {
     for (const kind of ["renew", "release", "finish"] as const) {
       const write = ownerWrite(kind, "t", "k", me, 7, stamp, "42");
-      expect(write.ConditionExpression).toBe("#ref = :me AND #leasecounter = :counter");
+      // A carried sequence must also be later than the stored one (compared by sequence_order).
+      expect(write.ConditionExpression).toBe("#ref = :me AND #leasecounter = :counter AND (attribute_not_exists(#sequenceorder) OR #sequenceorder < :order)");
+      expect(write.ExpressionAttributeValues?.[":order"]).toEqual({ S: "00242" });
       expect(write.ExpressionAttributeValues).toMatchObject({ ":me": { S: me }, ":counter": { N: "7" }, ":seq": { S: "42" }, ":ts": { N: "1700000000.123" } });
       expect(write.UpdateExpression).toContain("#leasecounter = #leasecounter + :one");
     }
     expect(ownerWrite("release", "t", "k", me, 7, stamp).UpdateExpression).toMatch(/REMOVE #ref$/);
     expect(ownerWrite("finish", "t", "k", me, 7, stamp).UpdateExpression).toMatch(/REMOVE #ref, #pendingowner$/);
     expect(ownerWrite("renew", "t", "k", me, 7, stamp).UpdateExpression).not.toContain("REMOVE");
+    expect(ownerWrite("renew", "t", "k", me, 7, stamp).ConditionExpression).toBe("#ref = :me AND #leasecounter = :counter");
   });
 
   it("conditions takes on the observed counter and owner, and creates only missing rows", () => {
     expect(takeLease("t", "k", me, { counter: 3 }, stamp).ConditionExpression).toBe("#leasecounter = :counter AND attribute_not_exists(#ref)");
     expect(takeLease("t", "k", me, { counter: 3, owner: "app/x" }, stamp).ConditionExpression).toBe("#leasecounter = :counter AND #ref = :owner");
-    expect(createLease("t", "k", { group: "g", stream: "s", shardId: "x" }, me, stamp).ConditionExpression).toBe("attribute_not_exists(#shardid)");
+    expect(createLease("t", "k", { group: "g", stream: "s", shardId: "x", incarnation: undefined }, me, stamp).ConditionExpression).toBe("attribute_not_exists(#shardid)");
+    // With an incarnation, a row of another incarnation of the stream is replaced too (never one without).
+    expect(createLease("t", "k", { group: "g", stream: "s", shardId: "x", incarnation: "1700000000000" }, me, stamp).ConditionExpression).toBe(
+      "attribute_not_exists(#shardid) OR (attribute_exists(#incarnation) AND #incarnation <> :incarnation)",
+    );
   });
 
   it("asks for a handoff without touching the counter", () => {
@@ -175,7 +182,10 @@ describe("write shapes", () => {
       ownerWrite("renew", "t", "k", me, 1, stamp),
       ownerWrite("finish", "t", "k", me, 1, stamp, "9"),
       takeLease("t", "k", me, { counter: 1 }, stamp),
-      createLease("t", "k", { group: "g", stream: "s", shardId: "x" }, me, stamp),
+      createLease("t", "k", { group: "g", stream: "s", shardId: "x", incarnation: undefined }, me, stamp),
+      createLease("t", "k", { group: "g", stream: "s", shardId: "x", incarnation: "5" }, me, stamp),
+      ownerWrite("renew", "t", "k", me, 1, stamp, "10", 1_700_000_000_000),
+      cancelHandoff("t", "k", me),
       requestHandoff("t", "k", me, "o"),
     ];
     for (const write of writes) {

@@ -161,8 +161,14 @@ describe("DynamoDBCheckPointer owner writes that fail or lose their answer", () 
     // Drive the session's own write path on that row directly, so its verdict is visible.
     const lease = new HeldLease("shard-0", row, Date.now());
     const clock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
-    const backend = new DynamoDBLeaseBackend({ client: s.client, options: { tableName: table, name: group, ttlSeconds: 3600, clock }, stream, retentionHours: 24 });
-    const context: FencedWriteContext = { me: session.ref, clock, backoff: ownerWriteBackoff(15_000), random: Math.random };
+    const backend = new DynamoDBLeaseBackend({
+      client: s.client,
+      options: { tableName: table, name: group, ttlSeconds: 3600, clock },
+      stream,
+      retentionHours: 24,
+      incarnation: undefined,
+    });
+    const context: FencedWriteContext = { me: session.ref, now: () => clock.now(), backoff: ownerWriteBackoff(15_000), random: Math.random };
     const signal = new AbortController().signal;
     lease.offer("42", Date.now());
     proxy.setRules([{ operation: "UpdateItem", nth: 1, fault: { kind: "reset-after" } }]);

@@ -7,8 +7,9 @@ import { runCheckpointerContract } from "./contract.ts";
 const table = uniqueName("contract-checkpoints");
 
 runCheckpointerContract("DynamoDBCheckPointer (dynalite)", {
-  create: ({ autoCheckpoint }) =>
+  create: ({ autoCheckpoint, clock }) =>
     new DynamoDBCheckPointer({
+      ...(clock === undefined ? {} : { clock }),
       name: uniqueName("group"),
       tableName: table,
       endpoint: inject("dynamodbEndpoint"),

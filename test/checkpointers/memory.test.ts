@@ -4,7 +4,7 @@ import { ConfigError } from "../../src/errors.ts";
 import { runCheckpointerContract } from "./contract.ts";
 
 runCheckpointerContract("MemoryCheckPointer", {
-  create: ({ autoCheckpoint }) => new MemoryCheckPointer({ name: "group", autoCheckpoint }),
+  create: ({ autoCheckpoint, clock }) => new MemoryCheckPointer({ name: "group", autoCheckpoint, ...(clock === undefined ? {} : { clock }) }),
 });
 
 it("MemoryCheckPointer rejects bad options with a ConfigError naming the option", () => {

@@ -84,7 +84,8 @@ describe("RedisCheckPointer leases", () => {
     await until("the held writes were delivered", () => exClient.delivered().some((args) => args.includes("150")) || undefined);
     exOwner.checkpoint("shard-0", "300");
     await exOwner.release("shard-0");
-    await exOwner.finish("shard-0", "400");
+    // A finish that could not be written says so (it used to resolve as if the shard were marked).
+    await expect(exOwner.finish("shard-0", "400")).rejects.toBeInstanceOf(LeaseLostError);
     await exOwner.manualCheckpoint();
     await exOwner.close();
 
@@ -95,7 +96,7 @@ describe("RedisCheckPointer leases", () => {
     expect(lease.signal.aborted).toBe(false);
   });
 
-  it("fences in the script itself: a stale counter or another owner changes nothing, and the sequence never moves back", async () => {
+  it("fences in the script itself: a stale counter, another owner or an older sequence changes nothing", async () => {
     const group = uniqueName("g");
     const stream = uniqueName("s");
     const key = redisRowKey(group, stream, "shard-0");
@@ -115,12 +116,15 @@ describe("RedisCheckPointer leases", () => {
       expect.any(Array),
     ]);
     expect(await rawHash(redis, key)).toEqual(row);
-    // The owner's own write with an older sequence (one digit shorter, or equal length and smaller) renews but keeps the sequence.
-    await write(session.ref, row["lease_counter"]!, "9590338271490256608559692538361571095921575989136588898");
-    await write(session.ref, String(Number(row["lease_counter"]) + 1), "49590338271490256608559692538361571095921575989136588897");
+    // The owner's own write with an older sequence (one digit shorter, or equal length and smaller) fails its condition.
+    expect(await write(session.ref, row["lease_counter"]!, "9590338271490256608559692538361571095921575989136588898")).toEqual([0, expect.any(Array)]);
+    expect(await write(session.ref, row["lease_counter"]!, "49590338271490256608559692538361571095921575989136588897")).toEqual([0, expect.any(Array)]);
+    expect(await rawHash(redis, key)).toEqual(row);
+    // A later one lands and bumps the counter.
+    expect(await write(session.ref, row["lease_counter"]!, "49590338271490256608559692538361571095921575989136588899")).toEqual([1, expect.any(Array)]);
     const renewed = await rawHash(redis, key);
-    expect(renewed["sequence"]).toBe("49590338271490256608559692538361571095921575989136588898");
-    expect(Number(renewed["lease_counter"])).toBe(Number(row["lease_counter"]) + 2);
+    expect(renewed["sequence"]).toBe("49590338271490256608559692538361571095921575989136588899");
+    expect(Number(renewed["lease_counter"])).toBe(Number(row["lease_counter"]) + 1);
   });
 
   it("aborts a lease taken by another worker with LeaseLostError('taken') and stops only that shard", async () => {

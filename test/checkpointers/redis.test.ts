@@ -36,7 +36,8 @@ for (const [shape, wrap] of [
   ["ioredis call", (client: NodeRedis): RedisClientLike => ioredisShaped(client)],
 ] as const) {
   runCheckpointerContract(`RedisCheckPointer (redis-server, ${shape})`, {
-    create: ({ autoCheckpoint }) => new RedisCheckPointer({ name: uniqueName("group"), client: wrap(first), autoCheckpoint, ...timing }),
+    create: ({ autoCheckpoint, clock }) =>
+      new RedisCheckPointer({ name: uniqueName("group"), client: wrap(first), autoCheckpoint, ...timing, ...(clock === undefined ? {} : { clock }) }),
     peer: (store) => {
       const original = store as RedisCheckPointer;
       return new RedisCheckPointer({ name: original.name, client: wrap(second), autoCheckpoint: original.autoCheckpoint, ...timing });

@@ -56,6 +56,7 @@ class StealableCheckPointer implements CheckPointer {
       },
       checkpoint: (shardId, sequence) => session.checkpoint(shardId, sequence),
       finish: (shardId, lastSequence) => session.finish(shardId, lastSequence),
+      recordStart: (shardId, atMs) => session.recordStart(shardId, atMs),
       release: (shardId) => session.release(shardId),
       manualCheckpoint: () => session.manualCheckpoint(),
       get: (shardId) => session.get(shardId),

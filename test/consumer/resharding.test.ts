@@ -234,6 +234,7 @@ function slowListingCheckPointer(inner: MemoryCheckPointer): CheckPointer {
         allocate: (shardId, context) => session.allocate(shardId, context),
         checkpoint: (shardId, sequence) => session.checkpoint(shardId, sequence),
         finish: (shardId, last) => session.finish(shardId, last),
+        recordStart: (shardId, atMs) => session.recordStart(shardId, atMs),
         release: (shardId) => session.release(shardId),
         manualCheckpoint: () => session.manualCheckpoint(),
         get: (shardId) => session.get(shardId),

@@ -32,6 +32,7 @@ class CountingCheckPointer implements CheckPointer {
       allocate: (shardId, context) => session.allocate(shardId, context),
       checkpoint: (shardId, sequence) => session.checkpoint(shardId, sequence),
       finish: (shardId, lastSequence) => session.finish(shardId, lastSequence),
+      recordStart: (shardId, atMs) => session.recordStart(shardId, atMs),
       release: (shardId) => session.release(shardId),
       manualCheckpoint: () => session.manualCheckpoint(),
       get: (shardId) => session.get(shardId),

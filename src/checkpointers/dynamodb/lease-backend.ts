@@ -4,7 +4,7 @@ import { AwsServiceError } from "../../errors.ts";
 import type { ConditionalOutcome, LeaseBackend } from "../lease/backend.ts";
 import type { FencedWrite, OwnerWriteKind } from "../lease/lease-rules.ts";
 import type { LeaseRow } from "../lease/lease-row.ts";
-import { createLease, ownerWrite, requestHandoff, takeLease, type UpdateInput, type WriteStamp } from "./lease-writes.ts";
+import { cancelHandoff, createLease, ownerWrite, requestHandoff, takeLease, type UpdateInput, type WriteStamp } from "./lease-writes.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { decodeRow, keyItem, rowKey } from "./row.ts";
 import { scanGroup } from "./scan-group.ts";
@@ -16,6 +16,8 @@ export interface DynamoDBLeaseTarget {
   stream: string;
   /** The stream's retention: a finished shard's row must outlive the shard. */
   retentionHours: number;
+  /** The stream incarnation rows are written for (see `LeaseRow.incarnation`). */
+  incarnation: string | undefined;
 }
 
 /**
@@ -25,6 +27,7 @@ export interface DynamoDBLeaseTarget {
 export class DynamoDBLeaseBackend implements LeaseBackend {
   readonly storeName = "DynamoDBCheckPointer";
   readonly random: () => number;
+  readonly incarnation: string | undefined;
   readonly #client: DynamoDBClient;
   readonly #options: DynamoDBLeaseTarget["options"];
   readonly #stream: string;
@@ -35,6 +38,7 @@ export class DynamoDBLeaseBackend implements LeaseBackend {
     this.#options = target.options;
     this.#stream = target.stream;
     this.#retentionHours = target.retentionHours;
+    this.incarnation = target.incarnation;
     // The client's jitter source, so one `random` option drives every backoff of the checkpointer.
     this.random = target.client.http.random;
   }
@@ -53,7 +57,7 @@ export class DynamoDBLeaseBackend implements LeaseBackend {
   }
 
   create(shardId: string, me: string, nowMs: number, signal: AbortSignal): Promise<ConditionalOutcome> {
-    const where = { group: this.#options.name, stream: this.#stream, shardId };
+    const where = { group: this.#options.name, stream: this.#stream, shardId, incarnation: this.incarnation };
     return this.#update(createLease(this.#options.tableName, this.rowKey(shardId), where, me, this.#stamp(nowMs, "renew")), signal, "read");
   }
 
@@ -68,7 +72,12 @@ export class DynamoDBLeaseBackend implements LeaseBackend {
 
   ownerWrite(shardId: string, me: string, write: FencedWrite, signal: AbortSignal): Promise<ConditionalOutcome> {
     const stamp = this.#stamp(this.#options.clock.now(), write.kind);
-    return this.#update(ownerWrite(write.kind, this.#options.tableName, this.rowKey(shardId), me, write.counter, stamp, write.sequence), signal, "read");
+    const input = ownerWrite(write.kind, this.#options.tableName, this.rowKey(shardId), me, write.counter, stamp, write.sequence, write.startAt);
+    return this.#update(input, signal, "read");
+  }
+
+  cancelHandoff(shardId: string, me: string, signal: AbortSignal): Promise<ConditionalOutcome> {
+    return this.#update(cancelHandoff(this.#options.tableName, this.rowKey(shardId), me), signal, "skip-read");
   }
 
   /** One UpdateItem; on a failed condition, the row as it is (unless `skip-read`). */

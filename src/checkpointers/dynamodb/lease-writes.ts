@@ -2,7 +2,7 @@ import type { ConditionalWrite } from "../../dynamodb/client.ts";
 import type { AttributeValue, Item } from "../../dynamodb/marshal.ts";
 import { epochSeconds } from "../lease/lease-row.ts";
 import type { OwnerWriteKind } from "../lease/lease-rules.ts";
-import { ATTR, keyItem } from "./row.ts";
+import { ATTR, keyItem, sequenceOrder } from "./row.ts";
 
 /**
  * Every conditional write the lease protocol makes, as plain UpdateItem inputs (pure, no I/O).
@@ -64,25 +64,38 @@ class Expression {
   }
 }
 
-/** A shard nobody has written yet: create its row, owned by `me`. */
+/**
+ * A shard nobody has written yet: create its row, owned by `me`. With an incarnation, a row written for
+ * another incarnation of the stream is replaced instead: everything it said is cleared, and its counter
+ * moves on (never back to 1), so its old owner's late writes stay fenced.
+ */
 export function createLease(
   table: string,
   key: string,
-  where: { group: string; stream: string; shardId: string },
+  where: { group: string; stream: string; shardId: string; incarnation: string | undefined },
   me: string,
   stamp: WriteStamp,
 ): UpdateInput {
   const e = new Expression();
+  const counter = e.name(ATTR.counter);
   const sets = [
     `${e.name(ATTR.owner)} = ${e.value("me", { S: me })}`,
-    `${e.name(ATTR.counter)} = ${e.value("one", { N: "1" })}`,
+    `${counter} = if_not_exists(${counter}, ${e.value("zero", { N: "0" })}) + ${e.value("one", { N: "1" })}`,
     ...e.stamp(stamp),
     `${e.name(ATTR.finished)} = ${e.value("false", { BOOL: false })}`,
     `${e.name(ATTR.group)} = ${e.value("group", { S: where.group })}`,
     `${e.name(ATTR.stream)} = ${e.value("stream", { S: where.stream })}`,
     `${e.name(ATTR.shard)} = ${e.value("shard", { S: where.shardId })}`,
   ];
-  return e.build(table, key, `SET ${sets.join(", ")}`, `attribute_not_exists(${e.name(ATTR.key)})`);
+  let condition = `attribute_not_exists(${e.name(ATTR.key)})`;
+  if (where.incarnation !== undefined) {
+    const incarnation = e.name(ATTR.incarnation);
+    const mine = e.value("incarnation", { S: where.incarnation });
+    sets.push(`${incarnation} = ${mine}`);
+    condition += ` OR (attribute_exists(${incarnation}) AND ${incarnation} <> ${mine})`;
+  }
+  const removes = [ATTR.sequence, ATTR.sequenceOrder, ATTR.pendingOwner, ATTR.startAt].map((a) => e.name(a));
+  return e.build(table, key, `SET ${sets.join(", ")} REMOVE ${removes.join(", ")}`, condition);
 }
 
 /**
@@ -105,7 +118,11 @@ export function takeLease(
   return e.build(table, key, `SET ${sets.join(", ")} REMOVE ${e.name(ATTR.pendingOwner)}`, condition);
 }
 
-/** An owner's renew, release or finish (see `OwnerWriteKind`) as an UpdateItem. */
+/**
+ * An owner's renew, release or finish (see `OwnerWriteKind`) as an UpdateItem. A carried sequence must
+ * be later than the stored one (by `sequence_order`): a checkpoint never moves backwards, whatever
+ * the writer believes. A carried start is kept only if the row has none.
+ */
 export function ownerWrite(
   kind: OwnerWriteKind,
   table: string,
@@ -114,11 +131,26 @@ export function ownerWrite(
   counter: number,
   stamp: WriteStamp,
   sequence?: string,
+  startAt?: number,
 ): UpdateInput {
   const e = new Expression();
   const owner = e.name(ATTR.owner);
   const sets = [e.bump(), ...e.stamp(stamp)];
-  if (sequence !== undefined) sets.push(`${e.name(ATTR.sequence)} = ${e.value("seq", { S: sequence })}`);
+  let forward = "";
+  if (sequence !== undefined) {
+    sets.push(`${e.name(ATTR.sequence)} = ${e.value("seq", { S: sequence })}`);
+    const order = sequenceOrder(sequence);
+    if (order !== undefined) {
+      const stored = e.name(ATTR.sequenceOrder);
+      const mine = e.value("order", { S: order });
+      sets.push(`${stored} = ${mine}`);
+      forward = ` AND (attribute_not_exists(${stored}) OR ${stored} < ${mine})`;
+    }
+  }
+  if (startAt !== undefined) {
+    const start = e.name(ATTR.startAt);
+    sets.push(`${start} = if_not_exists(${start}, ${e.value("start", { N: String(Math.round(startAt)) })})`);
+  }
   const removes: string[] = [];
   if (kind === "finish") {
     sets.push(`${e.name(ATTR.finished)} = ${e.value("true", { BOOL: true })}`);
@@ -128,8 +160,15 @@ export function ownerWrite(
     removes.push(owner);
   }
   const update = `SET ${sets.join(", ")}${removes.length > 0 ? ` REMOVE ${removes.join(", ")}` : ""}`;
-  const condition = `${owner} = ${e.value("me", { S: me })} AND ${e.name(ATTR.counter)} = ${e.value("counter", { N: String(counter) })}`;
+  const condition = `${owner} = ${e.value("me", { S: me })} AND ${e.name(ATTR.counter)} = ${e.value("counter", { N: String(counter) })}${forward}`;
   return e.build(table, key, update, condition);
+}
+
+/** Withdraw `me`'s handoff request: clear `pending_owner` if it still names `me`. */
+export function cancelHandoff(table: string, key: string, me: string): UpdateInput {
+  const e = new Expression();
+  const pending = e.name(ATTR.pendingOwner);
+  return e.build(table, key, `REMOVE ${pending}`, `${pending} = ${e.value("me", { S: me })}`);
 }
 
 /**

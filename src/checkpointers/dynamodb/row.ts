@@ -14,7 +14,22 @@ export const ATTR = {
   group: "group",
   stream: "stream",
   shard: "shard",
+  incarnation: "incarnation",
+  startAt: "start_at",
+  /** The sequence as a string whose byte order is numeric order, so a condition can refuse a regression. */
+  sequenceOrder: "sequence_order",
 } as const;
+
+/**
+ * `sequence` as text whose lexicographic order is its numeric order (DynamoDB compares strings by
+ * bytes; Kinesis sequence numbers have more digits than its numbers hold): the digit count, 3 digits
+ * wide, then the digits. Undefined for anything not a decimal number (no condition is then possible).
+ */
+export function sequenceOrder(sequence: string): string | undefined {
+  if (!/^[0-9]{1,999}$/.test(sequence)) return undefined;
+  const digits = sequence.replace(/^0+(?=.)/, "");
+  return `${String(digits.length).padStart(3, "0")}${digits}`;
+}
 
 /**
  * Stream names cannot contain `#` (Kinesis allows `[a-zA-Z0-9_.-]`), nor can group names (see options),
@@ -62,6 +77,8 @@ export function decodeRow(item: Item): LeaseRow | undefined {
     pendingOwner: text(item, ATTR.pendingOwner),
     updatedAtSeconds: number(item, ATTR.updatedAt),
     ttl: number(item, ATTR.ttl),
+    incarnation: text(item, ATTR.incarnation),
+    startAt: number(item, ATTR.startAt),
   };
 }
 

@@ -40,9 +40,9 @@ export class DynamoDBCheckPointer implements CheckPointer {
 
   /** Create the table if configured (once per instance), then open a worker session on `scope`. */
   async start(scope: CheckpointScope): Promise<CheckpointSession> {
-    const { stream, retentionHours } = sessionScope(scope);
+    const { stream, retentionHours, incarnation } = sessionScope(scope);
     await this.#ensureTable();
-    return this.#sessions.open(stream, new DynamoDBLeaseBackend({ client: this.client, options: this.#options, stream, retentionHours }));
+    return this.#sessions.open(stream, new DynamoDBLeaseBackend({ client: this.client, options: this.#options, stream, retentionHours, incarnation }));
   }
 
   /**

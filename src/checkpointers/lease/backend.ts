@@ -29,7 +29,16 @@ export interface LeaseBackend {
   listRows(signal: AbortSignal): Promise<LeaseRow[]>;
   /** One row, as stored now. */
   readRow(shardId: string, signal: AbortSignal): Promise<LeaseRow | undefined>;
-  /** Create the row of a shard nobody has written yet, owned by `me`, stamped `nowMs`. */
+  /**
+   * The stream incarnation this backend's session is bound to (see `LeaseRow.incarnation`); `create`
+   * writes it, and rows of another incarnation are replaced by `create`, never taken.
+   */
+  readonly incarnation: string | undefined;
+  /**
+   * Create the row of a shard nobody has written yet, owned by `me`, stamped `nowMs` (wall time) — or
+   * replace a row of another incarnation (conditional on that): position, SHARD_END mark, start and
+   * handoff request cleared, counter bumped past the old one so its owner's late writes stay fenced.
+   */
   create(shardId: string, me: string, nowMs: number, signal: AbortSignal): Promise<ConditionalOutcome>;
   /**
    * Take a free, expired, reserved or own row, conditional on the counter and owner (none for a free
@@ -38,6 +47,12 @@ export interface LeaseBackend {
   take(shardId: string, me: string, expected: { counter: number; owner?: string | undefined }, nowMs: number, signal: AbortSignal): Promise<ConditionalOutcome>;
   /** Ask `owner` to hand the shard to `me` (sets the pending owner only), unless someone asked first. */
   requestHandoff(shardId: string, me: string, owner: string, signal: AbortSignal): Promise<ConditionalOutcome>;
-  /** One attempt of an owner's renew, release or finish, fenced and stamped now. A failed one tells the row as it is. */
+  /**
+   * One attempt of an owner's renew, release or finish, fenced and stamped now. A carried sequence must
+   * be later than the stored one (part of the condition: a checkpoint never moves backwards); a
+   * carried `startAt` is stored only if the row has none. A failed one tells the row as it is.
+   */
   ownerWrite(shardId: string, me: string, write: FencedWrite, signal: AbortSignal): Promise<ConditionalOutcome>;
+  /** Withdraw `me`'s handoff request on a row (clear `pending_owner` if it is still `me`). */
+  cancelHandoff(shardId: string, me: string, signal: AbortSignal): Promise<ConditionalOutcome>;
 }

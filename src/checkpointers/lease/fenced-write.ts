@@ -1,6 +1,5 @@
 import { backoffDelay, defaultBackoff, type BackoffPolicy } from "../../aws/retry.ts";
 import { isThrottling, ProtocolError } from "../../errors.ts";
-import type { Clock } from "../../internal/clock.ts";
 import { compareSequence, laterSequence } from "../../internal/sequence.ts";
 import type { ConditionalOutcome } from "./backend.ts";
 import type { HeldLease } from "./held-lease.ts";
@@ -26,12 +25,15 @@ export interface OwnerWriteOptions {
   withPending: boolean;
   /** Skip the write when nothing is buffered by the time it runs (flushes). */
   onlyIfPending?: boolean;
+  /** Record where a lease without a checkpoint started (epoch ms). */
+  startAt?: number;
 }
 
 /** What the fenced-write loop needs from a backend's writer, whatever the store. */
 export interface FencedWriteContext {
   me: string;
-  clock: Clock;
+  /** Monotonic milliseconds (schedules and backoff, never stamps). */
+  now: () => number;
   /** Backoff between failed timed writes of one lease (see `ownerWriteBackoff`), and its jitter source. */
   backoff: BackoffPolicy;
   random: () => number;
@@ -55,17 +57,17 @@ export function runFencedWrite(
   return lease.serialize(async () => {
     if (options.onlyIfPending === true && lease.pending === undefined) return { kind: "skipped" };
     if (lease.state === "gone") return { kind: "skipped" };
-    const since = lease.pendingSince ?? context.clock.now();
+    const since = lease.pendingSince ?? context.now();
     let sequence = options.withPending ? lease.takePending() : undefined;
     const fail = (error: unknown): OwnerWriteResult => {
       lease.restorePending(sequence, since);
-      lease.writeFailed(context.clock.now(), backoffDelay(context.backoff, lease.consecutiveFailures, isThrottling(error), context.random));
+      lease.writeFailed(context.now(), backoffDelay(context.backoff, lease.consecutiveFailures, isThrottling(error), context.random));
       return { kind: "failed", error };
     };
     for (let round = 0; round < 3; round++) {
-      const sentAt = context.clock.now();
+      const sentAt = context.now();
       lease.lastAttemptAt = sentAt;
-      const write: FencedWrite = { kind, counter: lease.counter, sequence };
+      const write: FencedWrite = { kind, counter: lease.counter, sequence, startAt: options.startAt };
       let outcome: ConditionalOutcome;
       try {
         outcome = await attempt(write);

@@ -1,4 +1,3 @@
-import type { Clock } from "../../internal/clock.ts";
 import { observe, type Observation } from "./lease-rules.ts";
 import type { LeaseRow } from "./lease-row.ts";
 
@@ -14,24 +13,25 @@ export class GroupSnapshot {
   #pending: Promise<LeaseRow[]> | undefined;
 
   readonly #load: () => Promise<LeaseRow[]>;
-  readonly #clock: Clock;
+  /** Monotonic milliseconds: observations measure how long a counter has stood still. */
+  readonly #now: () => number;
   readonly #maxAgeMs: number;
 
-  constructor(load: () => Promise<LeaseRow[]>, clock: Clock, maxAgeMs: number) {
+  constructor(load: () => Promise<LeaseRow[]>, now: () => number, maxAgeMs: number) {
     this.#load = load;
-    this.#clock = clock;
+    this.#now = now;
     this.#maxAgeMs = maxAgeMs;
   }
 
   /** The rows, re-read if the snapshot is older than `maxAgeMs` (or `fresh` is asked for). */
   rows(fresh = false): Promise<LeaseRow[]> {
-    const now = this.#clock.now();
+    const now = this.#now();
     if (!fresh && this.#takenAt !== undefined && now - this.#takenAt < this.#maxAgeMs) return Promise.resolve(this.#rows);
     // Concurrent callers share one read.
     this.#pending ??= this.#load().then(
       (rows) => {
         this.#pending = undefined;
-        this.#record(rows, this.#clock.now());
+        this.#record(rows, this.#now());
         return rows;
       },
       (error: unknown) => {
@@ -47,7 +47,7 @@ export class GroupSnapshot {
     const index = this.#rows.findIndex((r) => r.key === row.key);
     if (index >= 0) this.#rows[index] = row;
     else this.#rows.push(row);
-    this.observations.set(row.key, observe(this.observations.get(row.key), row.counter, this.#clock.now()));
+    this.observations.set(row.key, observe(this.observations.get(row.key), row.counter, this.#now()));
   }
 
   /** Forget the cached rows (a write found the store different from what we thought). */

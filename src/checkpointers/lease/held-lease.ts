@@ -16,15 +16,19 @@ export class HeldLease {
   counter: number;
   /** Highest sequence known to be stored. */
   committed: string | undefined;
-  /** Highest sequence offered and not yet written. */
+  /** Highest sequence offered (and, without autoCheckpoint, confirmed) and not yet written. */
   pending: string | undefined;
+  /** Without autoCheckpoint: the highest sequence handed in but not yet confirmed by `manualCheckpoint()`; never written as is. */
+  unconfirmed: string | undefined;
+  /** Without autoCheckpoint: a SHARD_END waiting for the `manualCheckpoint()` that confirms its last sequence. */
+  deferredFinish: { lastSequence: string; settle: (error?: unknown) => void } | undefined;
   /** The sequence a write in flight carries: later offers must beat it too, or a flush could regress. */
   writing: string | undefined;
   /** Local time the oldest unwritten checkpoint arrived (for the coalescing bound). */
   pendingSince: number | undefined;
-  /** Local time the last write was sent (heartbeat schedule). */
+  /** Monotonic time the last write was sent (heartbeat schedule). */
   lastAttemptAt: number;
-  /** Local time the last SUCCESSFUL write was sent (self-fencing). */
+  /** Monotonic time the last SUCCESSFUL write was sent (self-fencing, and the hand-out deadline). */
   lastRenewedAt: number;
   /** Set when a fenced write found another owner: what was not yet written never will be. */
   lostTo: { owner: string | undefined } | undefined;
@@ -61,6 +65,25 @@ export class HeldLease {
     if (this.pendingSince !== undefined) return false;
     this.pendingSince = now;
     return true;
+  }
+
+  /** Without autoCheckpoint: hold `sequence` until `confirm()` (it is not written before). */
+  offerUnconfirmed(sequence: string): void {
+    if (this.state === "gone") return;
+    this.unconfirmed = laterSequence(this.unconfirmed, sequence);
+  }
+
+  /** `manualCheckpoint()`: what was handed in is done; buffer it for writing. True when that started a buffer. */
+  confirm(now: number): boolean {
+    const sequence = this.unconfirmed;
+    this.unconfirmed = undefined;
+    return sequence !== undefined && this.offer(sequence, now);
+  }
+
+  /** Whether `sequence` is stored, being written or buffered for writing (confirmed, without autoCheckpoint). */
+  covers(sequence: string): boolean {
+    const best = laterSequence(laterSequence(this.committed, this.writing), this.pending);
+    return best !== undefined && compareSequence(best, sequence) >= 0;
   }
 
   /** Hand the buffered sequence to a write. */

@@ -25,6 +25,22 @@ export interface LeaseRow {
   updatedAtSeconds?: number | undefined;
   /** `ttl`: epoch seconds after which DynamoDB may delete the row (Redis keeps it as the key's expiry instead). */
   ttl?: number | undefined;
+  /**
+   * `incarnation`: the stream's creation time (epoch ms, as text) when the row was created. A stream
+   * deleted and recreated under the same name is another incarnation: its rows say nothing about it.
+   * Absent on rows written before incarnations were recorded (taken as the current one).
+   */
+  incarnation?: string | undefined;
+  /**
+   * `start_at`: epoch ms where a lease without a checkpoint started reading (a `LATEST` or
+   * `AT_TIMESTAMP` start), so the next owner starts there too instead of at a later `LATEST`.
+   */
+  startAt?: number | undefined;
+}
+
+/** A row written for another incarnation of the stream (deleted and recreated since): never applied. */
+export function isForeignIncarnation(row: Pick<LeaseRow, "incarnation">, incarnation: string | undefined): boolean {
+  return incarnation !== undefined && row.incarnation !== undefined && row.incarnation !== incarnation;
 }
 
 /** `arn:aws:kinesis:<region>:<account>:stream/<name>` → `<name>`, so a name and its ARN share rows. */
@@ -39,7 +55,10 @@ export function toShardCheckpoint(row: LeaseRow): ShardCheckpoint {
     sequence: row.sequence,
     finished: row.finished,
     owner: row.owner,
+    pendingOwner: row.pendingOwner,
     updatedAt: row.updatedAtSeconds === undefined ? undefined : Math.round(row.updatedAtSeconds * 1000),
+    incarnation: row.incarnation,
+    startAt: row.startAt,
   };
 }
 

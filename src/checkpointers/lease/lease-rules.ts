@@ -119,6 +119,8 @@ export interface FencedWrite {
   counter: number;
   /** The checkpoint it carried, if any. */
   sequence: string | undefined;
+  /** Where a lease without a checkpoint started (epoch ms), if this write records it. */
+  startAt?: number | undefined;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { AbortedError, CheckpointError, ClosedError, LeaseLostError, type LeaseLostReason } from "../../errors.ts";
-import type { Clock } from "../../internal/clock.ts";
+import { monotonicOf, type Clock } from "../../internal/clock.ts";
 import { laterSequence } from "../../internal/sequence.ts";
 import type { CheckpointSession, Lease, ShardCheckpoint } from "../types.ts";
 import type { ConditionalOutcome, LeaseBackend } from "./backend.ts";
@@ -7,7 +7,7 @@ import { ownerWriteBackoff, runFencedWrite, type FencedWriteContext, type OwnerW
 import { GroupSnapshot } from "./group-snapshot.ts";
 import { HeldLease } from "./held-lease.ts";
 import { afterOwnerWrite, decideAllocation, mustSelfFence, viewGroup, type OwnerWriteKind } from "./lease-rules.ts";
-import { toShardCheckpoint, type LeaseRow } from "./lease-row.ts";
+import { isForeignIncarnation, toShardCheckpoint, type LeaseRow } from "./lease-row.ts";
 
 /** The options every lease store shares, resolved: durations in milliseconds. */
 export interface LeaseTiming {
@@ -15,6 +15,7 @@ export interface LeaseTiming {
   heartbeatMs: number;
   checkpointIntervalMs: number;
   autoCheckpoint: boolean;
+  /** Wall time for the rows' stamps; its monotonic reading (see `Clock.monotonic`) for every duration. */
   clock: Clock;
 }
 
@@ -37,6 +38,11 @@ type Failure = { shardId: string; error: unknown };
  * fenced write that also carries the latest checkpoint), flushes coalesced checkpoints within
  * `checkpointInterval`, and fences a lease itself when its renewals have failed for `sessionTimeout`.
  * Handoff requests from other workers are seen in the row each write returns.
+ *
+ * Durations (renewal deadlines, expiry observations, backoff) are measured on the monotonic clock, so
+ * a step of the wall clock never makes a live lease look expired; wall time only stamps `ts`/`ttl`.
+ * Without `autoCheckpoint`, what the consumer hands in is only an offer until `manualCheckpoint()`
+ * confirms it: releases, handoffs, shard ends and self-fencing write confirmed positions only.
  */
 export class LeaseSession implements CheckpointSession {
   readonly ref: string;
@@ -46,7 +52,8 @@ export class LeaseSession implements CheckpointSession {
   readonly #context: LeaseSessionContext;
   readonly #backend: LeaseBackend;
   readonly #options: LeaseTiming;
-  readonly #clock: Clock;
+  /** Monotonic milliseconds: every duration the session measures. */
+  readonly #now: () => number;
   readonly #leases = new Map<string, HeldLease>();
   /** Shards this worker asked an owner to hand over, with the local time it asked. */
   readonly #requests = new Map<string, number>();
@@ -64,12 +71,12 @@ export class LeaseSession implements CheckpointSession {
     this.#context = context;
     this.#backend = context.backend;
     this.#options = options;
-    this.#clock = options.clock;
+    this.#now = monotonicOf(options.clock);
     this.ref = context.ref;
     this.streamName = context.stream;
     this.allocateIntervalSeconds = options.heartbeatMs / 2000;
-    this.#snapshot = new GroupSnapshot(() => this.#backend.listRows(this.#calls.signal), this.#clock, (this.allocateIntervalSeconds * 1000) / 2);
-    this.#writer = { me: this.ref, clock: this.#clock, backoff: ownerWriteBackoff(options.heartbeatMs), random: this.#backend.random };
+    this.#snapshot = new GroupSnapshot(() => this.#backend.listRows(this.#calls.signal), this.#now, (this.allocateIntervalSeconds * 1000) / 2);
+    this.#writer = { me: this.ref, now: this.#now, backoff: ownerWriteBackoff(options.heartbeatMs), random: this.#backend.random };
     this.#loop = this.#run();
   }
 
@@ -87,14 +94,29 @@ export class LeaseSession implements CheckpointSession {
   checkpoint(shardId: string, sequence: string): void {
     const lease = this.#leases.get(shardId);
     if (lease === undefined) return;
+    if (!this.#options.autoCheckpoint) return lease.offerUnconfirmed(sequence);
     // Only the offer that starts a buffer changes when the loop must write; the rest would wake it for nothing.
-    if (lease.offer(sequence, this.#clock.now()) && this.#options.autoCheckpoint) this.#poke();
+    if (lease.offer(sequence, this.#now())) this.#poke();
   }
 
   async finish(shardId: string, lastSequence?: string): Promise<void> {
     const lease = this.#leases.get(shardId);
-    if (lease === undefined || lease.state !== "held") return;
-    if (lastSequence !== undefined) lease.offer(lastSequence, this.#clock.now());
+    if (lease === undefined || lease.state !== "held") throw this.#goneError(shardId, lease);
+    if (lastSequence !== undefined && !this.#options.autoCheckpoint) {
+      lease.offerUnconfirmed(lastSequence);
+      if (!lease.covers(lastSequence)) {
+        // Nothing unconfirmed is written: the mark waits for the manualCheckpoint() that confirms it.
+        if (lease.deferredFinish !== undefined) throw new CheckpointError("finish", [{ shardId, error: new Error("a finish is already waiting") }]);
+        return new Promise<void>((resolve, reject) => {
+          lease.deferredFinish = { lastSequence, settle: (error) => (error === undefined ? resolve() : reject(error)) };
+        });
+      }
+    }
+    return this.#finishNow(lease, lastSequence);
+  }
+
+  async #finishNow(lease: HeldLease, lastSequence: string | undefined): Promise<void> {
+    if (lastSequence !== undefined && this.#options.autoCheckpoint) lease.offer(lastSequence, this.#now());
     lease.state = "releasing";
     const result = await this.#writeAsOwner(lease, "finish", { withPending: true });
     if (result.kind === "failed") {
@@ -102,12 +124,23 @@ export class LeaseSession implements CheckpointSession {
       throw result.error;
     }
     this.#forget(lease);
-    if (result.kind === "ok" && result.row !== undefined) this.#snapshot.update(result.row);
-    if (result.kind === "lost") {
-      const error = this.#lostError(shardId, result.owner);
-      lease.controller.abort(error);
-      throw error;
+    if (result.kind === "ok") {
+      if (result.row !== undefined) this.#snapshot.update(result.row);
+      return;
     }
+    // Lost by this write, or skipped because the lease was already gone: the mark was not written.
+    const error = result.kind === "lost" ? this.#lostError(lease.shardId, result.owner) : this.#goneError(lease.shardId, lease);
+    if (!lease.controller.signal.aborted) lease.controller.abort(error);
+    throw error;
+  }
+
+  async recordStart(shardId: string, atMs: number): Promise<void> {
+    const lease = this.#leases.get(shardId);
+    if (lease === undefined || lease.state !== "held") throw this.#goneError(shardId, lease);
+    const result = await this.#writeAsOwner(lease, "renew", { withPending: this.#options.autoCheckpoint, startAt: atMs });
+    this.#afterWrite(lease, result);
+    if (result.kind === "failed") throw result.error;
+    if (result.kind !== "ok") throw this.#goneError(shardId, lease);
   }
 
   async release(shardId: string): Promise<void> {
@@ -128,6 +161,10 @@ export class LeaseSession implements CheckpointSession {
    * behind it and writes whatever that write could not.
    */
   async flushAll(): Promise<Failure[]> {
+    const now = this.#now();
+    for (const lease of this.#leases.values()) if (lease.state === "held") lease.confirm(now);
+    const finishing = [...this.#leases.values()].filter((l) => l.state === "held" && l.deferredFinish !== undefined && l.covers(l.deferredFinish.lastSequence));
+    const finished = await Promise.all(finishing.map((lease) => this.#finishDeferred(lease)));
     const buffered = [...this.#leases.values()].filter((l) => l.state === "held" && (l.pending !== undefined || l.writing !== undefined));
     const results = await Promise.all(buffered.map(async (lease) => ({ lease, result: await this.#flush(lease) })));
     const failures: Failure[] = [];
@@ -137,7 +174,22 @@ export class LeaseSession implements CheckpointSession {
       const lost = result.kind === "lost" ? { owner: result.owner } : result.kind === "skipped" ? lease.lostTo : undefined;
       if (lost !== undefined) failures.push({ shardId: lease.shardId, error: this.#lostError(lease.shardId, lost.owner) });
     }
-    return failures;
+    return [...finished.flat(), ...failures];
+  }
+
+  /** A SHARD_END the app has now confirmed: write it, and settle the consumer's `finish()`. */
+  async #finishDeferred(lease: HeldLease): Promise<Failure[]> {
+    const deferred = lease.deferredFinish!;
+    lease.deferredFinish = undefined;
+    try {
+      await this.#finishNow(lease, deferred.lastSequence);
+      deferred.settle();
+      return [];
+    } catch (error) {
+      if (lease.state === "held") lease.deferredFinish = deferred; // still ours: the next manualCheckpoint() tries again
+      else deferred.settle(error);
+      return [{ shardId: lease.shardId, error }];
+    }
   }
 
   async get(shardId: string): Promise<ShardCheckpoint | undefined> {
@@ -156,6 +208,7 @@ export class LeaseSession implements CheckpointSession {
    * spending a write on every read.
    */
   #withOwnCheckpoint(row: LeaseRow): ShardCheckpoint {
+    // (Without autoCheckpoint nothing is as good as written before manualCheckpoint(), so reads show the store.)
     const stored = toShardCheckpoint(row);
     const lease = this.#leases.get(row.shardId);
     if (!this.#options.autoCheckpoint || lease === undefined || lease.key !== row.key || row.owner !== this.ref) return stored;
@@ -168,18 +221,19 @@ export class LeaseSession implements CheckpointSession {
     this.#poke();
     // Releases that cannot finish within a session timeout are pointless: the leases expire anyway.
     const deadline = new AbortController();
-    const giveUp = this.#clock.sleep(this.#options.sessionTimeoutMs, deadline.signal).then(
+    const giveUp = this.#options.clock.sleep(this.#options.sessionTimeoutMs, deadline.signal).then(
       () => this.#calls.abort(new AbortedError("checkpointer session close gave up after sessionTimeout")),
       () => undefined,
     );
     const failures: Failure[] = [];
-    await Promise.all(
-      [...this.#leases.values()].map(async (lease) => {
+    await Promise.all([
+      ...[...this.#leases.values()].map(async (lease) => {
         if (lease.state !== "held") return lease.idle();
         const result = await this.#release(lease, "released", "the worker closed");
         if (result.kind === "failed") failures.push({ shardId: lease.shardId, error: result.error });
       }),
-    );
+      this.#withdrawRequests(),
+    ]);
     deadline.abort();
     await giveUp;
     await this.#loop;
@@ -191,12 +245,32 @@ export class LeaseSession implements CheckpointSession {
     return this.#closed;
   }
 
+  /**
+   * A closing worker withdraws the handoffs it asked for: otherwise their owners would hand the shards
+   * to a worker that is gone, and the rows would stay reserved for it until they look stale.
+   */
+  async #withdrawRequests(): Promise<void> {
+    const shards = [...this.#requests.keys()];
+    this.#requests.clear();
+    await Promise.all(
+      shards.map(async (shardId) => {
+        try {
+          const outcome = await this.#backend.cancelHandoff(shardId, this.ref, this.#calls.signal);
+          if (outcome.landed && outcome.row !== undefined) this.#snapshot.update(outcome.row);
+        } catch {
+          // Best effort: an unanswered request is ignored once it looks stale (sessionTimeout).
+        }
+      }),
+    );
+  }
+
   // --- allocation -------------------------------------------------------------------------------
 
   async #allocate(shardId: string, totalShards: number): Promise<Lease | undefined> {
-    const rows = await this.#snapshot.rows();
+    // Rows of another incarnation of the stream say nothing about this one: as if absent (create replaces them).
+    const rows = (await this.#snapshot.rows()).filter((r) => !isForeignIncarnation(r, this.#backend.incarnation));
     const key = this.#backend.rowKey(shardId);
-    const now = this.#clock.now();
+    const now = this.#now();
     this.#forgetAnsweredRequests(rows, now);
     const step = decideAllocation({
       me: this.ref,
@@ -217,22 +291,22 @@ export class LeaseSession implements CheckpointSession {
         await this.#requestHandoff(shardId, step.owner);
         return undefined;
       case "create":
-        return this.#take(shardId, (sentAt) => this.#backend.create(shardId, this.ref, sentAt, signal));
+        return this.#take(shardId, (wallNow) => this.#backend.create(shardId, this.ref, wallNow, signal));
       case "take": {
         const expected = { counter: step.counter, owner: step.owner };
-        return this.#take(shardId, (sentAt) => this.#backend.take(shardId, this.ref, expected, sentAt, signal));
+        return this.#take(shardId, (wallNow) => this.#backend.take(shardId, this.ref, expected, wallNow, signal));
       }
     }
   }
 
-  async #take(shardId: string, write: (sentAt: number) => Promise<ConditionalOutcome>): Promise<Lease | undefined> {
-    const sentAt = this.#clock.now();
-    const outcome = await write(sentAt);
+  async #take(shardId: string, write: (wallNow: number) => Promise<ConditionalOutcome>): Promise<Lease | undefined> {
+    const sentAt = this.#now();
+    const outcome = await write(this.#options.clock.now());
     // A failed condition: we lost the race, or our own earlier attempt landed and its answer was lost. The row tells.
     const row = outcome.landed ? outcome.row : outcome.current;
     if (row !== undefined) this.#snapshot.update(row);
     else this.#snapshot.invalidate();
-    if (row === undefined || row.owner !== this.ref || row.finished) return undefined;
+    if (row === undefined || row.owner !== this.ref || row.finished || isForeignIncarnation(row, this.#backend.incarnation)) return undefined;
     this.#requests.delete(shardId);
     const lease = new HeldLease(shardId, row, sentAt);
     this.#leases.set(shardId, lease);
@@ -242,14 +316,37 @@ export class LeaseSession implements CheckpointSession {
       return undefined;
     }
     this.#poke();
-    return { shardId, sequence: lease.committed, signal: lease.controller.signal };
+    return {
+      shardId,
+      sequence: lease.committed,
+      startAt: lease.committed === undefined ? row.startAt : undefined,
+      signal: lease.controller.signal,
+      usable: () => this.#usable(lease),
+    };
+  }
+
+  /**
+   * The hand-out check: a lease whose last successful renewal is `sessionTimeout` old may already be
+   * another worker's (this one was frozen: a GC pause, SIGSTOP, a laptop lid), so it ends here and now
+   * instead of at the timer loop's next turn, which may come a few records too late.
+   */
+  #usable(lease: HeldLease): boolean {
+    if (lease.state !== "held") return false;
+    if (!mustSelfFence(lease.lastRenewedAt, this.#now(), this.#options.sessionTimeoutMs)) return true;
+    this.#selfFence(lease);
+    return false;
+  }
+
+  #selfFence(lease: HeldLease): void {
+    const seconds = this.#options.sessionTimeoutMs / 1000;
+    this.#background(this.#release(lease, "expired", `renewals failed for ${seconds} s (sessionTimeout); stopped so another worker can take over`));
   }
 
   async #requestHandoff(shardId: string, owner: string): Promise<void> {
     const outcome = await this.#backend.requestHandoff(shardId, this.ref, owner, this.#calls.signal);
     const row = outcome.landed ? outcome.row : outcome.current;
     if (row !== undefined) this.#snapshot.update(row);
-    if (outcome.landed) this.#requests.set(shardId, this.#clock.now());
+    if (outcome.landed) this.#requests.set(shardId, this.#now());
     else this.#snapshot.invalidate(); // the owner changed or someone asked first
   }
 
@@ -266,13 +363,12 @@ export class LeaseSession implements CheckpointSession {
 
   async #run(): Promise<void> {
     while (!this.#closed) {
-      const now = this.#clock.now();
+      const now = this.#now();
       let wakeAt = now + this.#options.heartbeatMs;
       for (const lease of [...this.#leases.values()]) {
         if (lease.state !== "held") continue;
         if (mustSelfFence(lease.lastRenewedAt, now, this.#options.sessionTimeoutMs)) {
-          const seconds = this.#options.sessionTimeoutMs / 1000;
-          this.#background(this.#release(lease, "expired", `renewals failed for ${seconds} s (sessionTimeout); stopped so another worker can take over`));
+          this.#selfFence(lease);
           continue;
         }
         wakeAt = Math.min(wakeAt, lease.lastRenewedAt + this.#options.sessionTimeoutMs);
@@ -284,7 +380,7 @@ export class LeaseSession implements CheckpointSession {
       const wake = new AbortController();
       this.#wake = wake;
       try {
-        await this.#clock.sleep(Math.max(1, wakeAt - now), wake.signal);
+        await this.#options.clock.sleep(Math.max(1, wakeAt - now), wake.signal);
       } catch {
         // poked (a new lease, a checkpoint, a finished write) or closed
       }
@@ -351,6 +447,16 @@ export class LeaseSession implements CheckpointSession {
   #forget(lease: HeldLease): void {
     lease.state = "gone";
     if (this.#leases.get(lease.shardId) === lease) this.#leases.delete(lease.shardId);
+    const deferred = lease.deferredFinish;
+    lease.deferredFinish = undefined;
+    deferred?.settle(this.#goneError(lease.shardId, lease));
+  }
+
+  /** The error for a lease this session no longer holds: why it ended, as its signal says, if it did. */
+  #goneError(shardId: string, lease: HeldLease | undefined): LeaseLostError {
+    const reason: unknown = lease?.controller.signal.reason;
+    if (reason instanceof LeaseLostError) return reason;
+    return new LeaseLostError(shardId, "released", "this worker does not hold the lease");
   }
 
   #lostError(shardId: string, owner: string | undefined): LeaseLostError {

@@ -16,12 +16,16 @@ export interface CheckpointListing extends ShardCheckpoint {
   streamName: string;
 }
 
-/** The stream a session is opened on: its name (an ARN counts as its name) and retention. */
-export function sessionScope(scope: CheckpointScope): { stream: string; retentionHours: number } {
+/** The stream a session is opened on: its name (an ARN counts as its name), retention and incarnation. */
+export function sessionScope(scope: CheckpointScope): { stream: string; retentionHours: number; incarnation: string | undefined } {
   if (typeof scope?.streamName !== "string" || scope.streamName === "") {
     throw new ConfigError("streamName", "a checkpointer session needs the stream name");
   }
-  return { stream: streamNameOf(scope.streamName), retentionHours: scope.retentionHours ?? 24 };
+  const created = scope.streamCreatedAt;
+  if (created !== undefined && !(typeof created === "number" && Number.isFinite(created))) {
+    throw new ConfigError("streamCreatedAt", "streamCreatedAt must be epoch milliseconds");
+  }
+  return { stream: streamNameOf(scope.streamName), retentionHours: scope.retentionHours ?? 24, incarnation: created === undefined ? undefined : String(Math.round(created)) };
 }
 
 /** Rows as listings, by stream and then shard. */

@@ -11,6 +11,8 @@ export interface RedisLeaseTarget {
   stream: string;
   /** The stream's retention: a finished shard's key must outlive the shard. */
   retentionHours: number;
+  /** The stream incarnation rows are written for (see `LeaseRow.incarnation`). */
+  incarnation: string | undefined;
 }
 
 /**
@@ -20,6 +22,7 @@ export interface RedisLeaseTarget {
 export class RedisLeaseBackend implements LeaseBackend {
   readonly storeName = "RedisCheckPointer";
   readonly random = Math.random;
+  readonly incarnation: string | undefined;
   readonly #rows: LeaseRows;
   readonly #options: RedisLeaseTarget["options"];
   readonly #stream: string;
@@ -30,6 +33,7 @@ export class RedisLeaseBackend implements LeaseBackend {
     this.#options = target.options;
     this.#stream = target.stream;
     this.#retentionHours = target.retentionHours;
+    this.incarnation = target.incarnation;
   }
 
   rowKey(shardId: string): string {
@@ -45,7 +49,7 @@ export class RedisLeaseBackend implements LeaseBackend {
   }
 
   async create(shardId: string, me: string, nowMs: number, signal: AbortSignal): Promise<ConditionalOutcome> {
-    return outcomeOf(await this.#rows.create(this.#stream, shardId, me, this.#stamp(nowMs, "renew"), signal));
+    return outcomeOf(await this.#rows.create(this.#stream, shardId, me, this.incarnation, this.#stamp(nowMs, "renew"), signal));
   }
 
   async take(shardId: string, me: string, expected: { counter: number; owner?: string | undefined }, nowMs: number, signal: AbortSignal): Promise<ConditionalOutcome> {
@@ -57,8 +61,12 @@ export class RedisLeaseBackend implements LeaseBackend {
   }
 
   async ownerWrite(shardId: string, me: string, write: FencedWrite, signal: AbortSignal): Promise<ConditionalOutcome> {
-    const fenced = { me, counter: write.counter, sequence: write.sequence, stamp: this.#stamp(this.#options.clock.now(), write.kind) };
+    const fenced = { me, counter: write.counter, sequence: write.sequence, startAt: write.startAt, stamp: this.#stamp(this.#options.clock.now(), write.kind) };
     return outcomeOf(await this.#rows.ownerWrite(write.kind, this.#stream, shardId, fenced, signal));
+  }
+
+  async cancelHandoff(shardId: string, me: string, signal: AbortSignal): Promise<ConditionalOutcome> {
+    return outcomeOf(await this.#rows.cancelHandoff(this.#stream, shardId, me, signal));
   }
 
   #stamp(nowMs: number, kind: OwnerWriteKind): RedisStamp {

@@ -1,6 +1,6 @@
 import type { OwnerWriteKind } from "../lease/lease-rules.ts";
 import { epochSeconds, type LeaseRow } from "../lease/lease-row.ts";
-import { LIST_ROWS, OWNER_WRITE, READ_ROW, REQUEST_HANDOFF, TAKE } from "./lua.ts";
+import { CANCEL_HANDOFF, LIST_ROWS, OWNER_WRITE, READ_ROW, REQUEST_HANDOFF, TAKE } from "./lua.ts";
 import { decodeOutcome, decodeRow, type KeySpace } from "./rows.ts";
 import type { ScriptRunner } from "./scripts.ts";
 
@@ -29,9 +29,9 @@ export class LeaseRows {
     this.keys = keys;
   }
 
-  /** Create the row of a shard nobody has written yet, owned by `me`. */
-  create(stream: string, shardId: string, me: string, stamp: RedisStamp, signal?: AbortSignal): Promise<ScriptOutcome> {
-    return this.#take(stream, shardId, [me, "", "", ...this.#stamp(stamp), this.keys.group, stream, shardId], signal);
+  /** Create the row of a shard nobody has written yet (or replace one of another incarnation), owned by `me`. */
+  create(stream: string, shardId: string, me: string, incarnation: string | undefined, stamp: RedisStamp, signal?: AbortSignal): Promise<ScriptOutcome> {
+    return this.#take(stream, shardId, [me, "", "", ...this.#stamp(stamp), this.keys.group, stream, shardId, incarnation ?? ""], signal);
   }
 
   /** Take a free, expired, reserved or own row, conditional on the counter and owner observed. */
@@ -43,7 +43,7 @@ export class LeaseRows {
     stamp: RedisStamp,
     signal?: AbortSignal,
   ): Promise<ScriptOutcome> {
-    const args = [me, String(expected.counter), expected.owner ?? "", ...this.#stamp(stamp), this.keys.group, stream, shardId];
+    const args = [me, String(expected.counter), expected.owner ?? "", ...this.#stamp(stamp), this.keys.group, stream, shardId, ""];
     return this.#take(stream, shardId, args, signal);
   }
 
@@ -52,10 +52,11 @@ export class LeaseRows {
     kind: OwnerWriteKind,
     stream: string,
     shardId: string,
-    write: { me: string; counter: number; sequence: string | undefined; stamp: RedisStamp },
+    write: { me: string; counter: number; sequence: string | undefined; startAt: number | undefined; stamp: RedisStamp },
     signal?: AbortSignal,
   ): Promise<ScriptOutcome> {
-    const args = [kind, write.me, String(write.counter), write.sequence ?? "", ...this.#stamp(write.stamp), stream, shardId];
+    const startAt = write.startAt === undefined ? "" : String(Math.round(write.startAt));
+    const args = [kind, write.me, String(write.counter), write.sequence ?? "", ...this.#stamp(write.stamp), stream, shardId, startAt];
     return decodeOutcome(await this.#scripts.run(OWNER_WRITE, this.keys.writeKeys(stream, shardId), args, signal), this.keys);
   }
 
@@ -63,6 +64,11 @@ export class LeaseRows {
   async requestHandoff(stream: string, shardId: string, me: string, owner: string, signal?: AbortSignal): Promise<ScriptOutcome> {
     const reply = await this.#scripts.run(REQUEST_HANDOFF, this.keys.writeKeys(stream, shardId), [me, owner], signal);
     return decodeOutcome(reply, this.keys);
+  }
+
+  /** Withdraw `me`'s handoff request (clear `pending_owner` if it still names `me`). */
+  async cancelHandoff(stream: string, shardId: string, me: string, signal?: AbortSignal): Promise<ScriptOutcome> {
+    return decodeOutcome(await this.#scripts.run(CANCEL_HANDOFF, [this.keys.row(stream, shardId)], [me], signal), this.keys);
   }
 
   async read(stream: string, shardId: string, signal?: AbortSignal): Promise<LeaseRow | undefined> {

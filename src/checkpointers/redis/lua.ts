@@ -44,14 +44,23 @@ end
 
 /**
  * Create a row owned by ARGV[1] (ARGV[2] == '') or take one conditional on the counter ARGV[2] and
- * owner ARGV[3] ('' = none) this worker observed. ARGV: me, counter, owner, ts, ttlMs, group, stream, shard.
+ * owner ARGV[3] ('' = none) this worker observed. ARGV: me, counter, owner, ts, ttlMs, group, stream,
+ * shard, incarnation ('' = none). A create also replaces a row written for another incarnation of the
+ * stream: everything it said is cleared and its counter moves on, so its old owner stays fenced.
  * Returns { 1, row } on success, { 0, row } (the current row, maybe empty) when the condition failed.
  */
 export const TAKE = `${PRELUDE}
-local me, expected, expectedOwner, ts, ttlMs = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local me, expected, expectedOwner, ts, ttlMs, incarnation = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[9] or ''
 if expected == '' then
-  if redis.call('EXISTS', KEYS[1]) == 1 then return { 0, redis.call('HGETALL', KEYS[1]) } end
-  redis.call('HSET', KEYS[1], 'ref', me, 'lease_counter', 1, 'finished', 0, 'group', ARGV[6], 'stream', ARGV[7], 'shard', ARGV[8])
+  local counter = 1
+  if redis.call('EXISTS', KEYS[1]) == 1 then
+    local old = redis.call('HMGET', KEYS[1], 'incarnation', 'lease_counter')
+    if incarnation == '' or not old[1] or old[1] == incarnation then return { 0, redis.call('HGETALL', KEYS[1]) } end
+    counter = (tonumber(old[2]) or 0) + 1
+    redis.call('DEL', KEYS[1])
+  end
+  redis.call('HSET', KEYS[1], 'ref', me, 'lease_counter', counter, 'finished', 0, 'group', ARGV[6], 'stream', ARGV[7], 'shard', ARGV[8])
+  if incarnation ~= '' then redis.call('HSET', KEYS[1], 'incarnation', incarnation) end
 else
   local f = redis.call('HMGET', KEYS[1], 'ref', 'lease_counter', 'finished')
   if f[2] ~= expected or (f[1] or '') ~= expectedOwner or f[3] == '1' then
@@ -66,18 +75,19 @@ return { 1, redis.call('HGETALL', KEYS[1]) }
 `;
 
 /**
- * An owner's write, fenced on `ref == me AND lease_counter == counter`; bumps the counter.
- * ARGV: kind (renew | release | finish), me, counter, sequence ('' = none), ts, ttlMs, stream, shard.
- * The sequence is stored only if later than the stored one. release clears `ref` (a pending owner
- * stays: the row is then reserved for it); finish marks the shard done and clears both.
+ * An owner's write, fenced on `ref == me AND lease_counter == counter`, and on a carried sequence being
+ * later than the stored one (a checkpoint never moves backwards); bumps the counter.
+ * ARGV: kind (renew | release | finish), me, counter, sequence ('' = none), ts, ttlMs, stream, shard,
+ * startAt ('' = none; kept only if the row has none). release clears `ref` (a pending owner stays:
+ * the row is then reserved for it); finish marks the shard done and clears both.
  */
 export const OWNER_WRITE = `${PRELUDE}
-local kind, me, counter, sequence, ts, ttlMs = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
+local kind, me, counter, sequence, ts, ttlMs, startAt = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[9] or ''
 local f = redis.call('HMGET', KEYS[1], 'ref', 'lease_counter', 'sequence')
 if f[1] ~= me or f[2] ~= counter then return { 0, redis.call('HGETALL', KEYS[1]) } end
-if sequence ~= '' and (not f[3] or later(sequence, f[3])) then
-  redis.call('HSET', KEYS[1], 'sequence', sequence)
-end
+if sequence ~= '' and f[3] and not later(sequence, f[3]) then return { 0, redis.call('HGETALL', KEYS[1]) } end
+if sequence ~= '' then redis.call('HSET', KEYS[1], 'sequence', sequence) end
+if startAt ~= '' then redis.call('HSETNX', KEYS[1], 'start_at', startAt) end
 redis.call('HINCRBY', KEYS[1], 'lease_counter', 1)
 if kind == 'release' then
   redis.call('HDEL', KEYS[1], 'ref')
@@ -97,6 +107,13 @@ export const REQUEST_HANDOFF = `
 local f = redis.call('HMGET', KEYS[1], 'ref', 'pending_owner')
 if f[1] ~= ARGV[2] or f[2] then return { 0, redis.call('HGETALL', KEYS[1]) } end
 redis.call('HSET', KEYS[1], 'pending_owner', ARGV[1])
+return { 1, redis.call('HGETALL', KEYS[1]) }
+`;
+
+/** Withdraw handoff request ARGV[1]: clear `pending_owner` if it still names it. */
+export const CANCEL_HANDOFF = `
+if redis.call('HGET', KEYS[1], 'pending_owner') ~= ARGV[1] then return { 0, redis.call('HGETALL', KEYS[1]) } end
+redis.call('HDEL', KEYS[1], 'pending_owner')
 return { 1, redis.call('HGETALL', KEYS[1]) }
 `;
 

@@ -76,7 +76,14 @@ export function decodeRow(reply: unknown, keys: KeySpace): LeaseRow | undefined 
     pendingOwner: fields.get("pending_owner"),
     updatedAtSeconds: ts === undefined ? undefined : Number(ts),
     ttl: undefined,
+    incarnation: fields.get("incarnation"),
+    startAt: numberOrUndefined(fields.get("start_at")),
   };
+}
+
+function numberOrUndefined(text: string | undefined): number | undefined {
+  const value = text === undefined ? Number.NaN : Number(text);
+  return Number.isFinite(value) ? value : undefined;
 }
 
 /** A script's `{ ok, row }` answer: ok 1 when its condition held; row is the row after (or as found). */

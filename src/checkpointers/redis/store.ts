@@ -37,9 +37,9 @@ export class RedisCheckPointer implements CheckPointer {
 
   /** Open a worker session on `scope` and start its heartbeats. Nothing is written until a shard is allocated. */
   async start(scope: CheckpointScope): Promise<CheckpointSession> {
-    const { stream, retentionHours } = sessionScope(scope);
+    const { stream, retentionHours, incarnation } = sessionScope(scope);
     if (!KEY_PART.test(stream)) throw new ConfigError("streamName", `stream name "${stream}" cannot be part of a Redis key (braces, colons or whitespace)`);
-    return this.#sessions.open(stream, new RedisLeaseBackend({ rows: this.#rows, options: this.#options, stream, retentionHours }));
+    return this.#sessions.open(stream, new RedisLeaseBackend({ rows: this.#rows, options: this.#options, stream, retentionHours, incarnation }));
   }
 
   /** Write every buffered checkpoint of every session; failed shards stay buffered and are listed in one `CheckpointError`. */
