@@ -71,8 +71,8 @@ describe("chaos checks", () => {
     expect(checkSingleDeliverer(deliveriesByRun(both), 500).violations).toEqual(["s0: A1/s0/1 and B1/s0/1 both delivered for 900 ms (> one heartbeat, 500 ms)"]);
   });
 
-  it("the schedule is a function of its seed: kills every 2–5 s, one split before one merge", () => {
-    const options = { durationMs: 45_000, slots: 3, killEveryMs: [2000, 5000], restartAfterMs: [200, 1500], splitAt: 0.3, mergeAt: 0.6 } as const;
+  it("the schedule is a function of its seed: kills every 2–5 s, one split before one merge per reshard window", () => {
+    const options = { durationMs: 45_000, slots: 3, killEveryMs: [2000, 5000], restartAfterMs: [200, 1500], splitAt: 0.3, mergeAt: 0.6, reshardEveryMs: 60_000 } as const;
     const plan = chaosSchedule(42, options);
     expect(chaosSchedule(42, options)).toEqual(plan);
     expect(chaosSchedule(43, options)).not.toEqual(plan);
@@ -80,5 +80,8 @@ describe("chaos checks", () => {
     expect(kills.length).toBeGreaterThanOrEqual(9);
     kills.forEach((k, i) => expect(k.at - (kills[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(2000));
     expect(plan.filter((a) => a.kind !== "kill").map((a) => a.kind)).toEqual(["split", "merge"]);
+    const long = chaosSchedule(42, { ...options, durationMs: 240_000 }).filter((a) => a.kind !== "kill");
+    expect(long.map((a) => a.kind)).toEqual(["split", "merge", "split", "merge", "split", "merge", "split", "merge"]);
+    expect(long.every((a) => a.at < 240_000)).toBe(true);
   });
 });
