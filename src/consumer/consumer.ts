@@ -64,7 +64,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     this.#checkpointer = options.checkpointer ?? new MemoryCheckPointer();
     this.#processor = options.processor ?? (new JsonProcessor() as unknown as Processor<T>);
     this.#metrics = new ConsumerMetrics(options.onEvent);
-    this.#queue = new RecordQueue(this.#options.maxQueueSize);
+    this.#queue = new RecordQueue({ maxRecords: this.#options.maxQueueSize, maxBytes: this.#options.maxQueueBytes });
     this.#delivery = new Delivery<T>(this.#deliveryHost(), this.#queue, this.#metrics, this.#options);
     this.#stopLink = linkSignals([this.#stopController.signal, options.signal]);
     this.#stop = this.#stopLink.signal;
@@ -106,7 +106,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
 
   /** Counters behind the events: records and bytes delivered, lag per shard, throttles, errors. */
   stats(): ConsumerStats {
-    return this.#metrics.snapshot();
+    return this.#metrics.snapshot(this.#queue.gauge());
   }
 
   /** Shards this consumer is reading now. */
@@ -297,6 +297,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
       fetchIntervalMs: this.#options.fetchIntervalMs,
       idleSleepMs: this.#options.idleSleepMs,
       recordLimit: this.#options.recordLimit,
+      kplHashRangeCheck: this.#options.kplHashRangeCheck,
       stop: this.#stop,
       onFatal: (error) => this.#fail(error),
     });

@@ -6,13 +6,21 @@ import { base64ToBinary, binaryToBytes, isAsciiBinary } from "../internal/binary
 import type { WireKinesisRecord } from "../kinesis/types.ts";
 import type { Processor } from "../processors/types.ts";
 import type { ConsumerRecord, QueueEntry } from "./entries.ts";
+import type { KplHashRangeCheck } from "./options.ts";
 
 export interface DecodeContext<T> {
   shardId: string;
   lease: Lease;
   processor: Processor<T>;
-  /** The shard's hash range; KPL sub-records outside it belong to a sibling shard and are dropped. */
+  /** The shard's hash range, to find KPL sub-records that do not belong to it (undefined: no check). */
   hashRange: { start: bigint; end: bigint } | undefined;
+  /**
+   * What to do with a KPL sub-record outside `hashRange`: deliver it (default; producers that
+   * aggregate without shard awareness put many keys in one record) or drop it, as the KCL does.
+   */
+  kplHashRangeCheck?: KplHashRangeCheck | undefined;
+  /** Told once per Kinesis record that held sub-records outside `hashRange`, with how many. */
+  onOutOfRange?: ((sequenceNumber: string, count: number) => void) | undefined;
   millisBehindLatest: number | undefined;
 }
 
@@ -62,13 +70,19 @@ export function decodeWireRecord<T>(wire: WireKinesisRecord, context: DecodeCont
     parseAndPush(origin, data, wire.PartitionKey, undefined, undefined, context, out);
   } else {
     const range = context.hashRange;
+    const drop = context.kplHashRangeCheck === "drop";
+    let outside = 0;
     for (const sub of subRecords) {
       if (range !== undefined) {
         const hash = recordHashKey(sub);
-        if (hash < range.start || hash > range.end) continue;
+        if (hash < range.start || hash > range.end) {
+          outside++;
+          if (drop) continue;
+        }
       }
       parseAndPush(origin, sub.data, sub.partitionKey, sub.subSequenceNumber, sub.explicitHashKey, context, out);
     }
+    if (outside > 0) context.onOutOfRange?.(origin.sequenceNumber, outside);
   }
   finishRecord(origin, start, context, out);
   return data.length;
@@ -101,7 +115,7 @@ function finishRecord<T>(origin: Origin, start: number, context: DecodeContext<T
     last.commit = origin.sequenceNumber;
     return;
   }
-  // No items (an empty list, an aggregate wholly outside the shard), or it ended in a decode error.
+  // No items (an empty list, an aggregate wholly outside the shard and dropped), or it ended in a decode error.
   out.push({ kind: "commit", shardId: context.shardId, lease: context.lease, weight: 1, commit: origin.sequenceNumber });
 }
 

@@ -1,3 +1,5 @@
+import type { QueueGauge } from "./record-queue.ts";
+
 /**
  * Everything a consumer reports about itself. Delivered synchronously to `onEvent`; a listener that
  * throws is ignored (observability must never break consumption).
@@ -16,11 +18,18 @@ export type ConsumerEvent =
   | { type: "iteratorExpired"; shardId: string; resumeAfter: string | undefined }
   | { type: "checkpointTrimmed"; shardId: string; sequence: string }
   | { type: "recordSkipped"; shardId: string; sequenceNumber: string; errorName: string }
+  /**
+   * A KPL aggregate held `count` sub-records whose hash key lies outside this shard's range: one
+   * event per Kinesis record. Delivered by default; dropped with `kplHashRangeCheck: "drop"`.
+   */
+  | { type: "kplOutOfRange"; shardId: string; sequenceNumber: string; count: number; action: "delivered" | "dropped" }
   | { type: "checkpointMissing"; shardId: string; startingAt: string };
 
 export interface ShardStats {
   millisBehindLatest: number | undefined;
   recordsDelivered: number;
+  /** KPL sub-records read from this shard whose hash key lies outside it (delivered or dropped, per `kplHashRangeCheck`). */
+  kplOutOfRange: number;
 }
 
 /** A snapshot of the counters behind the events, for metrics scrapers. */
@@ -29,6 +38,16 @@ export interface ConsumerStats {
   bytesDelivered: number;
   throttles: number;
   errorsByName: Record<string, number>;
+  /** KPL sub-records outside their shard's hash range, over all shards (see `kplOutOfRange` events). */
+  kplOutOfRange: number;
+  /** Kinesis records held between the readers and the iterator now (bounded by `maxQueueSize`). */
+  queuedRecords: number;
+  /** Payload bytes held now (bounded by `maxQueueBytes`, see the README). */
+  queuedBytes: number;
+  /** The most Kinesis records the queue has held at once. */
+  queueHighWater: number;
+  /** The most payload bytes the queue has held at once. */
+  queueBytesHighWater: number;
   shards: Record<string, ShardStats>;
 }
 
@@ -36,6 +55,7 @@ export class ConsumerMetrics {
   recordsDelivered = 0;
   bytesDelivered = 0;
   throttles = 0;
+  kplOutOfRange = 0;
   readonly errorsByName = new Map<string, number>();
   readonly shards = new Map<string, ShardStats>();
   readonly #listener: ((event: ConsumerEvent) => void) | undefined;
@@ -54,6 +74,10 @@ export class ConsumerMetrics {
         break;
       case "fetched":
         this.shard(event.shardId).millisBehindLatest = event.millisBehindLatest;
+        break;
+      case "kplOutOfRange":
+        this.kplOutOfRange += event.count;
+        this.shard(event.shardId).kplOutOfRange += event.count;
         break;
       default:
         break;
@@ -82,18 +106,20 @@ export class ConsumerMetrics {
   shard(shardId: string): ShardStats {
     let stats = this.shards.get(shardId);
     if (stats === undefined) {
-      stats = { millisBehindLatest: undefined, recordsDelivered: 0 };
+      stats = { millisBehindLatest: undefined, recordsDelivered: 0, kplOutOfRange: 0 };
       this.shards.set(shardId, stats);
     }
     return stats;
   }
 
-  snapshot(): ConsumerStats {
+  snapshot(queue: QueueGauge): ConsumerStats {
     return {
       recordsDelivered: this.recordsDelivered,
       bytesDelivered: this.bytesDelivered,
       throttles: this.throttles,
       errorsByName: Object.fromEntries(this.errorsByName),
+      kplOutOfRange: this.kplOutOfRange,
+      ...queue,
       shards: Object.fromEntries([...this.shards].map(([id, s]) => [id, { ...s }])),
     };
   }

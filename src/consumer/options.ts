@@ -15,6 +15,13 @@ export type ConsumerIteratorType = "TRIM_HORIZON" | "LATEST" | "AT_TIMESTAMP";
  */
 export type DecodeErrorPolicy = "throw" | "skip" | ((error: DecodeError) => "throw" | "skip");
 
+/**
+ * KPL sub-records whose hash key lies outside the shard that holds their aggregate: `"deliver"`
+ * (default: no loss with producers that aggregate many keys per record) or `"drop"` (the KCL's way,
+ * for producers that re-send misrouted sub-records to the right shard). Both count and emit an event.
+ */
+export type KplHashRangeCheck = "deliver" | "drop";
+
 export interface ConsumerOptions<T = unknown> extends ClientOptions {
   /** Stream name or ARN. */
   streamName: string;
@@ -28,6 +35,8 @@ export interface ConsumerOptions<T = unknown> extends ClientOptions {
   timestamp?: Date | number | undefined;
   /** Kinesis records held between the readers and the iterator (default 10000). */
   maxQueueSize?: number | undefined;
+  /** Payload bytes held between the readers and the iterator (default 64 MiB); see the README. */
+  maxQueueBytes?: number | undefined;
   /** GetRecords `Limit` (default 10000, the service maximum). */
   recordLimit?: number | undefined;
   /** GetRecords calls per second per shard, at most 5 (the service limit; default 4). */
@@ -42,6 +51,8 @@ export interface ConsumerOptions<T = unknown> extends ClientOptions {
   shardRefreshInterval?: number | undefined;
   /** Decode failures: "throw" (default), "skip", or a function choosing per error. */
   onDecodeError?: DecodeErrorPolicy | undefined;
+  /** KPL sub-records outside the shard's hash range: "deliver" (default) or "drop" (as the KCL). Counted either way. */
+  kplHashRangeCheck?: KplHashRangeCheck | undefined;
   /** Observe what the consumer does (shards, leases, throttles, errors, deliveries). Never throws into the consumer. */
   onEvent?: ((event: ConsumerEvent) => void) | undefined;
   /** Aborting it closes the consumer. */
@@ -68,6 +79,7 @@ const schema = v.object({
   ),
   timestamp: v.optional(v.union([v.date(), seconds("timestamp")], "timestamp must be a Date or epoch seconds")),
   maxQueueSize: v.optional(positiveInteger("maxQueueSize")),
+  maxQueueBytes: v.optional(positiveInteger("maxQueueBytes")),
   recordLimit: v.optional(v.pipe(positiveInteger("recordLimit"), v.maxValue(10000, "recordLimit must be <= 10000"))),
   shardFetchRate: v.optional(
     v.pipe(v.number("shardFetchRate must be a number"), v.gtValue(0, "shardFetchRate must be > 0"), v.maxValue(5, "shardFetchRate must be <= 5 (the service limit)")),
@@ -79,6 +91,7 @@ const schema = v.object({
   onDecodeError: v.optional(
     v.union([v.picklist(["throw", "skip"]), v.custom<(e: DecodeError) => "throw" | "skip">((x) => typeof x === "function")], 'onDecodeError must be "throw", "skip" or a function'),
   ),
+  kplHashRangeCheck: v.optional(v.picklist(["deliver", "drop"], 'kplHashRangeCheck must be "deliver" or "drop"')),
   onEvent: v.optional(v.custom<(event: ConsumerEvent) => void>((x) => typeof x === "function", "onEvent must be a function")),
   signal: v.optional(abortSignal),
 });
@@ -87,6 +100,7 @@ export interface ResolvedConsumerOptions {
   iteratorType: ConsumerIteratorType;
   timestamp: Date | undefined;
   maxQueueSize: number;
+  maxQueueBytes: number;
   recordLimit: number;
   fetchIntervalMs: number;
   idleSleepMs: number;
@@ -94,7 +108,11 @@ export interface ResolvedConsumerOptions {
   maxShardConsumers: number;
   shardRefreshMs: number;
   onDecodeError: DecodeErrorPolicy;
+  kplHashRangeCheck: KplHashRangeCheck;
 }
+
+/** 64 records of the service's 1 MiB maximum, or 6 of the 10 MiB newer streams accept. */
+const DEFAULT_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
 
 export function resolveConsumerOptions(options: ConsumerOptions<unknown>): ResolvedConsumerOptions {
   const parsed = parseOptions(schema, options, "Consumer");
@@ -110,6 +128,7 @@ export function resolveConsumerOptions(options: ConsumerOptions<unknown>): Resol
     iteratorType,
     timestamp,
     maxQueueSize: parsed.maxQueueSize ?? 10000,
+    maxQueueBytes: parsed.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES,
     recordLimit: parsed.recordLimit ?? 10000,
     fetchIntervalMs,
     idleSleepMs: parsed.sleepTimeNoRecords === undefined ? fetchIntervalMs : Math.max(fetchIntervalMs, parsed.sleepTimeNoRecords * 1000),
@@ -117,5 +136,6 @@ export function resolveConsumerOptions(options: ConsumerOptions<unknown>): Resol
     maxShardConsumers: parsed.maxShardConsumers ?? Number.POSITIVE_INFINITY,
     shardRefreshMs: (parsed.shardRefreshInterval ?? 30) * 1000,
     onDecodeError: parsed.onDecodeError ?? "throw",
+    kplHashRangeCheck: parsed.kplHashRangeCheck ?? "deliver",
   };
 }

@@ -1,25 +1,72 @@
 /**
  * The bounded hand-off between shard readers (many producers) and the iterator (one consumer).
- * Capacity is counted in Kinesis records: a reader waits for room before it fetches, and asks for no
- * more records than there is room for, so a full queue pauses the reader without dropping anything.
+ *
+ * Capacity is counted in Kinesis records and in payload bytes. A reader reserves room *before* it
+ * fetches and asks GetRecords for no more records than it reserved, so readers of many shards cannot
+ * all size their requests from the same free space: the queue never holds more than `maxRecords`
+ * records. Bytes cannot be known before a fetch, so a reader reserves an estimate (the largest record
+ * of its last page, or of the latest page any reader queued): the byte bound holds unless records
+ * suddenly grow past that estimate, and then by at most the one page that grew. A full queue pauses
+ * readers without dropping anything.
  */
 export interface Weighted {
   /** 1 for the entry that completes a Kinesis record, 0 for the others. */
   weight: number;
+  /** Payload bytes the entry holds (items); counted against the byte bound. */
+  bytes?: number;
+}
+
+/** Room a reader holds for one fetch: at most `records` Kinesis records, `bytes` estimated bytes. */
+export interface Reservation {
+  readonly records: number;
+  readonly bytes: number;
+}
+
+/** The queue's fill, for `stats()`. */
+export interface QueueGauge {
+  queuedRecords: number;
+  queuedBytes: number;
+  queueHighWater: number;
+  queueBytesHighWater: number;
+}
+
+/** A reader waiting for room. */
+interface Reserver {
+  want: number;
+  bytesPerRecord: number | undefined;
+  settle(reservation: Reservation | undefined): void;
+}
+
+/** The largest record most streams accept (newer ones accept 10 MiB; the estimate then grows). */
+const MAX_RECORD_BYTES = 1024 * 1024;
+
+export interface QueueLimits {
+  /** Kinesis records held at most. */
+  maxRecords: number;
+  /** Payload bytes held at most (a single record larger than this still passes when nothing else is held). */
+  maxBytes: number;
 }
 
 export class RecordQueue<E extends Weighted> {
   readonly capacity: number;
+  readonly maxBytes: number;
   #entries: E[] = [];
   #head = 0;
   #size = 0;
+  #bytes = 0;
+  #reservedRecords = 0;
+  #reservedBytes = 0;
+  #highWater = 0;
+  #bytesHighWater = 0;
+  #recordBytesEstimate = MAX_RECORD_BYTES;
+  #reservers: Reserver[] = [];
   #closed = false;
   #failure: { error: unknown } | undefined;
   #takers: Array<() => void> = [];
-  #spaceWaiters: Array<() => void> = [];
 
-  constructor(capacity: number) {
-    this.capacity = capacity;
+  constructor(limits: QueueLimits) {
+    this.capacity = limits.maxRecords;
+    this.maxBytes = limits.maxBytes;
   }
 
   /** Kinesis records held. */
@@ -27,41 +74,86 @@ export class RecordQueue<E extends Weighted> {
     return this.#size;
   }
 
-  get free(): number {
-    return Math.max(0, this.capacity - this.#size);
+  /** Payload bytes held. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   get length(): number {
     return this.#entries.length - this.#head;
   }
 
-  /** Resolves once there is room for at least one record (or the queue is closed). */
-  async waitForSpace(signal?: AbortSignal): Promise<void> {
-    while (this.#size >= this.capacity && !this.#closed) {
-      if (signal?.aborted) return;
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve();
-        };
-        // An aborted wait leaves the list too, so a reader polling behind a full queue adds nothing.
-        const onAbort = (): void => {
-          this.#spaceWaiters = this.#spaceWaiters.filter((w) => w !== wake);
-          resolve();
-        };
-        this.#spaceWaiters.push(wake);
-        signal?.addEventListener("abort", onAbort, { once: true });
-      });
-    }
+  gauge(): QueueGauge {
+    return { queuedRecords: this.#size, queuedBytes: this.#bytes, queueHighWater: this.#highWater, queueBytesHighWater: this.#bytesHighWater };
   }
 
-  push(entries: readonly E[]): void {
-    if (this.#closed) return;
-    for (const entry of entries) {
-      this.#entries.push(entry);
-      this.#size += entry.weight;
+  /** Neither closed nor failed: readers may still reserve room. */
+  get open(): boolean {
+    return !this.#closed && this.#failure === undefined;
+  }
+
+  /**
+   * A reader queued a page whose largest record held `bytes`: the estimate for readers that have
+   * seen no record yet (before any page, the service's per-record maximum).
+   */
+  noteRecordBytes(bytes: number): void {
+    this.#recordBytesEstimate = Math.max(1, bytes);
+  }
+
+  /**
+   * Wait for room, then reserve up to `want` records and `bytesPerRecord` bytes for each (undefined:
+   * the estimate `noteRecordBytes` keeps). Readers are served in arrival order, so one that needs more bytes than
+   * have been freed is not overtaken forever by readers of smaller records. Resolves undefined when
+   * the queue closes or fails, or `signal` aborts, first. Hand the reservation back to `push` or
+   * `release`.
+   */
+  reserve(want: number, bytesPerRecord: number | undefined, signal?: AbortSignal): Promise<Reservation | undefined> {
+    if (!this.open || signal?.aborted) return Promise.resolve(undefined);
+    return new Promise<Reservation | undefined>((resolve) => {
+      const onAbort = (): void => {
+        const at = this.#reservers.indexOf(waiter);
+        if (at < 0) return;
+        this.#reservers.splice(at, 1);
+        resolve(undefined);
+        // The head may have left: whoever is next may fit.
+        this.#serve();
+      };
+      const waiter: Reserver = {
+        want,
+        bytesPerRecord,
+        settle: (reservation) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(reservation);
+        },
+      };
+      this.#reservers.push(waiter);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#serve();
+    });
+  }
+
+  /** Give back a reservation that was not used (a failed or aborted fetch). */
+  release(reservation: Reservation): void {
+    this.#unreserve(reservation);
+    this.#serve();
+  }
+
+  /** Add a fetch's entries; its reservation (if any) ends, replaced by what the entries hold. */
+  push(entries: readonly E[], reservation?: Reservation): void {
+    if (reservation !== undefined) this.#unreserve(reservation);
+    if (!this.#closed && entries.length > 0) {
+      for (const entry of entries) {
+        this.#entries.push(entry);
+        this.#size += entry.weight;
+        this.#bytes += entry.bytes ?? 0;
+      }
+      this.#highWater = Math.max(this.#highWater, this.#size);
+      this.#bytesHighWater = Math.max(this.#bytesHighWater, this.#bytes);
+      // Only a real arrival wakes the iterator: an empty page must not restart its idle timeout.
+      this.#wake(this.#takers);
     }
-    this.#wake(this.#takers);
+    // A page smaller than its reservation leaves room others may be waiting for.
+    if (reservation !== undefined) this.#serve();
   }
 
   /**
@@ -92,13 +184,14 @@ export class RecordQueue<E extends Weighted> {
 
   /**
    * Put a taken entry back in front (the caller left its loop holding it: it is delivered again).
-   * It may briefly take the queue past capacity by its own weight, never more.
+   * It may take the queue past its bounds by its own weight, never more.
    */
   putBack(entry: E): void {
     if (this.#closed) return;
     if (this.#head > 0) this.#entries[--this.#head] = entry;
     else this.#entries.unshift(entry);
     this.#size += entry.weight;
+    this.#bytes += entry.bytes ?? 0;
     this.#wake(this.#takers);
   }
 
@@ -106,15 +199,21 @@ export class RecordQueue<E extends Weighted> {
   purge(predicate: (entry: E) => boolean): number {
     const kept: E[] = [];
     let removed = 0;
+    let removedBytes = 0;
     for (let i = this.#head; i < this.#entries.length; i++) {
       const entry = this.#entries[i]!;
-      if (predicate(entry)) removed += entry.weight;
-      else kept.push(entry);
+      if (predicate(entry)) {
+        removed += entry.weight;
+        removedBytes += entry.bytes ?? 0;
+      } else {
+        kept.push(entry);
+      }
     }
     this.#entries = kept;
     this.#head = 0;
     this.#size -= removed;
-    if (removed > 0) this.#wake(this.#spaceWaiters);
+    this.#bytes -= removedBytes;
+    if (removed > 0 || removedBytes > 0) this.#serve();
     return removed;
   }
 
@@ -122,21 +221,58 @@ export class RecordQueue<E extends Weighted> {
   fail(error: unknown): void {
     this.#failure ??= { error };
     this.#wake(this.#takers);
-    this.#wake(this.#spaceWaiters);
+    this.#serve();
   }
 
   /** Stop accepting entries; waiters wake. Entries already held stay takeable until `clear`. */
   close(): void {
     this.#closed = true;
     this.#wake(this.#takers);
-    this.#wake(this.#spaceWaiters);
+    this.#serve();
   }
 
   clear(): void {
     this.#entries = [];
     this.#head = 0;
     this.#size = 0;
-    this.#wake(this.#spaceWaiters);
+    this.#bytes = 0;
+    this.#serve();
+  }
+
+  /** Grant waiting readers room, first come first served, for as long as the head of the line fits. */
+  #serve(): void {
+    while (this.#reservers.length > 0) {
+      const head = this.#reservers[0]!;
+      if (!this.open) {
+        for (const waiter of this.#reservers.splice(0)) waiter.settle(undefined);
+        return;
+      }
+      const bytesPerRecord = Math.max(1, head.bytesPerRecord ?? this.#recordBytesEstimate);
+      const records = this.#grantable(head.want, bytesPerRecord);
+      if (records === 0) return;
+      this.#reservers.shift();
+      const reservation = { records, bytes: records * bytesPerRecord };
+      this.#reservedRecords += reservation.records;
+      this.#reservedBytes += reservation.bytes;
+      head.settle(reservation);
+    }
+  }
+
+  /**
+   * How many records of `bytesPerRecord` each fit now (0: none). A record larger than the whole byte
+   * bound is let through alone once nothing else is held or reserved, or it would wait forever.
+   */
+  #grantable(want: number, bytesPerRecord: number): number {
+    const records = this.capacity - this.#size - this.#reservedRecords;
+    if (records <= 0 || want <= 0) return 0;
+    let byBytes = Math.floor((this.maxBytes - this.#bytes - this.#reservedBytes) / bytesPerRecord);
+    if (byBytes < 1 && this.#bytes === 0 && this.#reservedBytes === 0) byBytes = 1;
+    return Math.max(0, Math.min(want, records, byBytes));
+  }
+
+  #unreserve(reservation: Reservation): void {
+    this.#reservedRecords -= reservation.records;
+    this.#reservedBytes -= reservation.bytes;
   }
 
   #take(): E {
@@ -147,9 +283,11 @@ export class RecordQueue<E extends Weighted> {
       this.#entries = this.#entries.slice(this.#head);
       this.#head = 0;
     }
+    this.#bytes -= entry.bytes ?? 0;
+    // Readers wake once per completed record, not per item: a record's bytes are free by then too.
     if (entry.weight > 0) {
       this.#size -= entry.weight;
-      this.#wake(this.#spaceWaiters);
+      this.#serve();
     }
     return entry;
   }

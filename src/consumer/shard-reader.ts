@@ -6,10 +6,11 @@ import type { Clock } from "../internal/clock.ts";
 import type { KinesisClient } from "../kinesis/client.ts";
 import type { GetRecordsPage, HashKeyRange, ShardIteratorType, WireKinesisRecord } from "../kinesis/types.ts";
 import type { Processor } from "../processors/types.ts";
-import { decodeWireRecord } from "./decode.ts";
+import { decodeWireRecord, type DecodeContext } from "./decode.ts";
 import type { QueueEntry } from "./entries.ts";
 import type { ConsumerMetrics } from "./events.ts";
-import type { RecordQueue } from "./record-queue.ts";
+import type { KplHashRangeCheck } from "./options.ts";
+import type { RecordQueue, Reservation } from "./record-queue.ts";
 
 /** Where a shard starts when its lease carries no checkpoint. */
 export interface StartPosition {
@@ -33,6 +34,8 @@ export interface ShardReaderDeps<T> {
   fetchIntervalMs: number;
   idleSleepMs: number;
   recordLimit: number;
+  /** KPL sub-records outside this shard's hash range: deliver or drop (counted and announced either way). */
+  kplHashRangeCheck: KplHashRangeCheck;
   /** The consumer's own stop signal (close, user abort). */
   stop: AbortSignal;
   /** A failure no retry can fix: the consumer surfaces it to the iterator. */
@@ -43,9 +46,11 @@ export interface ShardReaderDeps<T> {
 const MAX_READER_BACKOFF_MS = 10_000;
 
 /**
- * Reads one shard for as long as its lease holds: paces GetRecords to `shardFetchRate`, pauses while
- * the queue is full (the iterator does not advance, so nothing is skipped), re-creates expired
- * iterators after the last record it queued, and queues an end marker at SHARD_END.
+ * Reads one shard for as long as its lease holds: paces GetRecords to `shardFetchRate`, reserves
+ * room in the queue before each call and asks for no more records than it reserved (so readers of
+ * many shards together never overfill it; a full queue pauses the reader, and the iterator does not
+ * advance, so nothing is skipped), re-creates expired iterators after the last record it queued, and
+ * queues an end marker at SHARD_END.
  */
 export class ShardReader<T> {
   readonly shardId: string;
@@ -61,6 +66,8 @@ export class ShardReader<T> {
   /** With nothing queued or seen yet: where the iterator started (the checkpoint fallback may differ from the configured one). */
   #restartPosition: StartPosition;
   #lastCallAt = Number.NEGATIVE_INFINITY;
+  /** The largest record of this shard's last non-empty page: what the next fetch reserves bytes by. */
+  #recordBytes: number | undefined;
   #failures = 0;
   #caughtUp = false;
   #readyResolve!: () => void;
@@ -108,13 +115,17 @@ export class ShardReader<T> {
       this.#iterator = await this.#retrying(() => this.#firstIterator());
       this.#readyResolve();
       while (!this.#signal.aborted) {
-        if (await this.#waitForSpace()) return;
-        await queue.waitForSpace(this.#signal);
-        if (this.#signal.aborted) return;
         await this.#pace();
-        const page = await this.#fetch();
+        const room = await this.#reserve();
+        if (room === undefined || room === "ended") return;
+        let page: GetRecordsPage<WireKinesisRecord> | undefined;
+        try {
+          page = await this.#fetch(room.records);
+        } finally {
+          if (page === undefined) queue.release(room);
+        }
         if (page === undefined) continue;
-        const ended = this.#enqueue(page);
+        const ended = this.#enqueue(page, room);
         if (ended) return;
         if (page.records.length === 0) {
           await this.#deps.clock.sleep(this.#deps.idleSleepMs, this.#signal);
@@ -194,28 +205,38 @@ export class ShardReader<T> {
   }
 
   /**
+   * Room in the queue for the next fetch; undefined when the reader is stopping (or the queue is),
+   * "ended" when the shard turned out to have ended while waiting.
+   *
    * A LATEST iterator that has queued nothing cannot be re-created where it stands once it expires
    * (LATEST again would skip whatever arrived meanwhile). So while the queue is full, such a reader
    * keeps polling with Limit 1, as it would anyway on an idle shard: an empty page refreshes the
    * iterator; the first record seen anchors the position (AT_SEQUENCE_NUMBER) without being queued.
-   * True when the shard turned out to have ended.
    */
-  async #waitForSpace(): Promise<boolean> {
-    const { queue, clock, idleSleepMs } = this.#deps;
-    while (queue.free === 0 && this.#unanchored() && !this.#signal.aborted) {
+  async #reserve(): Promise<Reservation | "ended" | undefined> {
+    const { queue, clock, idleSleepMs, recordLimit } = this.#deps;
+    if (!this.#unanchored()) return queue.reserve(recordLimit, this.#recordBytes, this.#signal);
+    while (!this.#signal.aborted && queue.open) {
       // Whichever comes first, room in the queue or the poll interval, ends the wait for both.
       const wait = linkSignals([this.#signal]);
-      await Promise.race([queue.waitForSpace(wait.signal), clock.sleep(idleSleepMs, wait.signal).catch(() => undefined)]);
+      void clock.sleep(idleSleepMs, wait.signal).then(
+        () => wait.abort(),
+        () => undefined,
+      );
+      const room = await queue.reserve(recordLimit, this.#recordBytes, wait.signal);
       wait.abort();
-      if (this.#signal.aborted || queue.free > 0) return false;
+      if (room !== undefined || this.#signal.aborted) return room;
       await this.#pace();
-      const page = await this.#fetch();
+      const page = await this.#fetch(1);
       if (page === undefined) continue;
       const first = page.records[0];
-      if (first !== undefined) this.#firstUnqueued = first.SequenceNumber;
-      else if (this.#enqueue(page)) return true;
+      if (first !== undefined) {
+        this.#firstUnqueued = first.SequenceNumber;
+        return queue.reserve(recordLimit, this.#recordBytes, this.#signal);
+      }
+      if (this.#enqueue(page, undefined)) return "ended";
     }
-    return false;
+    return undefined;
   }
 
   #unanchored(): boolean {
@@ -238,12 +259,11 @@ export class ShardReader<T> {
     if (wait > 0) await clock.sleep(wait, this.#signal);
   }
 
-  /** One GetRecords; undefined when it failed in a way this loop recovers from by itself. */
-  async #fetch(): Promise<GetRecordsPage<WireKinesisRecord> | undefined> {
-    const { kinesis, queue, recordLimit, clock, metrics } = this.#deps;
+  /** One GetRecords of at most `limit` records; undefined when it failed in a way this loop recovers from by itself. */
+  async #fetch(limit: number): Promise<GetRecordsPage<WireKinesisRecord> | undefined> {
+    const { kinesis, clock, metrics } = this.#deps;
     this.#lastCallAt = clock.now();
     try {
-      const limit = Math.max(1, Math.min(recordLimit, queue.free));
       const page = await kinesis.getRecordsRaw(this.#iterator!, limit, { signal: this.#signal });
       this.#failures = 0;
       this.#caughtUp = page.records.length === 0;
@@ -263,13 +283,30 @@ export class ShardReader<T> {
     }
   }
 
-  /** Queue a page's records; true when the shard has ended. */
-  #enqueue(page: GetRecordsPage<WireKinesisRecord>): boolean {
-    const { queue, processor, lease, metrics } = this.#deps;
+  /** Queue a page's records in the room reserved for them; true when the shard has ended. */
+  #enqueue(page: GetRecordsPage<WireKinesisRecord>, room: Reservation | undefined): boolean {
+    const { queue, processor, lease, metrics, kplHashRangeCheck } = this.#deps;
     const entries: Array<QueueEntry<T>> = [];
     let bytes = 0;
-    const context = { shardId: this.shardId, lease, processor, hashRange: this.#hashRange, millisBehindLatest: page.millisBehindLatest };
-    for (const record of page.records) bytes += decodeWireRecord(record, context, entries);
+    let largest = 0;
+    const context: DecodeContext<T> = {
+      shardId: this.shardId,
+      lease,
+      processor,
+      hashRange: this.#hashRange,
+      kplHashRangeCheck,
+      onOutOfRange: (sequenceNumber, count) => this.#outOfRange(sequenceNumber, count),
+      millisBehindLatest: page.millisBehindLatest,
+    };
+    for (const record of page.records) {
+      const size = decodeWireRecord(record, context, entries);
+      bytes += size;
+      if (size > largest) largest = size;
+    }
+    if (page.records.length > 0) {
+      this.#recordBytes = Math.max(1, largest);
+      queue.noteRecordBytes(largest);
+    }
     const last = page.records[page.records.length - 1];
     if (last !== undefined) this.#lastQueued = last.SequenceNumber;
     metrics.emit({ type: "fetched", shardId: this.shardId, records: page.records.length, bytes, millisBehindLatest: page.millisBehindLatest });
@@ -279,7 +316,12 @@ export class ShardReader<T> {
     } else {
       this.#iterator = page.nextShardIterator;
     }
-    if (entries.length > 0) queue.push(entries);
+    if (entries.length > 0 || room !== undefined) queue.push(entries, room);
     return ended;
+  }
+
+  #outOfRange(sequenceNumber: string, count: number): void {
+    const action = this.#deps.kplHashRangeCheck === "drop" ? "dropped" : "delivered";
+    this.#deps.metrics.emit({ type: "kplOutOfRange", shardId: this.shardId, sequenceNumber, count, action });
   }
 }

@@ -1,13 +1,16 @@
 /**
  * KPL aggregates written by aws-kinesis-agg (the oracle), put by the AWS SDK, read by the Consumer:
- * unpacked into sub-records with their keys, passed through raw when the checksum or magic is wrong,
- * filtered to the shard's hash range, and committed even when nothing in them is for this shard.
+ * unpacked into sub-records with their keys, passed through raw when the checksum or magic is wrong.
+ * Sub-records outside the shard's hash range are delivered by default (producers that aggregate
+ * without shard awareness put many keys in one record), counted and announced; with
+ * `kplHashRangeCheck: "drop"` they are dropped, and an aggregate wholly outside is still committed.
  */
 import { createRequire } from "node:module";
 import { afterAll, describe, expect, it } from "vitest";
 import { MemoryCheckPointer } from "../../src/checkpointers/memory.ts";
 import type { ConsumerRecord } from "../../src/consumer/entries.ts";
 import type { ConsumerEvent } from "../../src/consumer/events.ts";
+import { ConfigError } from "../../src/errors.ts";
 import type { Shard } from "../../src/kinesis/types.ts";
 import { BytesProcessor } from "../../src/processors/index.ts";
 import { createStream, localKinesis } from "../support/clients.ts";
@@ -151,7 +154,7 @@ describe("Consumer reads KPL aggregates made by aws-kinesis-agg", () => {
   });
 });
 
-describe("Consumer drops KPL sub-records outside the shard's hash range", () => {
+describe('Consumer with kplHashRangeCheck: "drop" drops KPL sub-records outside the shard\'s hash range', () => {
   it("keeps only the sub-records whose explicit hash key or partition key MD5 lies in the shard", async () => {
     const stream = await createStream(localKinesis(), 2, "kpl-range");
     const [mine, theirs] = await openShards(stream);
@@ -162,11 +165,16 @@ describe("Consumer drops KPL sub-records outside the shard's hash range", () => 
     const put = await sdkPutAll(sdk, stream, [{ data: oracleAggregate(mixed), partitionKey: "outer", explicitHashKey: hashKeyIn(mine!) }]);
     expect(put[0]!.shardId).toBe(mine!.shardId);
 
-    await using consumer = localConsumer<{ id: string }>(stream);
+    const events: ConsumerEvent[] = [];
+    await using consumer = localConsumer<{ id: string }>(stream, { kplHashRangeCheck: "drop", onEvent: (e) => events.push(e) });
     const got = await collect(consumer.records());
     expect(got.map((r) => [r.data.id, r.subSequenceNumber, r.partitionKey, r.explicitHashKey])).toEqual(
       inside.map((sub, i) => [sub.payload.id, 2 * i, sub.partitionKey, sub.explicitHashKey]),
     );
+    expect(events.filter((e) => e.type === "kplOutOfRange")).toEqual([
+      { type: "kplOutOfRange", shardId: mine!.shardId, sequenceNumber: put[0]!.sequenceNumber, count: 4, action: "dropped" },
+    ]);
+    expect(consumer.stats().kplOutOfRange).toBe(4);
   });
 
   it("commits an aggregate wholly outside the range, so a restart does not read it again", async () => {
@@ -179,7 +187,7 @@ describe("Consumer drops KPL sub-records outside the shard's hash range", () => 
     const checkpointer = new MemoryCheckPointer();
 
     const firstEvents: ConsumerEvent[] = [];
-    const first = localConsumer<unknown>(stream, { checkpointer, onEvent: (e) => firstEvents.push(e) });
+    const first = localConsumer<unknown>(stream, { checkpointer, kplHashRangeCheck: "drop", onEvent: (e) => firstEvents.push(e) });
     expect(await collect(first)).toEqual([]);
     await first.close();
     const fetched = (events: ConsumerEvent[]): number =>
@@ -191,10 +199,80 @@ describe("Consumer drops KPL sub-records outside the shard's hash range", () => 
     await session.close();
 
     const secondEvents: ConsumerEvent[] = [];
-    const second = localConsumer<unknown>(stream, { checkpointer, onEvent: (e) => secondEvents.push(e) });
+    const second = localConsumer<unknown>(stream, { checkpointer, kplHashRangeCheck: "drop", onEvent: (e) => secondEvents.push(e) });
     expect(await collect(second)).toEqual([]);
     await second.close();
     expect(secondEvents).toContainEqual({ type: "shardStarted", shardId: mine!.shardId, position: `AFTER_SEQUENCE_NUMBER ${put[0]!.sequenceNumber}` });
     expect(fetched(secondEvents)).toBe(0);
+  });
+});
+
+/** An aggregate as a producer without shard awareness builds it: many keys, the first key outside. */
+function manyKeyAggregates(count: number, keysEach: number): Array<{ data: Uint8Array; partitionKey: string; subRecords: SubRecord[] }> {
+  return Array.from({ length: count }, (_, a) => {
+    const subRecords = Array.from({ length: keysEach }, (_, i) => ({ partitionKey: `user-${a}-${i}`, payload: { id: `${a}-${i}` } }));
+    const aggregator = new oracle.RecordAggregator();
+    for (const sub of subRecords) aggregator.addUserRecord({ partitionKey: sub.partitionKey, data: Buffer.from(JSON.stringify(sub.payload)) });
+    const built = aggregator.build();
+    if (built === undefined) throw new Error("aws-kinesis-agg built nothing");
+    return { data: new Uint8Array(built.data), partitionKey: built.partitionKey, subRecords };
+  });
+}
+
+describe("Consumer reads aggregates of many keys from a producer without shard awareness", () => {
+  /** 12 aggregates of 25 keys each on a 4-shard stream: about three in four sub-records land outside their record's shard. */
+  async function putManyKeyAggregates() {
+    const stream = await createStream(localKinesis(), 4, "kpl-many-keys");
+    const shards = await openShards(stream);
+    const aggregates = manyKeyAggregates(12, 25);
+    const put = await sdkPutAll(sdk, stream, aggregates);
+    const outside = aggregates.map(({ subRecords }, a) => {
+      const shard = shards.find((s) => s.shardId === put[a]!.shardId)!;
+      return subRecords.filter((sub) => !inRange(hashOf(sub), shard));
+    });
+    const expectedEvents = (action: "delivered" | "dropped") =>
+      outside.flatMap((subs, a) => (subs.length === 0 ? [] : [{ type: "kplOutOfRange", shardId: put[a]!.shardId, sequenceNumber: put[a]!.sequenceNumber, count: subs.length, action }]));
+    return { stream, shards, aggregates, outside, expectedEvents };
+  }
+
+  const sortedIds = (ids: string[]): string[] => [...ids].sort();
+  // Sequence numbers are decimal strings of any length: compared as BigInt.
+  const bySequence = <E extends { sequenceNumber: string }>(events: E[]): E[] =>
+    [...events].sort((a, b) => (BigInt(a.sequenceNumber) < BigInt(b.sequenceNumber) ? -1 : 1));
+  const outOfRangeEvents = (events: ConsumerEvent[]) => bySequence(events.filter((e) => e.type === "kplOutOfRange"));
+
+  it("delivers every sub-record by default, and counts and announces those outside their shard", async () => {
+    const { stream, shards, aggregates, outside, expectedEvents } = await putManyKeyAggregates();
+    const outsideTotal = outside.reduce((n, subs) => n + subs.length, 0);
+    expect(outsideTotal).toBeGreaterThan(aggregates.length * 10);
+
+    const events: ConsumerEvent[] = [];
+    await using consumer = localConsumer<{ id: string }>(stream, { onEvent: (e) => events.push(e) });
+    const got = await collect(consumer.records());
+    expect(sortedIds(got.map((r) => r.data.id))).toEqual(sortedIds(aggregates.flatMap((a) => a.subRecords.map((sub) => sub.payload.id))));
+    expect(outOfRangeEvents(events)).toEqual(bySequence(expectedEvents("delivered")));
+    const stats = consumer.stats();
+    expect(stats.kplOutOfRange).toBe(outsideTotal);
+    const expectedPerShard = Object.fromEntries(shards.map((shard) => [shard.shardId, 0]));
+    for (const e of expectedEvents("delivered")) expectedPerShard[e.shardId]! += e.count;
+    expect(Object.fromEntries(Object.entries(stats.shards).map(([id, s]) => [id, s.kplOutOfRange]))).toEqual(expectedPerShard);
+  });
+
+  it('with kplHashRangeCheck: "drop" delivers only the sub-records inside their shard, and counts the rest', async () => {
+    const { stream, aggregates, outside, expectedEvents } = await putManyKeyAggregates();
+    const events: ConsumerEvent[] = [];
+    await using consumer = localConsumer<{ id: string }>(stream, { kplHashRangeCheck: "drop", onEvent: (e) => events.push(e) });
+    const got = await collect(consumer.records());
+    const dropped = new Set(outside.flatMap((subs) => subs.map((sub) => sub.payload.id)));
+    const inside = aggregates.flatMap((a) => a.subRecords.map((sub) => sub.payload.id)).filter((id) => !dropped.has(id));
+    expect(sortedIds(got.map((r) => r.data.id))).toEqual(sortedIds(inside));
+    expect(outOfRangeEvents(events)).toEqual(bySequence(expectedEvents("dropped")));
+    expect(consumer.stats().kplOutOfRange).toBe(dropped.size);
+  });
+
+  it("rejects an unknown kplHashRangeCheck with a ConfigError naming the option", () => {
+    const make = () => localConsumer("never-created", { kplHashRangeCheck: "keep" as "drop" });
+    expect(make).toThrow(ConfigError);
+    expect(make).toThrow(/kplHashRangeCheck/);
   });
 });
