@@ -1,9 +1,11 @@
 import * as v from "valibot";
 import { ConfigError } from "../errors.ts";
+import { rejectUnknownKeys } from "./unknown-keys.ts";
 
 /**
  * Parse user options with a valibot schema and turn the first issue into a `ConfigError` that names
- * the option (dotted path, e.g. `credentials.accessKeyId`) and says what was expected.
+ * the option (dotted path, e.g. `credentials.accessKeyId`) and says what was expected. Option names
+ * the schema does not know are a `ConfigError` too, with the closest known name.
  */
 export function parseOptions<const TSchema extends v.GenericSchema>(
   schema: TSchema,
@@ -13,6 +15,7 @@ export function parseOptions<const TSchema extends v.GenericSchema>(
   if (typeof input !== "object" || input === null) {
     throw new ConfigError(what, `options must be an object, got ${describe(input)}`);
   }
+  rejectUnknownKeys(schema, input, what);
   const result = v.safeParse(schema, input);
   if (result.success) return result.output;
   const issue = result.issues[0];
@@ -55,11 +58,14 @@ export const regionName = v.pipe(
   v.regex(/^[a-z0-9-]+$/, "region must look like us-east-1"),
 );
 
-const credentialsObject = v.looseObject({
+const credentialsObject = v.object({
   accessKeyId: v.pipe(v.string("credentials.accessKeyId must be a string"), v.minLength(1, "credentials.accessKeyId is empty")),
   secretAccessKey: v.pipe(v.string("credentials.secretAccessKey must be a string"), v.minLength(1, "credentials.secretAccessKey is empty")),
   sessionToken: v.optional(v.string("credentials.sessionToken must be a string")),
   expiration: v.optional(v.date("credentials.expiration must be a Date")),
+  // What the AWS SDK's credential providers add (AwsCredentialIdentity): accepted so their result can be passed as is, not used.
+  credentialScope: v.optional(v.string("credentials.credentialScope must be a string")),
+  accountId: v.optional(v.string("credentials.accountId must be a string")),
 });
 
 export const credentialsOption = v.union(
