@@ -1,0 +1,86 @@
+/**
+ * RecordQueue's reservations, without I/O: readers reserve room before they fetch, are served first
+ * come first served, and a record larger than the byte bound is not stuck forever.
+ */
+import { describe, expect, it } from "vitest";
+import { RecordQueue, type Reservation } from "../../src/consumer/record-queue.ts";
+
+interface Entry {
+  weight: number;
+  bytes?: number;
+}
+
+/** `records` complete records of `bytes` each. */
+const records = (count: number, bytes: number): Entry[] => Array.from({ length: count }, () => ({ weight: 1, bytes }));
+
+/** Whether `promise` has settled, after pending callbacks ran. */
+async function settled<T>(promise: Promise<T>): Promise<{ value: T } | undefined> {
+  let result: { value: T } | undefined;
+  void promise.then((value) => (result = { value }));
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  return result;
+}
+
+describe("RecordQueue reservations", () => {
+  it("readers reserving at once are granted no more than maxRecords in total", async () => {
+    const queue = new RecordQueue<Entry>({ maxRecords: 100, maxBytes: 1e9 });
+    const first = await queue.reserve(60, 1);
+    const second = await queue.reserve(60, 1);
+    expect([first?.records, second?.records]).toEqual([60, 40]);
+    const third = queue.reserve(60, 1);
+    expect(await settled(third)).toBeUndefined();
+    // The first fetch brought 10 records: the 50 it did not use go to the next in line.
+    queue.push(records(10, 1), first);
+    expect((await settled(third))?.value?.records).toBe(50);
+    expect(queue.gauge()).toMatchObject({ queuedRecords: 10, queueHighWater: 10 });
+  });
+
+  it("a reader waiting for room for a large record is not overtaken by readers of small ones", async () => {
+    const queue = new RecordQueue<Entry>({ maxRecords: 1000, maxBytes: 1000 });
+    queue.push(records(6, 100), await queue.reserve(6, 100));
+    const large = queue.reserve(1, 500);
+    const small = queue.reserve(10, 10);
+    // 400 bytes are free: enough for the small reader, but it waits its turn behind the large one.
+    expect(await settled(large)).toBeUndefined();
+    expect(await settled(small)).toBeUndefined();
+    queue.take();
+    const granted = await settled(large);
+    expect(granted?.value).toEqual({ records: 1, bytes: 500 });
+    expect(await settled(small)).toBeUndefined();
+    queue.take();
+    expect((await settled(small))?.value).toEqual({ records: 10, bytes: 100 });
+  });
+
+  it("a record larger than maxBytes is granted alone once nothing else is held or reserved", async () => {
+    const queue = new RecordQueue<Entry>({ maxRecords: 1000, maxBytes: 1000 });
+    queue.push(records(1, 10), await queue.reserve(1, 10));
+    const huge = queue.reserve(5, 5000);
+    expect(await settled(huge)).toBeUndefined();
+    queue.take();
+    const reservation = (await settled(huge))?.value as Reservation;
+    expect(reservation.records).toBe(1);
+    queue.push(records(1, 5000), reservation);
+    expect(queue.gauge()).toMatchObject({ queuedBytes: 5000, queueBytesHighWater: 5000 });
+  });
+
+  it("an aborted or released reservation lets the next reader in", async () => {
+    const queue = new RecordQueue<Entry>({ maxRecords: 10, maxBytes: 1e9 });
+    const held = await queue.reserve(10, 1);
+    const giveUp = new AbortController();
+    const leaving = queue.reserve(5, 1, giveUp.signal);
+    const waiting = queue.reserve(5, 1);
+    giveUp.abort();
+    expect(await settled(leaving)).toEqual({ value: undefined });
+    expect(await settled(waiting)).toBeUndefined();
+    queue.release(held!);
+    expect((await settled(waiting))?.value?.records).toBe(5);
+  });
+
+  it("closing the queue ends every wait with no reservation", async () => {
+    const queue = new RecordQueue<Entry>({ maxRecords: 1, maxBytes: 1e9 });
+    await queue.reserve(1, 1);
+    const waiting = queue.reserve(1, 1);
+    queue.close();
+    expect(await settled(waiting)).toEqual({ value: undefined });
+  });
+});
