@@ -37,6 +37,11 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   readonly #stopLink: LinkedSignal;
   readonly #stop: AbortSignal;
   readonly #readers = new Map<string, ShardReader<T>>();
+  /** SHARD_END writes running in the background (see #finishInBackground). */
+  readonly #finishing = new Set<Promise<void>>();
+  /** Shards whose rows of another stream incarnation were reported (once each). */
+  readonly #reportedForeign = new Set<string>();
+  #incarnation: string | undefined;
   #session: CheckpointSession | undefined;
   #retentionHours = 24;
   #starting: Promise<void> | undefined;
@@ -147,12 +152,21 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
       get session() {
         return consumer.#session;
       },
-      finishShard: (entry) => consumer.#finishShard(entry),
+      finishShard: (entry) => consumer.#finishInBackground(entry),
       idle: () => {
         for (const reader of consumer.#readers.values()) if (!reader.caughtUp) return false;
         return true;
       },
     };
+  }
+
+  /**
+   * The SHARD_END write runs beside delivery, never inside the caller's `next()`: its retries must not
+   * stall the other shards, and without autoCheckpoint it waits for the caller's manualCheckpoint().
+   */
+  #finishInBackground(entry: EndEntry<T>): void {
+    const finishing = this.#finishShard(entry).finally(() => this.#finishing.delete(finishing));
+    this.#finishing.add(finishing);
   }
 
   async #finishShard(entry: EndEntry<T>): Promise<void> {
@@ -163,7 +177,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
       // The lease ended under us (its abort reports leaseLost): the new owner finishes the shard.
       if (error instanceof LeaseLostError || this.#stop.aborted) return;
       this.#fail(error);
-      throw error;
+      return;
     }
     this.#readers.delete(entry.shardId);
     this.#metrics.emit({ type: "shardEnded", shardId: entry.shardId, lastSequence: entry.lastSequence });
@@ -196,7 +210,12 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   async #startSteps(): Promise<void> {
     const summary = await this.#untilDone(() => this.#kinesis.describeStreamSummary(this.streamName, { signal: this.#stop }));
     this.#retentionHours = summary.retentionPeriodHours;
-    this.#session = await this.#checkpointer.start({ streamName: summary.streamName, retentionHours: this.#retentionHours });
+    this.#incarnation = summary.streamCreatedAt === undefined ? undefined : String(summary.streamCreatedAt);
+    this.#session = await this.#checkpointer.start({
+      streamName: summary.streamName,
+      retentionHours: this.#retentionHours,
+      streamCreatedAt: summary.streamCreatedAt,
+    });
     await this.#untilDone(() => this.#allocateRound());
     this.#discovery = this.#discoveryLoop();
     this.#started = true;
@@ -253,7 +272,11 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
       this.#shards = await this.#kinesis.listShards(this.streamName, { signal: this.#stop });
       this.#shardsListedAt = this.#clock.now();
     }
-    const rows = new Map<string, ShardCheckpoint>((await session.list()).map((row) => [row.shardId, row]));
+    const rows = new Map<string, ShardCheckpoint>();
+    for (const row of await session.list()) {
+      if (this.#isForeign(row)) this.#reportForeign(row);
+      else rows.set(row.shardId, row);
+    }
     const plan = planShards(this.#shards, rows, this.#options.iteratorType, this.#options.timestamp);
     for (const { shard, position, childOfReadParent } of plan) {
       if (this.#stop.aborted) return;
@@ -265,8 +288,34 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
       if (lease.sequence === undefined && !childOfReadParent && this.#groupRanBefore(rows)) {
         this.#metrics.emit({ type: "checkpointMissing", shardId: shard.shardId, startingAt: position.type });
       }
-      this.#startReader(shard, lease, position);
+      this.#startReader(shard, lease, this.#startPosition(lease, position));
     }
+  }
+
+  /** A row written for another incarnation of the stream (deleted and recreated under this name). */
+  #isForeign(row: ShardCheckpoint): boolean {
+    return this.#incarnation !== undefined && row.incarnation !== undefined && row.incarnation !== this.#incarnation;
+  }
+
+  #reportForeign(row: ShardCheckpoint): void {
+    if (this.#reportedForeign.has(row.shardId)) return;
+    this.#reportedForeign.add(row.shardId);
+    this.#metrics.emit({
+      type: "checkpointIgnored",
+      shardId: row.shardId,
+      reason: "stream-recreated",
+      rowStreamCreatedAt: Number(row.incarnation),
+      streamCreatedAt: Number(this.#incarnation),
+    });
+  }
+
+  /**
+   * Where a leased shard starts when it has no checkpoint: where an earlier owner's `LATEST` or
+   * `AT_TIMESTAMP` start was recorded, if it was (not at a later `LATEST`), else as planned.
+   */
+  #startPosition(lease: Lease, planned: StartPosition): StartPosition {
+    if (lease.sequence === undefined && lease.startAt !== undefined) return { type: "AT_TIMESTAMP", timestamp: new Date(lease.startAt) };
+    return planned;
   }
 
   /**
@@ -298,6 +347,8 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
       idleSleepMs: this.#options.idleSleepMs,
       recordLimit: this.#options.recordLimit,
       kplHashRangeCheck: this.#options.kplHashRangeCheck,
+      // A fresh LATEST / AT_TIMESTAMP start is recorded before anything is read, so a next owner starts there too.
+      recordStart: lease.sequence === undefined && lease.startAt === undefined ? (atMs) => this.#untilDone(() => this.#session!.recordStart(shard.shardId, atMs)) : undefined,
       stop: this.#stop,
       onFatal: (error) => this.#fail(error),
     });
@@ -339,7 +390,9 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     this.#queue.close();
     this.#queue.clear();
     try {
+      // Releasing the leases settles SHARD_END writes still waiting (a deferred one fails as released).
       await this.#session?.close();
+      await Promise.allSettled([...this.#finishing]);
     } finally {
       if (this.#ownsCheckpointer) await this.#checkpointer.close();
     }

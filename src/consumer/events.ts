@@ -23,7 +23,12 @@ export type ConsumerEvent =
    * event per Kinesis record. Delivered by default; dropped with `kplHashRangeCheck: "drop"`.
    */
   | { type: "kplOutOfRange"; shardId: string; sequenceNumber: string; count: number; action: "delivered" | "dropped" }
-  | { type: "checkpointMissing"; shardId: string; startingAt: string };
+  | { type: "checkpointMissing"; shardId: string; startingAt: string }
+  /**
+   * A stored row was not applied: it was written for another incarnation of the stream (deleted and
+   * recreated under the same name since). The shard starts as configured; the row is replaced.
+   */
+  | { type: "checkpointIgnored"; shardId: string; reason: "stream-recreated"; rowStreamCreatedAt: number; streamCreatedAt: number };
 
 export interface ShardStats {
   millisBehindLatest: number | undefined;

@@ -36,6 +36,11 @@ export interface ShardReaderDeps<T> {
   recordLimit: number;
   /** KPL sub-records outside this shard's hash range: deliver or drop (counted and announced either way). */
   kplHashRangeCheck: KplHashRangeCheck;
+  /**
+   * Record where a lease without a checkpoint starts (epoch ms), before anything is read; given only
+   * for such a lease. Rejects when the lease ended (the reader stops).
+   */
+  recordStart?: ((atMs: number) => Promise<void>) | undefined;
   /** The consumer's own stop signal (close, user abort). */
   stop: AbortSignal;
   /** A failure no retry can fix: the consumer surfaces it to the iterator. */
@@ -66,6 +71,8 @@ export class ShardReader<T> {
   /** With nothing queued or seen yet: where the iterator started (the checkpoint fallback may differ from the configured one). */
   #restartPosition: StartPosition;
   #lastCallAt = Number.NEGATIVE_INFINITY;
+  /** The service's clock (its `Date` header) when it made the last iterator from a position. */
+  #serverTimeAtStart: number | undefined;
   /** The largest record of this shard's last non-empty page: what the next fetch reserves bytes by. */
   #recordBytes: number | undefined;
   #failures = 0;
@@ -113,6 +120,7 @@ export class ShardReader<T> {
     const { queue } = this.#deps;
     try {
       this.#iterator = await this.#retrying(() => this.#firstIterator());
+      await this.#recordStart();
       this.#readyResolve();
       while (!this.#signal.aborted) {
         await this.#pace();
@@ -189,6 +197,18 @@ export class ShardReader<T> {
     return iterator;
   }
 
+  /**
+   * A LATEST start is recorded as the service's time when it made the iterator, less a second (the
+   * `Date` header has whole seconds): a later owner's AT_TIMESTAMP then covers everything this LATEST
+   * iterator could return, at worst a second's records more. AT_TIMESTAMP records its own timestamp.
+   */
+  async #recordStart(): Promise<void> {
+    const { recordStart, initialPosition, clock } = this.#deps;
+    if (recordStart === undefined || this.#restartPosition !== initialPosition) return;
+    if (initialPosition.type === "AT_TIMESTAMP" && initialPosition.timestamp !== undefined) return recordStart(initialPosition.timestamp.getTime());
+    if (initialPosition.type === "LATEST") return recordStart((this.#serverTimeAtStart ?? clock.now()) - 1000);
+  }
+
   #started(position: string): void {
     this.#deps.metrics.emit({ type: "shardStarted", shardId: this.shardId, position });
   }
@@ -201,7 +221,10 @@ export class ShardReader<T> {
   #iteratorAt(position: StartPosition): Promise<string> {
     const { kinesis, streamName } = this.#deps;
     const where = position.timestamp === undefined ? {} : { timestamp: position.timestamp };
-    return kinesis.getShardIterator(streamName, this.shardId, position.type, where, { signal: this.#signal });
+    const onServerTime = (epochMs: number): void => {
+      this.#serverTimeAtStart = epochMs;
+    };
+    return kinesis.getShardIterator(streamName, this.shardId, position.type, where, { signal: this.#signal, onServerTime });
   }
 
   /**
