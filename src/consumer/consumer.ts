@@ -2,7 +2,7 @@ import { pickClientOptions } from "../aws/client-options.ts";
 import { MemoryCheckPointer } from "../checkpointers/memory.ts";
 import type { CheckPointer, CheckpointSession, Lease, ShardCheckpoint } from "../checkpointers/types.ts";
 import { backoffDelay, defaultBackoff } from "../aws/retry.ts";
-import { ClosedError, isRetryable, isThrottling, LeaseLostError } from "../errors.ts";
+import { type AwsServiceError, ClosedError, isRetryable, isThrottling, LeaseLostError } from "../errors.ts";
 import { linkSignals, type LinkedSignal } from "../internal/abort.ts";
 import { systemClock, type Clock } from "../internal/clock.ts";
 import { KinesisClient } from "../kinesis/client.ts";
@@ -37,6 +37,8 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   readonly #stopLink: LinkedSignal;
   readonly #stop: AbortSignal;
   readonly #readers = new Map<string, ShardReader<T>>();
+  /** Shards that answered ResourceNotFoundException: never leased again by this consumer. */
+  readonly #goneShards = new Set<string>();
   /** SHARD_END writes running in the background (see #finishInBackground). */
   readonly #finishing = new Set<Promise<void>>();
   /** Shards whose rows of another stream incarnation were reported (once each). */
@@ -280,7 +282,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     const plan = planShards(this.#shards, rows, this.#options.iteratorType, this.#options.timestamp);
     for (const { shard, position, childOfReadParent } of plan) {
       if (this.#stop.aborted) return;
-      if (this.#readers.has(shard.shardId)) continue;
+      if (this.#readers.has(shard.shardId) || this.#goneShards.has(shard.shardId)) continue;
       if (this.#readers.size >= this.#options.maxShardConsumers) break;
       const lease = await session.allocate(shard.shardId, { totalShards: plan.length });
       if (lease === undefined) continue;
@@ -351,6 +353,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
       recordStart: lease.sequence === undefined && lease.startAt === undefined ? (atMs) => this.#untilDone(() => this.#session!.recordStart(shard.shardId, atMs)) : undefined,
       stop: this.#stop,
       onFatal: (error) => this.#fail(error),
+      onShardGone: (error) => this.#stopShard(shard.shardId, error),
     });
     this.#readers.set(shard.shardId, reader);
     lease.signal.addEventListener("abort", () => this.#onLeaseEnded(shard.shardId, lease, reader), { once: true });
@@ -371,6 +374,18 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
       const reason = cause instanceof Error ? cause.message : String(cause);
       this.#metrics.emit({ type: "leaseLost", shardId, reason, droppedRecords: dropped });
     }
+    this.#requestDiscovery();
+  }
+
+  /**
+   * One shard cannot be read any more (it aged out, say): stop only it, say so, give its lease up, and
+   * list shards again at once. If the whole stream is gone, that listing fails and ends the consumer.
+   */
+  #stopShard(shardId: string, error: AwsServiceError): void {
+    this.#goneShards.add(shardId);
+    this.#metrics.emit({ type: "shardStopped", shardId, errorName: error.name, awsCode: error.awsCode, message: error.message });
+    this.#shardsListedAt = Number.NEGATIVE_INFINITY;
+    this.#session?.release(shardId).catch((releaseError: unknown) => this.#metrics.failed(shardId, releaseError, false));
     this.#requestDiscovery();
   }
 

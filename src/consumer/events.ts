@@ -25,6 +25,12 @@ export type ConsumerEvent =
   | { type: "kplOutOfRange"; shardId: string; sequenceNumber: string; count: number; action: "delivered" | "dropped" }
   | { type: "checkpointMissing"; shardId: string; startingAt: string }
   /**
+   * This shard alone could not be read any more (GetShardIterator or GetRecords answered
+   * ResourceNotFoundException, e.g. it aged out of retention): its reader stopped and its lease was
+   * released; the other shards go on. This consumer does not lease it again.
+   */
+  | { type: "shardStopped"; shardId: string; errorName: string; awsCode: string; message: string }
+  /**
    * A stored row was not applied: it was written for another incarnation of the stream (deleted and
    * recreated under the same name since). The shard starts as configured; the row is replaced.
    */

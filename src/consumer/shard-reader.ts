@@ -11,6 +11,7 @@ import type { QueueEntry } from "./entries.ts";
 import type { ConsumerMetrics } from "./events.ts";
 import type { KplHashRangeCheck } from "./options.ts";
 import type { RecordQueue, Reservation } from "./record-queue.ts";
+import { isShardGone } from "./shard-failure.ts";
 
 /** Where a shard starts when its lease carries no checkpoint. */
 export interface StartPosition {
@@ -45,6 +46,8 @@ export interface ShardReaderDeps<T> {
   stop: AbortSignal;
   /** A failure no retry can fix: the consumer surfaces it to the iterator. */
   onFatal(error: unknown): void;
+  /** This shard alone cannot be read any more (see `isShardGone`): the reader has stopped; the others go on. */
+  onShardGone(error: AwsServiceError): void;
 }
 
 /** The longest a reader backs off after repeated failures that the client's own retries did not fix. */
@@ -142,7 +145,8 @@ export class ShardReader<T> {
     } catch (error) {
       if (this.#signal.aborted) return;
       this.#report(error, false);
-      this.#deps.onFatal(error);
+      if (isShardGone(error)) this.#deps.onShardGone(error);
+      else this.#deps.onFatal(error);
     }
   }
 
