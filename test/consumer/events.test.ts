@@ -115,7 +115,11 @@ describe("Consumer events", () => {
     expect(stats).toMatchObject({ recordsDelivered: 80, bytesDelivered: totalBytes, throttles: 0, errorsByName: {} });
     expect(Object.keys(stats.shards).sort()).toEqual(shardIds);
     for (const shardId of shardIds) {
-      expect(stats.shards[shardId]).toEqual({ recordsDelivered: perShardCount[shardId], millisBehindLatest: fetched.filter((e) => e.shardId === shardId).at(-1)!.millisBehindLatest });
+      expect(stats.shards[shardId]).toEqual({
+        recordsDelivered: perShardCount[shardId],
+        millisBehindLatest: fetched.filter((e) => e.shardId === shardId).at(-1)!.millisBehindLatest,
+        kplOutOfRange: 0,
+      });
     }
   });
 
