@@ -5,7 +5,9 @@ import { abortReason, systemClock, type Clock } from "../internal/clock.ts";
 import { type ClientOptions, defaultEndpoint, resolveRegion } from "./client-options.ts";
 import { CredentialSource, redactSecrets, type Credentials } from "./credentials.ts";
 import { parseAwsError } from "./parse-error.ts";
+import { EndpointReachability } from "./reachability.ts";
 import { backoffDelay, defaultBackoff, type BackoffPolicy } from "./retry.ts";
+import { describeTransportFailure } from "./transport-failure.ts";
 
 /** What differs between the AWS JSON-protocol services we speak. */
 export interface JsonProtocol {
@@ -31,6 +33,8 @@ export interface AttemptObserver {
 
 const DEFAULT_MAX_ATTEMPTS = 8;
 const DEFAULT_ATTEMPT_TIMEOUT_S = 20;
+/** What Kinesis and DynamoDB answer when a session token has expired: the credentials must be fetched again. */
+const EXPIRED_TOKEN_CODES: ReadonlySet<string> = new Set(["ExpiredTokenException", "ExpiredToken"]);
 
 /**
  * Signs (SigV4 via aws4fetch) and sends one JSON-protocol request, parses the answer, and retries
@@ -50,6 +54,7 @@ export class AwsJsonClient {
   readonly #credentials: CredentialSource;
   readonly #maxAttempts: number;
   readonly #attemptTimeoutMs: number;
+  readonly #reachability: EndpointReachability;
   /** Signing keys derived per day and region; shared across calls as aws4fetch intends. */
   readonly #signingKeyCache = new Map<string, ArrayBuffer>();
 
@@ -65,6 +70,12 @@ export class AwsJsonClient {
     this.#credentials = new CredentialSource(options.credentials, () => this.clock.now());
     this.#maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.#attemptTimeoutMs = (options.attemptTimeout ?? DEFAULT_ATTEMPT_TIMEOUT_S) * 1000;
+    this.#reachability = new EndpointReachability(this.#maxAttempts);
+  }
+
+  /** Whether the endpoint has answered any request of this client yet (any HTTP status). */
+  get endpointAnswered(): boolean {
+    return this.#reachability.answered;
   }
 
   /** Send `operation` with `body`; resolve with the parsed JSON object (`{}` for an empty body). */
@@ -76,8 +87,9 @@ export class AwsJsonClient {
         const result = await this.#attemptOnce<T>(operation, payload, options.signal, options.onServerTime);
         this.onAttempt?.({ service: this.protocol.service, operation, attempt });
         return result;
-      } catch (error) {
-        const retryable = isRetryable(error);
+      } catch (caught) {
+        const error = this.#giveUpIfNeverAnswered(caught);
+        const retryable = isRetryable(error) || this.#credentialsRenewed(error);
         if (error instanceof AwsServiceError) error.attempts = attempt;
         if (!retryable || attempt >= maxAttempts || options.signal?.aborted) {
           this.onAttempt?.({ service: this.protocol.service, operation, attempt, error });
@@ -108,6 +120,7 @@ export class AwsJsonClient {
       let text: string;
       try {
         response = await this.#fetch(signed.url, { method: "POST", headers: signed.headers, body: payload, signal: attempt.signal });
+        this.#reachability.markAnswered();
         text = await response.text();
       } catch (cause) {
         throw this.#transportError(operation, cause, callerSignal, timedOut, credentials);
@@ -116,9 +129,12 @@ export class AwsJsonClient {
         if (onServerTime !== undefined) reportServerTime(response.headers, onServerTime);
         return parseSuccess<T>(this.protocol.service, operation, text);
       }
-      throw parseAwsError(this.protocol.service, operation, { status: response.status, headers: response.headers, body: text }, (message) =>
+      const error = parseAwsError(this.protocol.service, operation, { status: response.status, headers: response.headers, body: text }, (message) =>
         redactSecrets(message, credentials),
       );
+      // Forget exactly the credentials the service refused, so the next attempt asks the source again.
+      if (EXPIRED_TOKEN_CODES.has(error.awsCode)) this.#credentials.invalidate(credentials);
+      throw error;
     } finally {
       clearTimeout(timer);
       attempt.dispose();
@@ -166,9 +182,28 @@ export class AwsJsonClient {
     }
     // A failed fetch is a TypeError whose message differs per runtime ("fetch failed", "Network
     // connection lost", "error sending request", ...); any failure before a response is a network error.
-    const detail = cause instanceof Error ? redactSecrets(cause.message, credentials) : "unknown failure";
     if (cause instanceof AbortedError) return cause;
+    const detail = redactSecrets(describeTransportFailure(cause), credentials);
     return new NetworkError(`${where} failed: ${detail}`, { cause });
+  }
+
+  /**
+   * A transport failure (no answer, or no answer in time) while this endpoint has never answered
+   * anything: after `maxAttempts` of them it is almost surely wrong (host, port, region, DNS), so the
+   * error becomes a non-retryable NetworkError that ends the callers' own retry loops too.
+   */
+  #giveUpIfNeverAnswered(error: unknown): unknown {
+    const transport = (error instanceof NetworkError && error.retryable) || error instanceof TimeoutError;
+    if (!transport || !this.#reachability.givesUpAfterFailure()) return error;
+    const attempts = this.#reachability.failuresBeforeAnswer;
+    const hint = `${this.endpoint} has not answered any of ${attempts} attempts; check the endpoint, region and network`;
+    const cause = error instanceof NetworkError && error.cause !== undefined ? error.cause : error;
+    return new NetworkError(`${error.message} (${hint})`, { cause, neverAnswered: true });
+  }
+
+  /** The token expired and the credentials come from somewhere that may hand out new ones: try again. */
+  #credentialsRenewed(error: unknown): boolean {
+    return error instanceof AwsServiceError && EXPIRED_TOKEN_CODES.has(error.awsCode) && this.#credentials.renewable;
   }
 }
 
