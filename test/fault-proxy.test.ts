@@ -327,14 +327,16 @@ describe("typed clients through the fault proxy: retries and error mapping", () 
     expect(proxy.stats().requests).toBe(1);
   });
 
-  it("maps a refused connection to a retryable NetworkError after retrying", async () => {
+  it("maps a refused connection to a NetworkError naming ECONNREFUSED, not retryable once maxAttempts found an endpoint that never answered", async () => {
     const port = await freePort();
     const { client, errors } = kinesisVia(`http://127.0.0.1:${port}`, { maxAttempts: 3 });
     const error = await client.describeStreamSummary("s").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
-    expect(error).toMatchObject({ code: "NETWORK", retryable: true });
-    expect((error as Error).message).toContain(`127.0.0.1:${port}`);
+    expect(error).toMatchObject({ code: "NETWORK", retryable: false, neverAnswered: true });
+    expect((error as Error).message).toContain(`ECONNREFUSED 127.0.0.1:${port}`);
     expect(errors).toHaveLength(3);
+    // The attempts before the last were ordinary, retryable network errors.
+    expect(errors[0]).toMatchObject({ code: "NETWORK", retryable: true, neverAnswered: false });
   });
 
   it("abandons an attempt slower than attemptTimeout as a TimeoutError and retries it", async () => {
@@ -348,11 +350,25 @@ describe("typed clients through the fault proxy: retries and error mapping", () 
     expect(errors[0]).toMatchObject({ code: "TIMEOUT", timeoutMs: 200, retryable: true });
   });
 
-  it("gives up with TimeoutError when every attempt is too slow", async () => {
+  it("gives up with TimeoutError when every attempt is too slow, on an endpoint that has answered before", async () => {
+    const proxy = await proxyTo("kinesis", 17);
+    const { client } = kinesisVia(proxy.endpoint, { maxAttempts: 2, attemptTimeout: 0.1 });
+    // Any answer counts, even an error: the endpoint is known to be there.
+    await expect(client.describeStreamSummary("no-such-stream")).rejects.toMatchObject({ awsCode: "ResourceNotFoundException" });
+    proxy.setRules([{ fault: { kind: "latency", ms: 5_000 } }]);
+    const error = await client.describeStreamSummary("s").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toMatchObject({ retryable: true });
+    expect(proxy.stats().requests).toBe(3);
+  });
+
+  it("gives up with a non-retryable NetworkError when every attempt is too slow on an endpoint that never answered", async () => {
     const proxy = await proxyTo("kinesis", 17, [{ fault: { kind: "latency", ms: 5_000 } }]);
     const { client } = kinesisVia(proxy.endpoint, { maxAttempts: 2, attemptTimeout: 0.1 });
     const error = await client.describeStreamSummary("s").catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toBeInstanceOf(NetworkError);
+    expect(error).toMatchObject({ retryable: false, neverAnswered: true });
+    expect((error as Error).cause).toBeInstanceOf(TimeoutError);
     expect(proxy.stats().requests).toBe(2);
   });
 
