@@ -4,6 +4,7 @@ import { LeaseLostError } from "../../src/errors.ts";
 import { sleep, type Clock } from "../../src/internal/clock.ts";
 import { uniqueName } from "../support/clients.ts";
 import { raceToTake } from "../support/lease-race.ts";
+import { RoundClock } from "../support/round-clock.ts";
 import type { StoreTap } from "../support/lease-drivers/driver.ts";
 import { until } from "../support/until.ts";
 import type { SuiteContext } from "./lease-suite.ts";
@@ -22,8 +23,9 @@ export function leaseOwnershipTests<Tap extends StoreTap>({ driver, store }: Sui
     const pausedAt = Date.now();
 
     const takerTaps = [driver.tap(), driver.tap(), driver.tap()];
-    const takers = await Promise.all(takerTaps.map((tap) => store(group, { tap }).start({ streamName: stream })));
-    const won = await raceToTake(takers, "shard-0");
+    const together = new RoundClock(); // the takers see the counter stand still for exactly as long, so all of them race
+    const takers = await Promise.all(takerTaps.map((tap) => store(group, { tap, clock: together }).start({ streamName: stream })));
+    const won = await raceToTake(takers, "shard-0", together);
     expect(won).toHaveLength(1);
     const winner = won[0]!;
     expect(winner.at - pausedAt).toBeGreaterThanOrEqual(1500); // never before sessionTimeout
