@@ -17,7 +17,7 @@ export interface MemoryCheckPointerOptions extends Partial<LeaseOptions> {
  * In one process a worker that stops without closing is rare (its consumer was dropped), so expiry can
  * be short; writes cost nothing, so renewals and coalesced checkpoints can be frequent too.
  */
-export const MEMORY_DEFAULTS = { name: "memory", sessionTimeout: 10, heartbeatFrequency: 1, checkpointInterval: 1, ttlHours: 24 } as const;
+export const MEMORY_DEFAULTS = { name: "memory", sessionTimeout: 10, heartbeatFrequency: 0.25, checkpointInterval: 1, ttlHours: 24 } as const;
 
 const { name: _name, ...leaseEntries } = leaseOptionEntries("it forms row keys");
 const optionsSchema = v.object({

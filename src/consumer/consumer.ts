@@ -39,8 +39,6 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   readonly #readers = new Map<string, ShardReader<T>>();
   /** Shards that answered ResourceNotFoundException: never leased again by this consumer. */
   readonly #goneShards = new Set<string>();
-  /** SHARD_END writes running in the background (see #finishInBackground). */
-  readonly #finishing = new Set<Promise<void>>();
   /** Shards whose rows of another stream incarnation were reported (once each). */
   readonly #reportedForeign = new Set<string>();
   #incarnation: string | undefined;
@@ -167,8 +165,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
    * stall the other shards, and without autoCheckpoint it waits for the caller's manualCheckpoint().
    */
   #finishInBackground(entry: EndEntry<T>): void {
-    const finishing = this.#finishShard(entry).finally(() => this.#finishing.delete(finishing));
-    this.#finishing.add(finishing);
+    void this.#finishShard(entry); // settles on its own: failures end in #fail or a lost lease
   }
 
   async #finishShard(entry: EndEntry<T>): Promise<void> {
@@ -405,9 +402,9 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     this.#queue.close();
     this.#queue.clear();
     try {
-      // Releasing the leases settles SHARD_END writes still waiting (a deferred one fails as released).
+      // Releasing the leases settles SHARD_END writes still waiting (a deferred one fails as released);
+      // one stuck in a store that never answers is not waited for: its outcome no longer matters.
       await this.#session?.close();
-      await Promise.allSettled([...this.#finishing]);
     } finally {
       if (this.#ownsCheckpointer) await this.#checkpointer.close();
     }

@@ -80,6 +80,8 @@ export class ShardReader<T> {
   #recordBytes: number | undefined;
   #failures = 0;
   #caughtUp = false;
+  /** The read loop has returned (shard end, stop, or failure). */
+  #ended = false;
   #readyResolve!: () => void;
   /** Resolves once the reader holds an iterator (or has stopped). */
   readonly ready: Promise<void>;
@@ -102,6 +104,7 @@ export class ShardReader<T> {
 
   start(): void {
     this.done = this.#run().finally(() => {
+      this.#ended = true;
       this.#link.dispose();
       this.#readyResolve();
     });
@@ -112,7 +115,8 @@ export class ShardReader<T> {
    * timeout only counts while every reader is caught up: a shard in error backoff is not idle.
    */
   get caughtUp(): boolean {
-    return this.#caughtUp || this.#signal.aborted;
+    // A reader that reached SHARD_END has nothing more to read, even while its end is still being written.
+    return this.#caughtUp || this.#ended || this.#signal.aborted;
   }
 
   get stopped(): boolean {

@@ -175,6 +175,9 @@ describe("Consumer events", () => {
     expect(first.shards).toHaveLength(4);
 
     await using second = localConsumer<{ id: string }>(stream, { checkpointer: shared });
+    await second.waitReady(); // starts it: it asks for its share in its first round
+    // The first consumer hands two shards over at its next heartbeat after the second asks.
+    await until(() => second.shards.length === 2, "the handoff");
     await second.waitReady();
     // A handoff is the first consumer's own choice: leaseReleased, never leaseLost.
     expect(ofType(firstEvents, "leaseLost")).toEqual([]);

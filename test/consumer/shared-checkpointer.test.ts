@@ -113,7 +113,7 @@ describe("MemoryCheckPointer shared by consumers in one process", () => {
   it.each([
     [2, [2, 2]],
     [3, [2, 1, 1]],
-  ])("%i consumers on a 4-shard stream balance to %j within two rounds and deliver every record exactly once", async (count, balanced) => {
+  ])("%i consumers on a 4-shard stream balance to %j within a few rounds and deliver every record exactly once", async (count, balanced) => {
     const stream = await createStream(localKinesis(), 4, "shared");
     const shared = new MemoryCheckPointer();
     const workers = Array.from({ length: count }, (_, i) => worker(`w${i}`, stream, shared));
@@ -121,8 +121,9 @@ describe("MemoryCheckPointer shared by consumers in one process", () => {
     try {
       await startAll(workers);
       await until(() => sizes(workers).join() === balanced.join(), `balance ${balanced.join("+")}`);
-      // The newest consumer got its share in its first round or the one after.
-      expect(workers.at(-1)!.counter.rounds).toBeLessThanOrEqual(2);
+      // The newest consumer got its share within a few rounds: it asks in its first, the owner hands
+      // over at its next heartbeat (0.25 s), and a round every half heartbeat takes the shard.
+      expect(workers.at(-1)!.counter.rounds).toBeLessThanOrEqual(4);
       expect(new Set(workers.flatMap((w) => w.consumer.shards)).size).toBe(4);
 
       const put = await putPerShard(stream, 25);
