@@ -3,12 +3,16 @@ import { credentialsOption, endpointUrl, fetchFunction, positiveInteger, regionN
 import type { Clock } from "../internal/clock.ts";
 import { readEnv } from "../internal/env.ts";
 import type { CredentialsOption } from "./credentials.ts";
+import { serviceEndpoint } from "./endpoints.ts";
 
 /** Options every AWS-talking class accepts (Consumer, Producer, DynamoDBCheckPointer, the raw clients). */
 export interface ClientOptions {
   /** AWS region; default `AWS_REGION`, then `AWS_DEFAULT_REGION`, then `us-east-1`. */
   region?: string | undefined;
-  /** Override the service URL (e.g. a local server); http is allowed here. */
+  /**
+   * Override the service URL (e.g. a local server); http is allowed here. Default `AWS_ENDPOINT_URL_KINESIS`
+   * / `AWS_ENDPOINT_URL_DYNAMODB`, then `AWS_ENDPOINT_URL`, then the region's AWS endpoint.
+   */
   endpoint?: string | undefined;
   /** Static credentials or an async provider; default the `AWS_*` environment variables. */
   credentials?: CredentialsOption | undefined;
@@ -54,7 +58,7 @@ export function resolveRegion(option: string | undefined): string {
   return option ?? readEnv("AWS_REGION") ?? readEnv("AWS_DEFAULT_REGION") ?? "us-east-1";
 }
 
+/** The region's public endpoint of `service` (its partition's DNS suffix); see endpoints.ts for the variables. */
 export function defaultEndpoint(service: "kinesis" | "dynamodb", region: string): string {
-  const suffix = region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
-  return `https://${service}.${region}.${suffix}`;
+  return serviceEndpoint(service, region);
 }

@@ -2,7 +2,8 @@ import { AwsV4Signer } from "aws4fetch";
 import { AbortedError, AwsServiceError, NetworkError, TimeoutError, isRetryable, type AwsService } from "../errors.ts";
 import { linkSignals } from "../internal/abort.ts";
 import { abortReason, systemClock, type Clock } from "../internal/clock.ts";
-import { type ClientOptions, defaultEndpoint, resolveRegion } from "./client-options.ts";
+import { type ClientOptions, resolveRegion } from "./client-options.ts";
+import { resolveEndpoint } from "./endpoints.ts";
 import { CredentialSource, redactSecrets, type Credentials } from "./credentials.ts";
 import { parseAwsError } from "./parse-error.ts";
 import { EndpointReachability } from "./reachability.ts";
@@ -61,7 +62,7 @@ export class AwsJsonClient {
   constructor(protocol: JsonProtocol, options: ClientOptions = {}) {
     this.protocol = protocol;
     this.region = resolveRegion(options.region);
-    this.endpoint = (options.endpoint ?? defaultEndpoint(protocol.service, this.region)).replace(/\/+$/, "");
+    this.endpoint = resolveEndpoint(protocol.service, this.region, options.endpoint);
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     // Bind lazily: workerd and some polyfills require `fetch` to be called with globalThis as `this`.
