@@ -8,7 +8,8 @@ import { CredentialSource, redactSecrets, type Credentials } from "./credentials
 import { parseAwsError } from "./parse-error.ts";
 import { EndpointReachability } from "./reachability.ts";
 import { backoffDelay, defaultBackoff, type BackoffPolicy } from "./retry.ts";
-import { describeTransportFailure } from "./transport-failure.ts";
+import { isPermissionDenial } from "../internal/permission.ts";
+import { describeTransportFailure, netPermissionError } from "./transport-failure.ts";
 
 /** What differs between the AWS JSON-protocol services we speak. */
 export interface JsonProtocol {
@@ -178,6 +179,7 @@ export class AwsJsonClient {
   ): Error {
     if (callerSignal?.aborted) return abortReason(callerSignal);
     const where = `${this.protocol.service} ${operation} to ${this.endpoint}`;
+    if (isPermissionDenial(cause)) return netPermissionError(this.endpoint, where, cause);
     if (timedOut) {
       return new TimeoutError(`${where} took longer than ${this.#attemptTimeoutMs} ms`, this.#attemptTimeoutMs);
     }

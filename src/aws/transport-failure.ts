@@ -1,3 +1,5 @@
+import { ConfigError } from "../errors.ts";
+
 /**
  * What a failed `fetch` says about why it failed. Runtimes wrap the real reason: Node's undici throws
  * `TypeError("fetch failed")` whose `cause` is `Error("connect ECONNREFUSED 127.0.0.1:4567")` with
@@ -31,4 +33,26 @@ function next(error: unknown): unknown {
   // Node tries each address of a host name; the first refusal stands for all of them.
   if (error instanceof AggregateError && error.errors.length > 0) return error.errors[0];
   return undefined;
+}
+
+/**
+ * Deno refused the request itself (no `--allow-net` for this host): a fatal configuration error
+ * naming the flag to add, never a retryable network failure. `option` is the flag, e.g.
+ * `--allow-net=kinesis.us-east-1.amazonaws.com` or `--allow-net=127.0.0.1:4567`.
+ */
+export function netPermissionError(endpoint: string, where: string, cause: unknown): ConfigError {
+  const host = hostOf(endpoint);
+  const flag = `--allow-net=${host}`;
+  const error = new ConfigError(flag, `Deno denied network access for ${where}: run with ${flag} (or --allow-net)`);
+  // Keep Deno's own error for whoever debugs it; ConfigError takes no options, so attach it here.
+  Object.defineProperty(error, "cause", { value: cause, enumerable: false, configurable: true, writable: true });
+  return error;
+}
+
+function hostOf(endpoint: string): string {
+  try {
+    return new URL(endpoint).host;
+  } catch {
+    return endpoint;
+  }
 }

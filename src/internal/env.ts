@@ -1,8 +1,12 @@
 /**
  * The one place that touches a runtime's environment. Node and Bun expose `process.env`, Deno exposes
  * `Deno.env` (and throws without --allow-env), workerd exposes neither. Every read is guarded, so a
- * runtime without an environment simply has no values.
+ * runtime without an environment simply has no values. Deno refusing access (no `--allow-env`) is not
+ * "no value": it is a `ConfigError` naming the flag, so a denied region or key is never silently replaced.
  */
+import { ConfigError } from "../errors.ts";
+import { isPermissionDenial } from "./permission.ts";
+
 interface ProcessLike {
   env?: Record<string, string | undefined>;
 }
@@ -15,8 +19,11 @@ export function readEnv(name: string): string | undefined {
   try {
     const fromDeno = globals.Deno?.env?.get(name);
     if (fromDeno !== undefined) return fromDeno === "" ? undefined : fromDeno;
-  } catch {
-    // Deno without --allow-env throws; treat it as "not set".
+  } catch (error) {
+    // Deno without --allow-env: "not set" would silently pick another region or no credentials.
+    if (isPermissionDenial(error)) {
+      throw new ConfigError("--allow-env", `Deno denied reading ${name}: run with --allow-env (or list the AWS_* variables it needs), or pass the setting as an option`);
+    }
   }
   try {
     const value = globals.process?.env?.[name];

@@ -90,12 +90,17 @@ async function esmEntry(name: string): Promise<string> {
 }
 
 /** `deno run test/runtimes/deno.ts ...args`; `scratch` holds the generated import map. */
-export async function runOnDeno(scratch: string, args: string[]): Promise<Outcome> {
+export function runOnDeno(scratch: string, args: string[]): Promise<Outcome> {
+  return runDenoScript(scratch, "test/runtimes/deno.ts", ["--allow-net=127.0.0.1", "--allow-env"], args);
+}
+
+/** `deno run <permissions> <script> ...args`, e.g. with no permissions at all to see what Deno refuses. */
+export async function runDenoScript(scratch: string, script: string, permissions: string[], args: string[] = []): Promise<Outcome> {
   const importMap = join(scratch, "import-map.json");
   await writeFile(importMap, JSON.stringify({ imports: { aws4fetch: await esmEntry("aws4fetch"), valibot: await esmEntry("valibot") } }));
   return run(
     join(BIN, "deno"),
-    ["run", "--no-config", "--no-lock", "--no-prompt", `--import-map=${importMap}`, "--allow-net=127.0.0.1", "--allow-env", "test/runtimes/deno.ts", ...args],
+    ["run", "--no-config", "--no-lock", "--no-prompt", `--import-map=${importMap}`, ...permissions, script, ...args],
     runtimeEnv({ DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" }),
   );
 }
