@@ -125,7 +125,14 @@ describe("CredentialSource", () => {
     const error = await new CredentialSource(undefined, () => 0).get().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CredentialsError);
     const searched = (error as CredentialsError).searched;
-    expect(searched).toEqual(["credentials option", "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables"]);
+    expect(searched).toEqual([
+      "credentials option",
+      "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables",
+      "shared credentials and config files (AWS_PROFILE, ~/.aws/credentials, ~/.aws/config)",
+      "AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (STS AssumeRoleWithWebIdentity)",
+      "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI (ECS, EKS Pod Identity)",
+      "EC2 instance metadata (IMDSv2)",
+    ]);
     for (const place of searched) expect((error as Error).message).toContain(place);
   });
 });

@@ -2,19 +2,22 @@ import * as v from "valibot";
 import { credentialsOption, endpointUrl, fetchFunction, positiveInteger, regionName, seconds } from "../config/validate.ts";
 import type { Clock } from "../internal/clock.ts";
 import { readEnv } from "../internal/env.ts";
+import { type RuntimeIo, runtimeIo } from "../internal/runtime-io.ts";
+import type { EnvReader } from "./credential-chain/context.ts";
+import { profileRegion } from "./credential-chain/profile-region.ts";
 import type { CredentialsOption } from "./credentials.ts";
 import { serviceEndpoint } from "./endpoints.ts";
 
 /** Options every AWS-talking class accepts (Consumer, Producer, DynamoDBCheckPointer, the raw clients). */
 export interface ClientOptions {
-  /** AWS region; default `AWS_REGION`, then `AWS_DEFAULT_REGION`, then `us-east-1`. */
+  /** AWS region; default `AWS_REGION`, then `AWS_DEFAULT_REGION`, then the profile's `region`, then `us-east-1`. */
   region?: string | undefined;
   /**
    * Override the service URL (e.g. a local server); http is allowed here. Default `AWS_ENDPOINT_URL_KINESIS`
    * / `AWS_ENDPOINT_URL_DYNAMODB`, then `AWS_ENDPOINT_URL`, then the region's AWS endpoint.
    */
   endpoint?: string | undefined;
-  /** Static credentials or an async provider; default the `AWS_*` environment variables. */
+  /** Static credentials or an async provider; default the AWS SDKs' provider chain (see docs/aws-access.md). */
   credentials?: CredentialsOption | undefined;
   /** The `fetch` to send requests with; default `globalThis.fetch`. */
   fetch?: typeof fetch | undefined;
@@ -54,8 +57,18 @@ export function pickClientOptions(options: ClientOptions): ClientOptions {
   return client;
 }
 
-export function resolveRegion(option: string | undefined): string {
-  return option ?? readEnv("AWS_REGION") ?? readEnv("AWS_DEFAULT_REGION") ?? "us-east-1";
+/**
+ * The SDKs' order: the option, `AWS_REGION`, `AWS_DEFAULT_REGION`, the selected profile's `region` in
+ * ~/.aws/config (or `AWS_CONFIG_FILE`), then `us-east-1`. `deps` lets tests bring their own world.
+ */
+export function resolveRegion(option: string | undefined, deps: { env?: EnvReader; io?: RuntimeIo | null } = {}): string {
+  const env = deps.env ?? readEnv;
+  const fromEnv = option ?? env("AWS_REGION") ?? env("AWS_DEFAULT_REGION");
+  if (fromEnv !== undefined) return fromEnv;
+  const io = deps.io === null ? undefined : (deps.io ?? runtimeIo());
+  // Without injected variables, read HOME and AWS_PROFILE through the runtime, so Deno's --allow-env denial is reported.
+  const fileEnv = deps.env ?? (io === undefined ? readEnv : (name: string) => io.readEnv(name));
+  return profileRegion(fileEnv, io) ?? "us-east-1";
 }
 
 /** The region's public endpoint of `service` (its partition's DNS suffix); see endpoints.ts for the variables. */

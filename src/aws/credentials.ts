@@ -1,5 +1,5 @@
 import { CredentialsError } from "../errors.ts";
-import { hasEnvironment, readEnv } from "../internal/env.ts";
+import { type CredentialChainOptions, credentialChain } from "./credential-chain/chain.ts";
 
 export interface Credentials {
   readonly accessKeyId: string;
@@ -24,12 +24,19 @@ const REFRESH_MARGIN_MS = 5 * 60_000;
 export class CredentialSource {
   readonly #option: CredentialsOption | undefined;
   readonly #now: () => number;
+  readonly #chainOptions: CredentialChainOptions;
+  #chain: (() => Promise<Credentials>) | undefined;
   #cached: Credentials | undefined;
   #pending: Promise<Credentials> | undefined;
 
-  constructor(option: CredentialsOption | undefined, now: () => number) {
+  /**
+   * `chain` configures the default provider chain used when `option` is undefined (the client's
+   * region for STS, its fetch); it is built on first use, so nothing is read at construction.
+   */
+  constructor(option: CredentialsOption | undefined, now: () => number, chain: Partial<CredentialChainOptions> = {}) {
     this.#option = option;
     this.#now = now;
+    this.#chainOptions = { region: "us-east-1", now, ...chain };
   }
 
   get(): Promise<Credentials> {
@@ -61,7 +68,7 @@ export class CredentialSource {
     if (this.#cached === stale) this.#cached = undefined;
   }
 
-  /** Whether asking again may give different credentials: a provider or the environment, not a static object. */
+  /** Whether asking again may give different credentials: a provider or the default chain, not a static object. */
   get renewable(): boolean {
     return typeof this.#option === "function" || this.#option === undefined;
   }
@@ -83,7 +90,8 @@ export class CredentialSource {
       return checked(provided, "credentials provider");
     }
     if (option !== undefined) return checked(option, "credentials option");
-    return fromEnvironment();
+    this.#chain ??= credentialChain(this.#chainOptions);
+    return checked(await this.#chain(), "credential chain");
   }
 }
 
@@ -98,25 +106,6 @@ function checked(credentials: Credentials, source: string): Credentials {
     throw new CredentialsError(`${source} has no secretAccessKey`, [source]);
   }
   return credentials;
-}
-
-function fromEnvironment(): Credentials {
-  const searched = ["credentials option", "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables"];
-  if (!hasEnvironment()) {
-    throw new CredentialsError(
-      "no credentials: pass `credentials` (this runtime, e.g. Cloudflare workerd, has no process environment)",
-      searched,
-    );
-  }
-  const accessKeyId = readEnv("AWS_ACCESS_KEY_ID");
-  const secretAccessKey = readEnv("AWS_SECRET_ACCESS_KEY");
-  if (accessKeyId === undefined || secretAccessKey === undefined) {
-    throw new CredentialsError(
-      `no credentials: looked in ${searched.join(" and ")}; pass \`credentials\` or set the variables`,
-      searched,
-    );
-  }
-  return { accessKeyId, secretAccessKey, sessionToken: readEnv("AWS_SESSION_TOKEN") };
 }
 
 /** Remove secrets from text that may echo a request (signature mismatch messages, for one). */

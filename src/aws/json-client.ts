@@ -69,7 +69,7 @@ export class AwsJsonClient {
     // Bind lazily: workerd and some polyfills require `fetch` to be called with globalThis as `this`.
     const givenFetch = options.fetch;
     this.#fetch = givenFetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.#credentials = new CredentialSource(options.credentials, () => this.clock.now());
+    this.#credentials = new CredentialSource(options.credentials, () => this.clock.now(), { region: this.region, fetch: this.#fetch });
     this.#maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.#attemptTimeoutMs = (options.attemptTimeout ?? DEFAULT_ATTEMPT_TIMEOUT_S) * 1000;
     this.#reachability = new EndpointReachability(this.#maxAttempts);

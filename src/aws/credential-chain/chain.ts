@@ -1,0 +1,82 @@
+import { AsyncKinesisError, CredentialsError } from "../../errors.ts";
+import { hasEnvironment, readEnv } from "../../internal/env.ts";
+import { type RuntimeIo, runtimeIo } from "../../internal/runtime-io.ts";
+import type { Credentials } from "../credentials.ts";
+import { containerProvider } from "./container.ts";
+import type { ChainContext, EnvReader } from "./context.ts";
+import { environmentProvider } from "./environment-provider.ts";
+import { instanceMetadataDisabled, instanceMetadataProvider } from "./instance-metadata.ts";
+import { profileProvider } from "./profile.ts";
+import type { CredentialProvider } from "./provider.ts";
+import { webIdentityProvider } from "./web-identity.ts";
+
+/** The AWS SDKs' order. */
+export const DEFAULT_PROVIDERS: readonly CredentialProvider[] = [
+  environmentProvider,
+  profileProvider,
+  webIdentityProvider,
+  containerProvider,
+  instanceMetadataProvider,
+];
+
+export interface CredentialChainOptions {
+  /** The client's region: STS is called there. */
+  region: string;
+  fetch?: typeof fetch | undefined;
+  now?: (() => number) | undefined;
+  /** Environment reader; default the runtime's environment (Deno: a missing --allow-env is an error). */
+  env?: EnvReader | undefined;
+  /** File and process access; default the running runtime's (`null`: none, as on workerd). */
+  io?: RuntimeIo | null | undefined;
+  providers?: readonly CredentialProvider[] | undefined;
+}
+
+const EXPLICIT = "credentials option";
+
+/**
+ * The default credential provider: each link in turn until one has credentials. A link that is
+ * configured but fails ends the search with its error (and every place looked so far); caching and
+ * refreshing before `expiration` are CredentialSource's job.
+ */
+export function credentialChain(options: CredentialChainOptions): () => Promise<Credentials> {
+  const io = options.io === null ? undefined : (options.io ?? runtimeIo());
+  const env = options.env ?? (io === undefined ? readEnv : (name: string) => io.readEnv(name));
+  const providers = options.providers ?? DEFAULT_PROVIDERS;
+  const ctx: ChainContext = {
+    env,
+    io,
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    now: options.now ?? Date.now,
+    region: options.region,
+  };
+  const noRuntime = options.env === undefined && io === undefined && !hasEnvironment();
+  return async () => {
+    if (noRuntime) {
+      throw new CredentialsError(
+        "no credentials: pass `credentials` (this runtime, e.g. Cloudflare workerd, has no process environment and no file system, so only explicit credentials apply)",
+        [EXPLICIT],
+      );
+    }
+    const searched = [EXPLICIT];
+    for (const provider of providers) {
+      searched.push(provider.name);
+      let found: Credentials | undefined;
+      try {
+        found = await provider.resolve(ctx);
+      } catch (error) {
+        throw chainFailure(error, provider, searched);
+      }
+      if (found !== undefined) return found;
+    }
+    const imdsOff = instanceMetadataDisabled(ctx) ? " (instance metadata skipped: AWS_EC2_METADATA_DISABLED)" : "";
+    throw new CredentialsError(`no credentials: looked in ${searched.join(", ")}${imdsOff}; pass \`credentials\` or configure one of them`, searched);
+  };
+}
+
+function chainFailure(error: unknown, provider: CredentialProvider, searched: string[]): CredentialsError {
+  const where = `(looked in ${searched.join(", ")})`;
+  if (error instanceof CredentialsError) return new CredentialsError(`${error.message} ${where}`, [...searched], error.cause === undefined ? undefined : { cause: error.cause });
+  // Deno permission denials arrive as ConfigErrors naming the flag: keep their words.
+  const detail = error instanceof AsyncKinesisError || error instanceof Error ? error.message : String(error);
+  return new CredentialsError(`${provider.name}: ${detail} ${where}`, [...searched], { cause: error });
+}

@@ -1,0 +1,24 @@
+import type { RuntimeIo } from "../../internal/runtime-io.ts";
+
+/** Reads one environment variable (`undefined` when unset or empty). */
+export type EnvReader = (name: string) => string | undefined;
+
+/**
+ * Everything the credential providers touch, injected so tests point them at temp files, fake servers
+ * and a made-up environment without changing `process.env`.
+ */
+export interface ChainContext {
+  env: EnvReader;
+  /** File and process access; `undefined` on runtimes without any (workerd, browsers). */
+  io: RuntimeIo | undefined;
+  fetch: typeof fetch;
+  /** Wall clock, epoch ms: default session names and "already expired" checks. */
+  now: () => number;
+  /** The region STS is called in when neither the profile nor the environment names one. */
+  region: string;
+}
+
+/** Whether an SDK-style boolean variable is set to true (`true`, any case). */
+export function envFlag(env: EnvReader, name: string): boolean {
+  return env(name)?.trim().toLowerCase() === "true";
+}
