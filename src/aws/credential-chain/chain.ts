@@ -24,8 +24,8 @@ export interface CredentialChainOptions {
   region: string;
   fetch?: typeof fetch | undefined;
   now?: (() => number) | undefined;
-  /** Environment reader; default the runtime's environment (Deno: a missing --allow-env is an error). */
-  env?: EnvReader | undefined;
+  /** Environment reader; default the runtime's environment (Deno: a missing --allow-env is an error); `null`: none. */
+  env?: EnvReader | null | undefined;
   /** File and process access; default the running runtime's (`null`: none, as on workerd). */
   io?: RuntimeIo | null | undefined;
   providers?: readonly CredentialProvider[] | undefined;
@@ -40,6 +40,7 @@ const EXPLICIT = "credentials option";
  */
 export function credentialChain(options: CredentialChainOptions): () => Promise<Credentials> {
   const io = options.io === null ? undefined : (options.io ?? runtimeIo());
+  const noEnvironment = options.env === null || (options.env === undefined && !hasEnvironment());
   const env = options.env ?? (io === undefined ? readEnv : (name: string) => io.readEnv(name));
   const providers = options.providers ?? DEFAULT_PROVIDERS;
   const ctx: ChainContext = {
@@ -49,7 +50,8 @@ export function credentialChain(options: CredentialChainOptions): () => Promise<
     now: options.now ?? Date.now,
     region: options.region,
   };
-  const noRuntime = options.env === undefined && io === undefined && !hasEnvironment();
+  // workerd and browsers: nothing to read, so nothing but the explicit option can apply.
+  const noRuntime = noEnvironment && io === undefined;
   return async () => {
     if (noRuntime) {
       throw new CredentialsError(
