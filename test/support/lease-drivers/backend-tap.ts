@@ -9,11 +9,10 @@ import type { StoreTap } from "./driver.ts";
  * front of every call of a backend, so a paused checkpointer's calls wait before they reach the
  * rows, and a failed write throws as a broken connection would, without touching them.
  */
-export class BackendTap implements StoreTap {
-  readonly #gate = new CallGate();
+export class BackendTap extends CallGate implements StoreTap {
 
   wrap(inner: LeaseBackend, random?: () => number): LeaseBackend {
-    const gate = this.#gate;
+    const gate: CallGate = this;
     const read = async <T>(signal: AbortSignal, call: () => Promise<T>): Promise<T> => {
       await gate.pass(signal);
       return call();
@@ -41,28 +40,4 @@ export class BackendTap implements StoreTap {
     };
   }
 
-  pause(): void {
-    this.#gate.pause();
-  }
-  resume(): void {
-    this.#gate.resume();
-  }
-  heldCount(): number {
-    return this.#gate.heldCount();
-  }
-  deliveredLate(sequence: string): boolean {
-    return this.#gate.deliveredLate(sequence);
-  }
-  writes(): number {
-    return this.#gate.writes();
-  }
-  resetCounts(): void {
-    this.#gate.resetCounts();
-  }
-  failWrites(count: number): void {
-    this.#gate.failWrites(count);
-  }
-  failed(): number {
-    return this.#gate.failed();
-  }
 }

@@ -27,12 +27,12 @@ function valuesOf(body: unknown): string[] {
  * caller aborts it, as fetch does; a failed write is an HTTP 500 (the checkpointer makes one attempt
  * per call when tapped, so each session write is one request).
  */
-export class DynamoTap implements StoreTap {
-  readonly #gate = new CallGate();
+export class DynamoTap extends CallGate implements StoreTap {
   readonly fetch: typeof fetch;
 
   constructor() {
-    const gate = this.#gate;
+    super();
+    const gate: CallGate = this;
     this.fetch = async (input, init) => {
       const late = await gate.pass(init?.signal ?? undefined);
       if (WRITE_OPERATIONS.has(operationOf(init))) {
@@ -43,30 +43,6 @@ export class DynamoTap implements StoreTap {
     };
   }
 
-  pause(): void {
-    this.#gate.pause();
-  }
-  resume(): void {
-    this.#gate.resume();
-  }
-  heldCount(): number {
-    return this.#gate.heldCount();
-  }
-  deliveredLate(sequence: string): boolean {
-    return this.#gate.deliveredLate(sequence);
-  }
-  writes(): number {
-    return this.#gate.writes();
-  }
-  resetCounts(): void {
-    this.#gate.resetCounts();
-  }
-  failWrites(count: number): void {
-    this.#gate.failWrites(count);
-  }
-  failed(): number {
-    return this.#gate.failed();
-  }
 }
 
 /**

@@ -23,12 +23,12 @@ function isWrite(args: readonly string[]): boolean {
  * A store tap for Redis: a client (node-redis shape) in front of the file's connection. A held
  * command waits in the client; node-redis cannot cancel a sent command, so neither can this one.
  */
-export class RedisTap implements StoreTap {
-  readonly #gate = new CallGate();
+export class RedisTap extends CallGate implements StoreTap {
   readonly client: SendCommandClient;
 
   constructor(inner: () => SendCommandClient) {
-    const gate = this.#gate;
+    super();
+    const gate: CallGate = this;
     this.client = {
       async sendCommand(args: string[]): Promise<unknown> {
         const late = await gate.pass();
@@ -41,30 +41,6 @@ export class RedisTap implements StoreTap {
     };
   }
 
-  pause(): void {
-    this.#gate.pause();
-  }
-  resume(): void {
-    this.#gate.resume();
-  }
-  heldCount(): number {
-    return this.#gate.heldCount();
-  }
-  deliveredLate(sequence: string): boolean {
-    return this.#gate.deliveredLate(sequence);
-  }
-  writes(): number {
-    return this.#gate.writes();
-  }
-  resetCounts(): void {
-    this.#gate.resetCounts();
-  }
-  failWrites(count: number): void {
-    this.#gate.failWrites(count);
-  }
-  failed(): number {
-    return this.#gate.failed();
-  }
 }
 
 /** Another worker's takeover in one atomic step: its ref, and the counter bumped. */
