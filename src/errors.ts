@@ -317,12 +317,21 @@ export class RedisCommandError extends AsyncKinesisError {
   readonly command: string;
   readonly replyCode: string | undefined;
   readonly retryable: boolean;
+  /** The server has never replied to this checkpointer and `maxAttempts` commands failed: not retryable. */
+  readonly neverAnswered: boolean;
 
-  constructor(command: string, replyCode: string | undefined, retryable: boolean, message: string, options?: { cause?: unknown }) {
+  constructor(
+    command: string,
+    replyCode: string | undefined,
+    retryable: boolean,
+    message: string,
+    options?: { cause?: unknown; neverAnswered?: boolean },
+  ) {
     super("REDIS", `redis ${command}: ${message}`, options);
     this.command = command;
     this.replyCode = replyCode;
     this.retryable = retryable;
+    this.neverAnswered = options?.neverAnswered ?? false;
   }
 }
 

@@ -139,7 +139,7 @@ const everyOption = {
     signal: undefined,
   } satisfies Record<keyof ProducerOptions, unknown>,
   DynamoDBCheckPointer: { ...client, ...lease, name: "g", tableName: undefined, createTable: undefined } satisfies Record<keyof DynamoDBCheckPointerOptions, unknown>,
-  RedisCheckPointer: { ...lease, name: "g", client: fakeRedis, keyPrefix: undefined, clock: undefined } satisfies Record<keyof RedisCheckPointerOptions, unknown>,
+  RedisCheckPointer: { ...lease, name: "g", client: fakeRedis, keyPrefix: undefined, clock: undefined, commandTimeout: undefined, maxAttempts: undefined } satisfies Record<keyof RedisCheckPointerOptions, unknown>,
   MemoryCheckPointer: { ...lease, name: undefined, clock: undefined } satisfies Record<keyof MemoryCheckPointerOptions, unknown>,
 };
 

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { parseOptions } from "../../config/validate.ts";
+import { parseOptions, positiveInteger, seconds } from "../../config/validate.ts";
 import { systemClock, type Clock } from "../../internal/clock.ts";
 import { LEASE_DEFAULTS, leaseOptionEntries, resolveLeaseTiming, type LeaseOptions } from "../lease/lease-options.ts";
 import { isRedisClientLike, type RedisClientLike } from "./client.ts";
@@ -15,9 +15,22 @@ export interface RedisCheckPointerOptions extends LeaseOptions {
   keyPrefix?: string | undefined;
   /** Time source for lease timing (tests; runtimes whose `Date.now()` stands still). */
   clock?: Clock | undefined;
+  /**
+   * Seconds one command may go without any reply before it is abandoned and counts as failed
+   * (default 5). node-redis queues commands while it reconnects, so without this a server that is
+   * down would hang the consumer.
+   */
+  commandTimeout?: number | undefined;
+  /**
+   * Commands that may fail without any reply (refused, client closed, `commandTimeout`) while Redis
+   * has never replied to this checkpointer, before it gives up with a non-retryable
+   * `RedisCommandError` (`neverAnswered`) naming the cause (default 5). Once Redis has replied, such
+   * failures are an outage and are retried.
+   */
+  maxAttempts?: number | undefined;
 }
 
-export const DEFAULTS = { ...LEASE_DEFAULTS, keyPrefix: "async-kinesis" } as const;
+export const DEFAULTS = { ...LEASE_DEFAULTS, keyPrefix: "async-kinesis", commandTimeout: 5, maxAttempts: 5 } as const;
 
 const schema = v.object({
   ...leaseOptionEntries("it is part of every key and their hash tag"),
@@ -32,6 +45,8 @@ const schema = v.object({
       v.regex(/^[^{}\s]+$/, "keyPrefix must be non-empty, without braces or whitespace (the group is the key's hash tag)"),
     ),
   ),
+  commandTimeout: v.optional(v.pipe(seconds("commandTimeout"), v.minValue(0.001, "commandTimeout must be > 0"))),
+  maxAttempts: v.optional(positiveInteger("maxAttempts")),
   clock: v.optional(
     v.custom<Clock>(
       (value) => typeof value === "object" && value !== null && typeof (value as Clock).now === "function" && typeof (value as Clock).sleep === "function",
@@ -51,6 +66,8 @@ export interface ResolvedOptions {
   ttlMs: number;
   id: string | undefined;
   clock: Clock;
+  commandTimeoutMs: number;
+  maxAttempts: number;
 }
 
 export function resolveOptions(options: RedisCheckPointerOptions): ResolvedOptions {
@@ -62,5 +79,7 @@ export function resolveOptions(options: RedisCheckPointerOptions): ResolvedOptio
     keyPrefix: parsed.keyPrefix ?? DEFAULTS.keyPrefix,
     ttlMs: Math.round(ttlHours * 3_600_000),
     clock: parsed.clock ?? systemClock,
+    commandTimeoutMs: (parsed.commandTimeout ?? DEFAULTS.commandTimeout) * 1000,
+    maxAttempts: parsed.maxAttempts ?? DEFAULTS.maxAttempts,
   };
 }

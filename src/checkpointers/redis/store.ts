@@ -31,7 +31,7 @@ export class RedisCheckPointer implements CheckPointer {
     this.name = this.#options.name;
     this.keyPrefix = this.#options.keyPrefix;
     this.autoCheckpoint = this.#options.autoCheckpoint;
-    this.#rows = new LeaseRows(new ScriptRunner(redisCaller(this.#options.client)), new KeySpace(this.keyPrefix, this.name));
+    this.#rows = new LeaseRows(new ScriptRunner(redisCaller(this.#options.client, this.#options)), new KeySpace(this.keyPrefix, this.name));
     this.#sessions = new OpenSessions(this.name, this.#options);
   }
 
