@@ -116,6 +116,13 @@ describe("credential chain: web identity, containers, instance metadata", () => 
     expect((await source.get()).accessKeyId).toBe("ASIA3");
   });
 
+  it("on a runtime without file access (Node before 20.16) the final error says the shared files were skipped", async () => {
+    const chain = credentialChain({ region: "us-east-1", env: envOf({ AWS_EC2_METADATA_DISABLED: "true" }), io: null, fetch: loopbackFetch() });
+    const error = await chain().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CredentialsError);
+    expect((error as Error).message).toContain("shared files and credential_process skipped");
+  });
+
   it("without file access (workerd) or an environment, the chain says only explicit credentials apply", async () => {
     const fetchFn = loopbackFetch();
     const chain = credentialChain({ region: "us-east-1", env: null, io: null, fetch: fetchFn });

@@ -70,8 +70,12 @@ export function credentialChain(options: CredentialChainOptions): () => Promise<
       }
       if (found !== undefined) return found;
     }
-    const imdsOff = instanceMetadataDisabled(ctx) ? " (instance metadata skipped: AWS_EC2_METADATA_DISABLED)" : "";
-    throw new CredentialsError(`no credentials: looked in ${searched.join(", ")}${imdsOff}; pass \`credentials\` or configure one of them`, searched);
+    const notes: string[] = [];
+    // Node before 20.16 has no process.getBuiltinModule: say the files were not read rather than imply they were empty.
+    if (io === undefined) notes.push("shared files and credential_process skipped: this runtime gives no file access (Node >= 20.16, Bun or Deno needed)");
+    if (instanceMetadataDisabled(ctx)) notes.push("instance metadata skipped: AWS_EC2_METADATA_DISABLED");
+    const noted = notes.length === 0 ? "" : ` (${notes.join("; ")})`;
+    throw new CredentialsError(`no credentials: looked in ${searched.join(", ")}${noted}; pass \`credentials\` or configure one of them`, searched);
   };
 }
 
