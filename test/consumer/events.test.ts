@@ -9,6 +9,7 @@ import type { CheckPointer, CheckpointScope, CheckpointSession } from "../../src
 import type { ConsumerEvent } from "../../src/consumer/events.ts";
 import { LeaseLostError } from "../../src/errors.ts";
 import { createStream, localKinesis } from "../support/clients.ts";
+import { withSessionOverrides } from "../support/session-overrides.ts";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.ts";
 import { sdkKinesis, sdkPutAll, type SdkPut } from "../support/sdk.ts";
 import { collect, hashKeyIn, localConsumer, openShards, until } from "./harness.ts";
@@ -41,11 +42,8 @@ class StealableCheckPointer implements CheckPointer {
     this.#controllers.get(shardId)?.abort(new LeaseLostError(shardId, "taken", "taken by another worker", "other/worker"));
   }
 
-  async start(scope: CheckpointScope): Promise<CheckpointSession> {
-    const session = await this.inner.start(scope);
-    return {
-      ref: session.ref,
-      allocateIntervalSeconds: session.allocateIntervalSeconds,
+  start(scope: CheckpointScope): Promise<CheckpointSession> {
+    return withSessionOverrides(this.inner, (session) => ({
       allocate: async (shardId, context) => {
         const lease = await session.allocate(shardId, context);
         if (lease === undefined) return undefined;
@@ -54,15 +52,7 @@ class StealableCheckPointer implements CheckPointer {
         this.#controllers.set(shardId, controller);
         return { ...lease, signal: controller.signal };
       },
-      checkpoint: (shardId, sequence) => session.checkpoint(shardId, sequence),
-      finish: (shardId, lastSequence) => session.finish(shardId, lastSequence),
-      recordStart: (shardId, atMs) => session.recordStart(shardId, atMs),
-      release: (shardId) => session.release(shardId),
-      manualCheckpoint: () => session.manualCheckpoint(),
-      get: (shardId) => session.get(shardId),
-      list: () => session.list(),
-      close: () => session.close(),
-    };
+    })).start(scope);
   }
 
   manualCheckpoint(): Promise<void> {

@@ -7,6 +7,7 @@ import type { ConsumerRecord } from "../../src/consumer/entries.ts";
 import type { ConsumerEvent } from "../../src/consumer/events.ts";
 import type { KinesisClient } from "../../src/kinesis/client.ts";
 import { createStream, localKinesis, testCredentials } from "../support/clients.ts";
+import { withSessionOverrides } from "../support/session-overrides.ts";
 import {
   type Item,
   type Put,
@@ -223,30 +224,14 @@ describe("LATEST across resharding (kinesalite)", () => {
  * round must still wake the next round, not wait for the next interval.
  */
 function slowListingCheckPointer(inner: MemoryCheckPointer): CheckPointer {
-  return {
-    manualCheckpoint: () => inner.manualCheckpoint(),
-    close: () => inner.close(),
-    async start(scope) {
-      const session = await inner.start(scope);
-      return {
-        ref: session.ref,
-        allocateIntervalSeconds: 30,
-        allocate: (shardId, context) => session.allocate(shardId, context),
-        checkpoint: (shardId, sequence) => session.checkpoint(shardId, sequence),
-        finish: (shardId, last) => session.finish(shardId, last),
-        recordStart: (shardId, atMs) => session.recordStart(shardId, atMs),
-        release: (shardId) => session.release(shardId),
-        manualCheckpoint: () => session.manualCheckpoint(),
-        get: (shardId) => session.get(shardId),
-        async list() {
-          const rows = await session.list();
-          await new Promise((resolve) => setTimeout(resolve, 1000));
-          return rows;
-        },
-        close: () => session.close(),
-      };
+  return withSessionOverrides(inner, (session) => ({
+    allocateIntervalSeconds: 30,
+    async list() {
+      const rows = await session.list();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      return rows;
     },
-  };
+  }));
 }
 
 describe("discovery after a shard ends (kinesalite)", () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MemoryCheckPointer } from "../../src/checkpointers/memory.ts";
 import type { CheckPointer } from "../../src/checkpointers/types.ts";
 import { createStream, localKinesis } from "../support/clients.ts";
+import { withSessionOverrides } from "../support/session-overrides.ts";
 import { collect, localConsumer } from "./harness.ts";
 
 const encoder = new TextEncoder();
@@ -10,30 +11,13 @@ const HALF = 2n ** 127n;
 /** A MemoryCheckPointer whose SHARD_END writes never complete (a store that keeps failing them). */
 function stuckFinishCheckPointer(inner: MemoryCheckPointer): CheckPointer & { finishCalls: string[] } {
   const finishCalls: string[] = [];
-  return {
-    finishCalls,
-    manualCheckpoint: () => inner.manualCheckpoint(),
-    close: () => inner.close(),
-    async start(scope) {
-      const session = await inner.start(scope);
-      return {
-        ref: session.ref,
-        allocateIntervalSeconds: session.allocateIntervalSeconds,
-        allocate: (shardId, context) => session.allocate(shardId, context),
-        checkpoint: (shardId, sequence) => session.checkpoint(shardId, sequence),
-        finish: (shardId) => {
-          finishCalls.push(shardId);
-          return new Promise<void>(() => undefined);
-        },
-        recordStart: (shardId, atMs) => session.recordStart(shardId, atMs),
-        release: (shardId) => session.release(shardId),
-        manualCheckpoint: () => session.manualCheckpoint(),
-        get: (shardId) => session.get(shardId),
-        list: () => session.list(),
-        close: () => session.close(),
-      };
+  const stuck = withSessionOverrides(inner, () => ({
+    finish: (shardId) => {
+      finishCalls.push(shardId);
+      return new Promise<void>(() => undefined);
     },
-  };
+  }));
+  return Object.assign(stuck, { finishCalls });
 }
 
 describe("SHARD_END writes", () => {

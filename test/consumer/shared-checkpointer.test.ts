@@ -10,6 +10,7 @@ import type { Consumer } from "../../src/consumer/consumer.ts";
 import type { ConsumerRecord } from "../../src/consumer/entries.ts";
 import type { ConsumerEvent } from "../../src/consumer/events.ts";
 import { createStream, localKinesis } from "../support/clients.ts";
+import { withSessionOverrides } from "../support/session-overrides.ts";
 import { sdkKinesis, sdkPutAll, type SdkPut } from "../support/sdk.ts";
 import { collect, hashKeyIn, localConsumer, openShards, until } from "./harness.ts";
 
@@ -24,24 +25,13 @@ class CountingCheckPointer implements CheckPointer {
   rounds = 0;
   constructor(readonly inner: CheckPointer) {}
 
-  async start(scope: CheckpointScope): Promise<CheckpointSession> {
-    const session = await this.inner.start(scope);
-    return {
-      ref: session.ref,
-      allocateIntervalSeconds: session.allocateIntervalSeconds,
-      allocate: (shardId, context) => session.allocate(shardId, context),
-      checkpoint: (shardId, sequence) => session.checkpoint(shardId, sequence),
-      finish: (shardId, lastSequence) => session.finish(shardId, lastSequence),
-      recordStart: (shardId, atMs) => session.recordStart(shardId, atMs),
-      release: (shardId) => session.release(shardId),
-      manualCheckpoint: () => session.manualCheckpoint(),
-      get: (shardId) => session.get(shardId),
+  start(scope: CheckpointScope): Promise<CheckpointSession> {
+    return withSessionOverrides(this.inner, (session) => ({
       list: () => {
         this.rounds++;
         return session.list();
       },
-      close: () => session.close(),
-    };
+    })).start(scope);
   }
 
   manualCheckpoint(): Promise<void> {
