@@ -57,6 +57,23 @@ function npmTargets(target: ExportTarget): { types: string; runtime: string } {
   return { types: target.types, runtime };
 }
 
+/** The repository's Deno on the repository, kept off the network: its npm and JSR registries are a closed loopback port. */
+function runDeno(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(join(ROOT, "node_modules", ".bin", "deno"), args, {
+      cwd: ROOT,
+      env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1", NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/", JSR_URL: "http://127.0.0.1:9/" },
+      timeout: 60_000,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    child.once("error", fail);
+    child.once("close", (code) => done({ code, output }));
+  });
+}
+
 describe("package.json and deno.json agree", () => {
   it("export the same subpaths", () => {
     expect(Object.keys(denoExports).sort()).toEqual(Object.keys(pkg.exports).sort());
@@ -126,21 +143,21 @@ describe("package.json and deno.json agree", () => {
     // nodeModulesDir "manual" makes Deno take the npm: imports from the node_modules npm installed,
     // so this needs no registry and no jsr: access.
     expect(deno.nodeModulesDir).toBe("manual");
-    const outcome = await new Promise<{ code: number | null; output: string }>((done, fail) => {
-      const child = spawn(join(ROOT, "node_modules", ".bin", "deno"), ["check", "--no-lock", ...Object.values(denoExports)], {
-        cwd: ROOT,
-        env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
-        timeout: 60_000,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let output = "";
-      child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-      child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-      child.once("error", fail);
-      child.once("close", (code) => done({ code, output }));
-    });
+    const outcome = await runDeno(["check", "--no-lock", ...Object.values(denoExports)]);
     if (outcome.code !== 0) throw new Error(`deno check failed (exit ${outcome.code}):\n${outcome.output}`);
     // Deno names options it ignores; a strictness flag it ignored would be a silent gap.
     expect(outcome.output).not.toContain("Unsupported compiler options");
+  });
+
+  it("deno publish --dry-run passes: no slow types in the public API, only src/ and the docs published (offline)", async () => {
+    // JSR generates .d.ts for npm users and its docs from explicit types; a missing return or member
+    // type ("slow type") fails the publish. --allow-dirty: the check is of the working tree.
+    const outcome = await runDeno(["publish", "--dry-run", "--allow-dirty"]);
+    if (outcome.code !== 0) throw new Error(`deno publish --dry-run failed (exit ${outcome.code}):\n${outcome.output}`);
+    expect(outcome.output).toContain("Checking for slow types in the public API");
+    const published = [...outcome.output.matchAll(/file:\/\/\S+/g)].map((m) => m[0].slice(`file://${ROOT}/`.length));
+    expect(published).toContain("src/index.ts");
+    expect(published).toContain("deno.json");
+    expect(published.filter((file) => !/^(src\/.+\.ts|README\.md|LICENSE|CHANGELOG\.md|deno\.json)$/.test(file))).toEqual([]);
   });
 });
