@@ -15,6 +15,7 @@ import { ConsumerMetrics, type ConsumerStats } from "./events.ts";
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from "./options.ts";
 import { RecordQueue } from "./record-queue.ts";
 import { planShards } from "./shard-plan.ts";
+import { untilActive } from "./stream-ready.ts";
 import { ShardReader, type StartPosition } from "./shard-reader.ts";
 
 /**
@@ -207,7 +208,12 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   }
 
   async #startSteps(): Promise<void> {
-    const summary = await this.#untilDone(() => this.#kinesis.describeStreamSummary(this.streamName, { signal: this.#stop }));
+    const describe = () => this.#untilDone(() => this.#kinesis.describeStreamSummary(this.streamName, { signal: this.#stop }));
+    const summary = await untilActive(await describe(), describe, {
+      clock: this.#clock,
+      stop: this.#stop,
+      onWaiting: (status) => this.#metrics.emit({ type: "streamNotActive", streamName: this.streamName, status }),
+    });
     this.#retentionHours = summary.retentionPeriodHours;
     this.#incarnation = summary.streamCreatedAt === undefined ? undefined : String(summary.streamCreatedAt);
     this.#session = await this.#checkpointer.start({

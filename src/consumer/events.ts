@@ -34,7 +34,14 @@ export type ConsumerEvent =
    * A stored row was not applied: it was written for another incarnation of the stream (deleted and
    * recreated under the same name since). The shard starts as configured; the row is replaced.
    */
-  | { type: "checkpointIgnored"; shardId: string; reason: "stream-recreated"; rowStreamCreatedAt: number; streamCreatedAt: number };
+  | { type: "checkpointIgnored"; shardId: string; reason: "stream-recreated"; rowStreamCreatedAt: number; streamCreatedAt: number }
+  /**
+   * At start the stream is not ACTIVE yet (`CREATING`, or `UPDATING` while it reshards): the consumer
+   * waits, polling DescribeStreamSummary, and takes no lease or iterator before it is. Once per status seen.
+   */
+  | { type: "streamNotActive"; streamName: string; status: "CREATING" | "UPDATING" }
+  /** `handleSignals`: the process got SIGINT or SIGTERM and the consumer is closing (leases released), then re-raises it. */
+  | { type: "signalReceived"; signal: "SIGINT" | "SIGTERM" };
 
 export interface ShardStats {
   millisBehindLatest: number | undefined;
