@@ -66,6 +66,15 @@ describe("the credential chain on Deno", () => {
     expect(result.credentials.message).not.toContain("deno-secret");
   });
 
+  it("credential_process runs with --allow-run, and without it the error names the flag", async () => {
+    const json = await home.write("proc.json", JSON.stringify({ Version: 1, AccessKeyId: "AKIDDENOPROC", SecretAccessKey: "proc-secret" }));
+    await writeFile(home.path(".aws/config"), `[profile proc]\nregion = sa-east-1\ncredential_process = cat ${json}\n`);
+    const env = { AWS_EC2_METADATA_DISABLED: "true", AWS_PROFILE: "proc" };
+    expect((await runDeno(home, ["--allow-read", "--allow-env", "--allow-run"], env)).credentials).toEqual({ value: "AKIDDENOPROC" });
+    const denied = await runDeno(home, ["--allow-read", "--allow-env"], env);
+    expect(denied.credentials).toMatchObject({ error: "CredentialsError", message: expect.stringContaining("--allow-run") });
+  });
+
   it("without --allow-env, the chain says so instead of finding nothing", async () => {
     const result = await runDeno(home, ["--allow-read"], {});
     expect(result.credentials).toMatchObject({ error: "CredentialsError", message: expect.stringContaining("--allow-env") });
