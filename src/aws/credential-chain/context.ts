@@ -18,7 +18,3 @@ export interface ChainContext {
   region: string;
 }
 
-/** Whether an SDK-style boolean variable is set to true (`true`, any case). */
-export function envFlag(env: EnvReader, name: string): boolean {
-  return env(name)?.trim().toLowerCase() === "true";
-}
