@@ -14,7 +14,7 @@ export interface ChainContext {
   fetch: typeof fetch;
   /** Wall clock, epoch ms: default session names and "already expired" checks. */
   now: () => number;
-  /** The region STS is called in when neither the profile nor the environment names one. */
+  /** The region STS is called in: the client's (option, AWS_REGION, AWS_DEFAULT_REGION, the profile's, us-east-1). */
   region: string;
 }
 
