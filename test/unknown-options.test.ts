@@ -122,6 +122,7 @@ const everyOption = {
     kplHashRangeCheck: undefined,
     onEvent: undefined,
     signal: undefined,
+    handleSignals: undefined,
   } satisfies Record<keyof ConsumerOptions, unknown>,
   Producer: {
     ...client,

@@ -2,7 +2,7 @@ import { pickClientOptions } from "../aws/client-options.ts";
 import { MemoryCheckPointer } from "../checkpointers/memory.ts";
 import type { CheckPointer, CheckpointSession, Lease, ShardCheckpoint } from "../checkpointers/types.ts";
 import { backoffDelay, defaultBackoff } from "../aws/retry.ts";
-import { type AwsServiceError, ClosedError, isRetryable, isThrottling, LeaseLostError } from "../errors.ts";
+import { type AwsServiceError, ClosedError, ConfigError, isRetryable, isThrottling, LeaseLostError } from "../errors.ts";
 import { linkSignals, type LinkedSignal } from "../internal/abort.ts";
 import { systemClock, type Clock } from "../internal/clock.ts";
 import { KinesisClient } from "../kinesis/client.ts";
@@ -15,6 +15,7 @@ import { ConsumerMetrics, type ConsumerStats } from "./events.ts";
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from "./options.ts";
 import { RecordQueue } from "./record-queue.ts";
 import { planShards } from "./shard-plan.ts";
+import { processSignalWatch } from "./signals.ts";
 import { untilActive } from "./stream-ready.ts";
 import { ShardReader, type StartPosition } from "./shard-reader.ts";
 
@@ -58,6 +59,8 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   #closing: Promise<void> | undefined;
   /** A failure no retry can fix; every later `next()` rejects with it, even once closing has begun. */
   #fatal: { error: unknown } | undefined;
+  /** Stops `handleSignals` watching for this consumer; called once it has closed. */
+  #unwatchSignals: (() => void) | undefined;
 
   constructor(options: ConsumerOptions<T>) {
     this.#options = resolveConsumerOptions(options as ConsumerOptions<unknown>);
@@ -82,6 +85,22 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
         this.#metrics.emit({ type: "throttled", shardId: undefined, operation: attempt.operation });
       }
     };
+    if (options.handleSignals === true) this.#unwatchSignals = this.#watchSignals();
+  }
+
+  /** `handleSignals`: SIGINT / SIGTERM close this consumer (releasing its leases), then the signal proceeds. */
+  #watchSignals(): () => void {
+    const watch = processSignalWatch();
+    if (watch === undefined) {
+      this.#stopLink.dispose();
+      throw new ConfigError("handleSignals", "this runtime has no process signals (workerd, browsers): close the consumer yourself");
+    }
+    return watch.register({
+      onSignal: (signal) => {
+        this.#metrics.emit({ type: "signalReceived", signal });
+        return this.close();
+      },
+    });
   }
 
   /** Yields decoded items (what the processor produced), as the Python library does. */
@@ -412,7 +431,11 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
       // one stuck in a store that never answers is not waited for: its outcome no longer matters.
       await this.#session?.close();
     } finally {
-      if (this.#ownsCheckpointer) await this.#checkpointer.close();
+      try {
+        if (this.#ownsCheckpointer) await this.#checkpointer.close();
+      } finally {
+        this.#unwatchSignals?.();
+      }
     }
   }
 }

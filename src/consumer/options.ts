@@ -57,6 +57,11 @@ export interface ConsumerOptions<T = unknown> extends ClientOptions {
   onEvent?: ((event: ConsumerEvent) => void) | undefined;
   /** Aborting it closes the consumer. */
   signal?: AbortSignal | undefined;
+  /**
+   * Close on SIGINT / SIGTERM (Node, Bun, Deno), releasing the leases at once, then let the signal's
+   * default action proceed (the process ends). Default false. See src/consumer/signals.ts.
+   */
+  handleSignals?: boolean | undefined;
 }
 
 const schema = v.object({
@@ -94,6 +99,7 @@ const schema = v.object({
   kplHashRangeCheck: v.optional(v.picklist(["deliver", "drop"], 'kplHashRangeCheck must be "deliver" or "drop"')),
   onEvent: v.optional(v.custom<(event: ConsumerEvent) => void>((x) => typeof x === "function", "onEvent must be a function")),
   signal: v.optional(abortSignal),
+  handleSignals: v.optional(v.boolean("handleSignals must be a boolean")),
 });
 
 export interface ResolvedConsumerOptions {
