@@ -34,3 +34,5 @@ export {
   type RedisClientLike,
   type SendCommandClient,
 } from "./checkpointers/redis/store.ts";
+export { DurableObjectCheckPointer, type DurableObjectCheckPointerOptions, type DurableObjectStorageLike, type DurableObjectTransactionLike } from "./checkpointers/durable-object/store.ts";
+export { DenoKvCheckPointer, type DenoKvCheckPointerOptions, type DenoKvLike, type DenoKvAtomicLike, type KvKeyLike } from "./checkpointers/deno-kv/store.ts";
