@@ -116,6 +116,7 @@ const everyOption = {
     shardFetchRate: undefined,
     sleepTimeNoRecords: undefined,
     idleTimeout: undefined,
+    stopAfter: undefined,
     maxShardConsumers: undefined,
     shardRefreshInterval: undefined,
     onDecodeError: undefined,

@@ -61,6 +61,12 @@ export interface CheckPointer {
   manualCheckpoint(): Promise<void>;
   /** Close every session (flush, release leases, stop timers). */
   close(): Promise<void>;
+  /**
+   * Call `listener` once for every request this checkpointer sends (an HTTP request to DynamoDB, a
+   * command to Redis), whichever consumer it is for, until the returned undo is called. A bounded step
+   * (`stopAfter.requests`) counts them. Stores that send no requests (memory) leave it out.
+   */
+  observeRequests?(listener: () => void): () => void;
 }
 
 /** One worker's view of the store. */

@@ -18,6 +18,7 @@ import { planShards } from "./shard-plan.ts";
 import { processSignalWatch } from "./signals.ts";
 import { untilActive } from "./stream-ready.ts";
 import { ShardReader, type StartPosition } from "./shard-reader.ts";
+import { BoundedStep } from "./bounded-step.ts";
 
 /**
  * Reads every shard of a stream and yields decoded items with `for await`. One reader per leased
@@ -59,6 +60,9 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   #closing: Promise<void> | undefined;
   /** A failure no retry can fix; every later `next()` rejects with it, even once closing has begun. */
   #fatal: { error: unknown } | undefined;
+  /** A bounded step's budget and controls (`stopAfter`), if this consumer runs one. */
+  readonly #step: BoundedStep | undefined;
+  #stepTimer: Promise<void> | undefined;
   /** Stops `handleSignals` watching for this consumer; called once it has closed. */
   #unwatchSignals: (() => void) | undefined;
 
@@ -68,13 +72,17 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#createdAt = this.#clock.now();
-    this.#kinesis = new KinesisClient(pickClientOptions(options));
+    const stopAfter = this.#options.stopAfter;
+    this.#step = stopAfter === undefined ? undefined : new BoundedStep(stopAfter, this.#clock, () => this.#queue.close());
+    const clientOptions = pickClientOptions(options);
+    this.#kinesis = new KinesisClient(this.#step === undefined ? clientOptions : { ...clientOptions, fetch: this.#step.kinesisFetch(clientOptions.fetch) });
     this.#ownsCheckpointer = options.checkpointer === undefined;
     this.#checkpointer = options.checkpointer ?? new MemoryCheckPointer();
+    this.#step?.watch(this.#checkpointer);
     this.#processor = options.processor ?? (new JsonProcessor() as unknown as Processor<T>);
     this.#metrics = new ConsumerMetrics(options.onEvent);
     this.#queue = new RecordQueue({ maxRecords: this.#options.maxQueueSize, maxBytes: this.#options.maxQueueBytes });
-    this.#delivery = new Delivery<T>(this.#deliveryHost(), this.#queue, this.#metrics, this.#options);
+    this.#delivery = new Delivery<T>(this.#deliveryHost(), this.#queue, this.#metrics, this.#options, this.#step?.budget);
     this.#stopLink = linkSignals([this.#stopController.signal, options.signal]);
     this.#stop = this.#stopLink.signal;
     // The user's signal closes the consumer; the link is undone on close, so a long-lived signal
@@ -169,6 +177,10 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
       get fatal() {
         return consumer.#fatal;
       },
+      get stepFetchingOver() {
+        return consumer.#step?.fetchingOver === true;
+      },
+      endStep: () => consumer.#endStep(),
       get session() {
         return consumer.#session;
       },
@@ -227,6 +239,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   }
 
   async #startSteps(): Promise<void> {
+    if (this.#step !== undefined) this.#stepTimer = this.#step.runTimer(this.#step.readerStop(this.#stop));
     const describe = () => this.#untilDone(() => this.#kinesis.describeStreamSummary(this.streamName, { signal: this.#stop }));
     const summary = await untilActive(await describe(), describe, {
       clock: this.#clock,
@@ -292,6 +305,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   /** List shards when due, work out which may start, and try to lease the ones not being read here. */
   async #allocateRound(): Promise<void> {
     const session = this.#session!;
+    if (this.#step?.mayList(this.#readers.size) === false) return;
     if (this.#clock.now() - this.#shardsListedAt >= this.#options.shardRefreshMs) {
       this.#shards = await this.#kinesis.listShards(this.streamName, { signal: this.#stop });
       this.#shardsListedAt = this.#clock.now();
@@ -306,6 +320,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
       if (this.#stop.aborted) return;
       if (this.#readers.has(shard.shardId) || this.#goneShards.has(shard.shardId)) continue;
       if (this.#readers.size >= this.#options.maxShardConsumers) break;
+      if (this.#step?.mayTake(this.#readers.size) === false) break;
       const lease = await session.allocate(shard.shardId, { totalShards: plan.length });
       if (lease === undefined) continue;
       this.#metrics.emit({ type: "leaseAcquired", shardId: shard.shardId, sequence: lease.sequence });
@@ -369,11 +384,13 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
       random: this.#random,
       fetchIntervalMs: this.#options.fetchIntervalMs,
       idleSleepMs: this.#options.idleSleepMs,
-      recordLimit: this.#options.recordLimit,
+      // A step that may yield only so many items needs no more records than that from one shard.
+      recordLimit: Math.min(this.#options.recordLimit, this.#options.stopAfter?.records ?? Number.POSITIVE_INFINITY),
       kplHashRangeCheck: this.#options.kplHashRangeCheck,
       // A fresh LATEST / AT_TIMESTAMP start is recorded before anything is read, so a next owner starts there too.
       recordStart: lease.sequence === undefined && lease.startAt === undefined ? (atMs) => this.#untilDone(() => this.#session!.recordStart(shard.shardId, atMs)) : undefined,
-      stop: this.#stop,
+      stop: this.#step?.readerStop(this.#stop) ?? this.#stop,
+      mayFetch: this.#step === undefined ? undefined : () => this.#step!.mayFetch(this.#readers.size),
       onFatal: (error) => this.#fail(error),
       onShardGone: (error) => this.#stopShard(shard.shardId, error),
     });
@@ -411,6 +428,16 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     this.#requestDiscovery();
   }
 
+  /** A bounded step's iteration ended: fetching stops (if it has not yet), and the event says why and what it spent. */
+  #endStep(): void {
+    const step = this.#step;
+    if (step === undefined) return;
+    const budget = step.budget;
+    const reason = step.reason ?? budget.reason(false) ?? "idle";
+    step.stop(reason);
+    this.#metrics.emit({ type: "stepEnded", reason, records: budget.itemsYielded, requests: budget.requestsMade, elapsedMs: budget.elapsedMs });
+  }
+
   #fail(error: unknown): void {
     this.#fatal ??= { error };
     this.#queue.fail(error);
@@ -435,6 +462,9 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
         if (this.#ownsCheckpointer) await this.#checkpointer.close();
       } finally {
         this.#unwatchSignals?.();
+        // Counted to the end of close(): the checkpointer's last writes are in by now.
+        await this.#stepTimer;
+        this.#step?.dispose();
       }
     }
   }

@@ -2,6 +2,7 @@ import { deaggregate, recordHashKey } from "../aggregation/kpl.ts";
 import type { Lease } from "../checkpointers/types.ts";
 import { DecodeError } from "../errors.ts";
 import { decodeBase64 } from "../internal/base64.ts";
+import { subRecordPosition } from "../internal/sequence.ts";
 import { base64ToBinary, binaryToBytes, isAsciiBinary } from "../internal/binary-string.ts";
 import type { WireKinesisRecord } from "../kinesis/types.ts";
 import type { Processor } from "../processors/types.ts";
@@ -22,6 +23,11 @@ export interface DecodeContext<T> {
   /** Told once per Kinesis record that held sub-records outside `hashRange`, with how many. */
   onOutOfRange?: ((sequenceNumber: string, count: number) => void) | undefined;
   millisBehindLatest: number | undefined;
+  /**
+   * Resuming inside a KPL aggregate (a checkpoint `<sequence>:<sub>`): in record `sequence`, the
+   * sub-records up to and including `subSequence` were consumed already and are skipped.
+   */
+  resumeInside?: { sequence: string; subSequence: number } | undefined;
 }
 
 /** What a payload's items share: where the Kinesis record came from. */
@@ -71,8 +77,11 @@ export function decodeWireRecord<T>(wire: WireKinesisRecord, context: DecodeCont
   } else {
     const range = context.hashRange;
     const drop = context.kplHashRangeCheck === "drop";
+    const resume = context.resumeInside;
+    const consumedThrough = resume !== undefined && resume.sequence === origin.sequenceNumber ? resume.subSequence : -1;
     let outside = 0;
     for (const sub of subRecords) {
+      if (sub.subSequenceNumber <= consumedThrough) continue;
       if (range !== undefined) {
         const hash = recordHashKey(sub);
         if (hash < range.start || hash > range.end) {
@@ -80,7 +89,10 @@ export function decodeWireRecord<T>(wire: WireKinesisRecord, context: DecodeCont
           if (drop) continue;
         }
       }
+      const before = out.length;
       parseAndPush(origin, sub.data, sub.partitionKey, sub.subSequenceNumber, sub.explicitHashKey, context, out);
+      const last = out.length > before ? out[out.length - 1] : undefined;
+      if (last?.kind === "item") last.stepCommit = subRecordPosition(origin.sequenceNumber, sub.subSequenceNumber);
     }
     if (outside > 0) context.onOutOfRange?.(origin.sequenceNumber, outside);
   }

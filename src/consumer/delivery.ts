@@ -3,6 +3,7 @@ import type { QueueEntry } from "./entries.ts";
 import type { ConsumerMetrics } from "./events.ts";
 import type { DecodeErrorPolicy } from "./options.ts";
 import type { RecordQueue } from "./record-queue.ts";
+import type { StepBudget } from "./step-budget.ts";
 
 export type ItemEntry<T> = Extract<QueueEntry<T>, { kind: "item" }>;
 export type EndEntry<T> = Extract<QueueEntry<T>, { kind: "end" }>;
@@ -21,6 +22,10 @@ export interface DeliveryHost<T> {
   finishShard(entry: EndEntry<T>): void;
   /** Every shard reader has caught up (nothing new on its last read, not failing). */
   idle(): boolean;
+  /** A bounded step stopped fetching (its request budget or time ran out): what is queued is all there is. */
+  readonly stepFetchingOver: boolean;
+  /** A bounded step ends here: stop fetching, and report why. */
+  endStep(): void;
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
@@ -37,6 +42,12 @@ export class Delivery<T> {
   readonly #metrics: ConsumerMetrics;
   readonly #onDecodeError: DecodeErrorPolicy;
   readonly #idleTimeoutMs: number | undefined;
+  /** The bounds of a bounded step (`stopAfter`), if this is one. */
+  readonly #step: StepBudget | undefined;
+  /** The bounded step has ended: every later `next()` is done. */
+  #stepEnded = false;
+  /** The last item handed out is not the last of its payload: a step cannot end before the rest. */
+  #midPayload = false;
   /** The last item handed out; committed when the caller asks for the next one. */
   #pending: QueueEntry<T> | undefined;
   /** The general path is running: the fast path must not overtake it. */
@@ -48,7 +59,9 @@ export class Delivery<T> {
     queue: RecordQueue<QueueEntry<T>>,
     metrics: ConsumerMetrics,
     options: { onDecodeError: DecodeErrorPolicy; idleTimeoutMs: number | undefined },
+    step?: StepBudget,
   ) {
+    this.#step = step;
     this.#host = host;
     this.#queue = queue;
     this.#metrics = metrics;
@@ -92,13 +105,17 @@ export class Delivery<T> {
 
   /** Forget the uncommitted item of a lease that ended: its new owner delivers it again. */
   dropPending(lease: Lease): void {
-    if (this.#pending?.lease === lease) this.#pending = undefined;
+    if (this.#pending?.lease === lease) {
+      this.#pending = undefined;
+      this.#midPayload = false; // the rest of its payload is dropped with it
+    }
   }
 
   /** The next item if one is queued and nothing else has to happen first; otherwise undefined. */
   #nextNow(): ItemEntry<T> | undefined {
     const host = this.#host;
     if (this.#busy || !host.started || host.closing || host.fatal !== undefined) return undefined;
+    if (this.#step !== undefined && (this.#stepEnded || this.#stepEndsHere())) return undefined;
     const first = this.#queue.peek();
     if (first === undefined || (first.kind !== "item" && first.kind !== "commit")) return undefined;
     this.#commitPending();
@@ -135,12 +152,20 @@ export class Delivery<T> {
     this.#busy = true;
     try {
       await host.start();
+      if (this.#step !== undefined && this.#endStepHere()) return undefined;
       this.#commitPending();
       for (;;) {
         const entry = await this.#queue.shift(this.#idleTimeoutMs);
         if (entry === undefined) {
           // Idle means caught up, not merely quiet: a shard backing off after errors still has records.
-          if (this.#idleTimeoutMs !== undefined && !host.closing && !host.idle()) continue;
+          if (this.#idleTimeoutMs !== undefined && !host.closing && !host.stepFetchingOver && !host.idle()) continue;
+          if (this.#step !== undefined && !host.closing) this.#endStep();
+          return undefined;
+        }
+        // A step's time may run out while it waits: nothing more is handed out.
+        if (this.#step !== undefined && !this.#midPayload && this.#step.timeUp()) {
+          this.#queue.putBack(entry);
+          this.#endStep();
           return undefined;
         }
         // Past its deadline a lease may be another worker's already: nothing of it is handed out.
@@ -164,7 +189,37 @@ export class Delivery<T> {
     }
   }
 
+  /**
+   * A bounded step ends at `next()` once a bound is reached and the item in hand can be committed
+   * exactly: a whole record, or a KPL sub-record (its `stepCommit`). A payload that decodes to several
+   * items is finished first (they are in memory already), so its items are never split across steps.
+   */
+  #stepEndsHere(): boolean {
+    const step = this.#step!;
+    return !this.#midPayload && (step.timeUp() || step.recordsReached());
+  }
+
+  /** End the step here if it ends here (see `#stepEndsHere`): commit the item in hand, stop fetching; true when it ended. */
+  #endStepHere(): boolean {
+    if (!this.#stepEnded && !this.#stepEndsHere()) return false;
+    this.#endStep();
+    return true;
+  }
+
+  #endStep(): void {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (pending !== undefined) this.#commit(pending, pending.kind === "item" ? pending.stepCommit : undefined);
+    if (this.#stepEnded) return;
+    this.#stepEnded = true;
+    this.#host.endStep();
+  }
+
   #handOut(entry: ItemEntry<T>): ItemEntry<T> {
+    if (this.#step !== undefined) {
+      this.#step.countItem();
+      this.#midPayload = entry.commit === undefined && entry.stepCommit === undefined;
+    }
     this.#metrics.delivered(entry.shardId, entry.bytes);
     this.#pending = entry;
     return entry;
@@ -188,8 +243,10 @@ export class Delivery<T> {
     if (pending !== undefined) this.#commit(pending);
   }
 
-  #commit(entry: QueueEntry<T>): void {
-    if (entry.commit === undefined || entry.lease.signal.aborted) return;
-    this.#host.session?.checkpoint(entry.shardId, entry.commit);
+  /** Commit the record `entry` completes; at a step's end, `inside` names the sub-record it completes instead. */
+  #commit(entry: QueueEntry<T>, inside?: string): void {
+    const position = entry.commit ?? inside;
+    if (position === undefined || entry.lease.signal.aborted) return;
+    this.#host.session?.checkpoint(entry.shardId, position);
   }
 }

@@ -40,6 +40,11 @@ export type ConsumerEvent =
    * waits, polling DescribeStreamSummary, and takes no lease or iterator before it is. Once per status seen.
    */
   | { type: "streamNotActive"; streamName: string; status: "CREATING" | "UPDATING" }
+  /**
+   * A bounded step (`stopAfter`) ended iteration: which bound came first (`idle`: caught up, with
+   * `idleTimeout`), the items yielded, the requests made and the time spent so far (close adds its writes).
+   */
+  | { type: "stepEnded"; reason: "records" | "seconds" | "requests" | "idle"; records: number; requests: number; elapsedMs: number }
   /** `handleSignals`: the process got SIGINT or SIGTERM and the consumer is closing (leases released), then re-raises it. */
   | { type: "signalReceived"; signal: "SIGINT" | "SIGTERM" };
 

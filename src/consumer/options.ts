@@ -5,6 +5,7 @@ import { abortSignal, parseOptions, positiveInteger, seconds } from "../config/v
 import { ConfigError, type DecodeError } from "../errors.ts";
 import type { Processor } from "../processors/types.ts";
 import type { ConsumerEvent } from "./events.ts";
+import type { StopAfter } from "./step-budget.ts";
 
 export type ConsumerIteratorType = "TRIM_HORIZON" | "LATEST" | "AT_TIMESTAMP";
 
@@ -45,6 +46,12 @@ export interface ConsumerOptions<T = unknown> extends ClientOptions {
   sleepTimeNoRecords?: number | undefined;
   /** End iteration after this many seconds without a record (default: run until closed). */
   idleTimeout?: number | undefined;
+  /**
+   * A bounded step: end iteration at whichever bound comes first — items yielded, seconds since
+   * construction, HTTP requests (Kinesis and the checkpointer's, closing included) — then `close()`
+   * commits and releases so the next step, anywhere, resumes after the last item. See docs/edge.md.
+   */
+  stopAfter?: StopAfter | undefined;
   /** Most shards this consumer reads at once (default: no limit). */
   maxShardConsumers?: number | undefined;
   /** Seconds between ListShards refreshes to find new shards (default 30). */
@@ -91,6 +98,19 @@ const schema = v.object({
   ),
   sleepTimeNoRecords: v.optional(seconds("sleepTimeNoRecords")),
   idleTimeout: v.optional(v.pipe(seconds("idleTimeout"), v.gtValue(0, "idleTimeout must be > 0"))),
+  stopAfter: v.optional(
+    v.pipe(
+      v.object(
+        {
+          records: v.optional(positiveInteger("stopAfter.records")),
+          seconds: v.optional(v.pipe(seconds("stopAfter.seconds"), v.gtValue(0, "stopAfter.seconds must be > 0"))),
+          requests: v.optional(positiveInteger("stopAfter.requests")),
+        },
+        "stopAfter must be an object with records, seconds or requests",
+      ),
+      v.check((bounds) => bounds.records !== undefined || bounds.seconds !== undefined || bounds.requests !== undefined, "stopAfter needs records, seconds or requests"),
+    ),
+  ),
   maxShardConsumers: v.optional(positiveInteger("maxShardConsumers")),
   shardRefreshInterval: v.optional(v.pipe(seconds("shardRefreshInterval"), v.gtValue(0, "shardRefreshInterval must be > 0"))),
   onDecodeError: v.optional(
@@ -111,6 +131,7 @@ export interface ResolvedConsumerOptions {
   fetchIntervalMs: number;
   idleSleepMs: number;
   idleTimeoutMs: number | undefined;
+  stopAfter: StopAfter | undefined;
   maxShardConsumers: number;
   shardRefreshMs: number;
   onDecodeError: DecodeErrorPolicy;
@@ -139,6 +160,7 @@ export function resolveConsumerOptions(options: ConsumerOptions<unknown>): Resol
     fetchIntervalMs,
     idleSleepMs: parsed.sleepTimeNoRecords === undefined ? fetchIntervalMs : Math.max(fetchIntervalMs, parsed.sleepTimeNoRecords * 1000),
     idleTimeoutMs: parsed.idleTimeout === undefined ? undefined : parsed.idleTimeout * 1000,
+    stopAfter: parsed.stopAfter,
     maxShardConsumers: parsed.maxShardConsumers ?? Number.POSITIVE_INFINITY,
     shardRefreshMs: (parsed.shardRefreshInterval ?? 30) * 1000,
     onDecodeError: parsed.onDecodeError ?? "throw",

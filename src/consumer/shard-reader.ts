@@ -12,6 +12,7 @@ import type { ConsumerMetrics } from "./events.ts";
 import type { KplHashRangeCheck } from "./options.ts";
 import type { RecordQueue, Reservation } from "./record-queue.ts";
 import { isShardGone } from "./shard-failure.ts";
+import { parsePosition } from "../internal/sequence.ts";
 
 /** Where a shard starts when its lease carries no checkpoint. */
 export interface StartPosition {
@@ -44,6 +45,8 @@ export interface ShardReaderDeps<T> {
   recordStart?: ((atMs: number) => Promise<void>) | undefined;
   /** The consumer's own stop signal (close, user abort). */
   stop: AbortSignal;
+  /** Asked before each GetShardIterator and GetRecords: false ends the reader (a bounded step spent its budget). */
+  mayFetch?: (() => boolean) | undefined;
   /** A failure no retry can fix: the consumer surfaces it to the iterator. */
   onFatal(error: unknown): void;
   /** This shard alone cannot be read any more (see `isShardGone`): the reader has stopped; the others go on. */
@@ -67,6 +70,8 @@ export class ShardReader<T> {
   readonly #signal: AbortSignal;
   readonly #hashRange: { start: bigint; end: bigint } | undefined;
   #iterator: string | undefined;
+  /** The lease's checkpoint lies inside a KPL aggregate: skip that record's consumed sub-records. */
+  #resumeInside: { sequence: string; subSequence: number } | undefined;
   /** The last sequence number handed to the queue; where to resume if the iterator expires. */
   #lastQueued: string | undefined;
   /** With nothing queued yet: the first record a peek saw (not queued), to resume AT it. */
@@ -94,6 +99,8 @@ export class ShardReader<T> {
     this.#link = linkSignals([deps.lease.signal, deps.stop]);
     this.#signal = this.#link.signal;
     this.#lastQueued = deps.lease.sequence;
+    const checkpoint = deps.lease.sequence === undefined ? undefined : parsePosition(deps.lease.sequence);
+    if (checkpoint?.subSequence !== undefined) this.#resumeInside = { sequence: checkpoint.sequence, subSequence: checkpoint.subSequence };
     this.#restartPosition = deps.initialPosition;
     const range = deps.hashKeyRange;
     this.#hashRange = range === undefined ? undefined : { start: BigInt(range.startingHashKey), end: BigInt(range.endingHashKey) };
@@ -126,6 +133,7 @@ export class ShardReader<T> {
   async #run(): Promise<void> {
     const { queue } = this.#deps;
     try {
+      if (this.#deps.mayFetch?.() === false) return;
       this.#iterator = await this.#retrying(() => this.#firstIterator());
       await this.#recordStart();
       this.#readyResolve();
@@ -133,6 +141,10 @@ export class ShardReader<T> {
         await this.#pace();
         const room = await this.#reserve();
         if (room === undefined || room === "ended") return;
+        if (this.#deps.mayFetch?.() === false) {
+          queue.release(room);
+          return;
+        }
         let page: GetRecordsPage<WireKinesisRecord> | undefined;
         try {
           page = await this.#fetch(room.records);
@@ -221,9 +233,12 @@ export class ShardReader<T> {
     this.#deps.metrics.emit({ type: "shardStarted", shardId: this.shardId, position });
   }
 
-  #iteratorAfter(sequence: string): Promise<string> {
+  /** After a checkpoint; one inside a KPL aggregate (`<sequence>:<sub>`) starts at its record, whose consumed sub-records are skipped. */
+  #iteratorAfter(checkpoint: string): Promise<string> {
     const { kinesis, streamName } = this.#deps;
-    return kinesis.getShardIterator(streamName, this.shardId, "AFTER_SEQUENCE_NUMBER", { sequenceNumber: sequence }, { signal: this.#signal });
+    const { sequence, subSequence } = parsePosition(checkpoint);
+    const type = subSequence === undefined ? "AFTER_SEQUENCE_NUMBER" : "AT_SEQUENCE_NUMBER";
+    return kinesis.getShardIterator(streamName, this.shardId, type, { sequenceNumber: sequence }, { signal: this.#signal });
   }
 
   #iteratorAt(position: StartPosition): Promise<string> {
@@ -258,6 +273,7 @@ export class ShardReader<T> {
       wait.abort();
       if (room !== undefined || this.#signal.aborted) return room;
       await this.#pace();
+      if (this.#deps.mayFetch?.() === false) return undefined;
       const page = await this.#fetch(1);
       if (page === undefined) continue;
       const first = page.records[0];
@@ -328,7 +344,10 @@ export class ShardReader<T> {
       kplHashRangeCheck,
       onOutOfRange: (sequenceNumber, count) => this.#outOfRange(sequenceNumber, count),
       millisBehindLatest: page.millisBehindLatest,
+      resumeInside: this.#resumeInside,
     };
+    // The first record after an AT_SEQUENCE_NUMBER start is the one the checkpoint is inside of.
+    if (page.records.length > 0) this.#resumeInside = undefined;
     for (const record of page.records) {
       const size = decodeWireRecord(record, context, entries);
       bytes += size;

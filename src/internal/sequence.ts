@@ -9,8 +9,43 @@ export function compareSequence(a: string, b: string): number {
     if (a.length !== b.length) return a.length < b.length ? -1 : 1;
     return a < b ? -1 : a > b ? 1 : 0;
   }
+  if (a.includes(":") || b.includes(":")) return comparePositions(parsePosition(a), parsePosition(b));
   const x = BigInt(a);
   const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * A checkpoint inside a KPL aggregate: `<sequence>:<sub-sequence>` says the record `sequence` is done
+ * up to and including that sub-record (a bounded step ended there). It sorts after the record before
+ * `sequence` and before `sequence` itself (the whole record done), as the KCL's extended sequence
+ * numbers do. A plain sequence has no `subSequence`.
+ */
+export interface CheckpointPosition {
+  sequence: string;
+  subSequence?: number | undefined;
+}
+
+/** The checkpoint text for "record `sequence` done up to and including sub-record `subSequence`". */
+export function subRecordPosition(sequence: string, subSequence: number): string {
+  return `${sequence}:${subSequence}`;
+}
+
+/** Split a checkpoint into its Kinesis sequence number and, inside an aggregate, its sub-sequence. */
+export function parsePosition(position: string): CheckpointPosition {
+  const colon = position.indexOf(":");
+  if (colon < 0) return { sequence: position };
+  const sub = Number(position.slice(colon + 1));
+  if (!Number.isSafeInteger(sub) || sub < 0) throw new TypeError(`not a checkpoint position: ${position}`);
+  return { sequence: position.slice(0, colon), subSequence: sub };
+}
+
+function comparePositions(a: CheckpointPosition, b: CheckpointPosition): number {
+  const bySequence = compareSequence(a.sequence, b.sequence);
+  if (bySequence !== 0) return bySequence;
+  // A whole record (no sub-sequence) is past every one of its sub-records.
+  const x = a.subSequence ?? Number.POSITIVE_INFINITY;
+  const y = b.subSequence ?? Number.POSITIVE_INFINITY;
   return x < y ? -1 : x > y ? 1 : 0;
 }
 

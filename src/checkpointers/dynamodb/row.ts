@@ -26,6 +26,13 @@ export const ATTR = {
  * wide, then the digits. Undefined for anything not a decimal number (no condition is then possible).
  */
 export function sequenceOrder(sequence: string): string | undefined {
+  const inside = /^([0-9]{1,999}):([0-9]{1,10})$/.exec(sequence);
+  // `<sequence>:<sub>` (a checkpoint inside a KPL aggregate) lies after the record before `sequence`
+  // and before `sequence` itself: the previous record's order, then `:` and the sub-sequence, fixed width.
+  if (inside !== null) {
+    const previous = BigInt(inside[1]!) - 1n;
+    return previous < 0n ? undefined : `${sequenceOrder(previous.toString())!}:${inside[2]!.padStart(10, "0")}`;
+  }
   if (!/^[0-9]{1,999}$/.test(sequence)) return undefined;
   const digits = sequence.replace(/^0+(?=.)/, "");
   return `${String(digits.length).padStart(3, "0")}${digits}`;

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from "../../dynamodb/client.ts";
 import { AwsServiceError, CheckpointTableMissingError } from "../../errors.ts";
+import { RequestListeners } from "../../internal/request-listeners.ts";
 import { streamNameOf } from "../lease/lease-row.ts";
 import { OpenSessions, sessionScope, toListings, type CheckpointListing } from "../lease/store-base.ts";
 import type { CheckPointer, CheckpointScope, CheckpointSession } from "../types.ts";
@@ -24,6 +25,7 @@ export class DynamoDBCheckPointer implements CheckPointer {
   readonly client: DynamoDBClient;
   readonly #options: ResolvedOptions;
   readonly #sessions: OpenSessions;
+  readonly #requests = new RequestListeners();
   #table: Promise<void> | undefined;
 
   constructor(options: DynamoDBCheckPointerOptions) {
@@ -31,7 +33,7 @@ export class DynamoDBCheckPointer implements CheckPointer {
     this.name = this.#options.name;
     this.tableName = this.#options.tableName;
     this.autoCheckpoint = this.#options.autoCheckpoint;
-    this.client = new DynamoDBClient({ ...this.#options.client, clock: this.#options.clock });
+    this.client = new DynamoDBClient({ ...this.#options.client, fetch: this.#requests.countingFetch(this.#options.client.fetch), clock: this.#options.clock });
     // One call's retries must not outlast a lease: with the default 20 s cap a single renewal could
     // sleep past sessionTimeout under throttling and lose a lease it still held. Cap at a heartbeat.
     this.client.http.backoff = { ...this.client.http.backoff, capMs: Math.min(this.client.http.backoff.capMs, this.#options.heartbeatMs) };
@@ -56,6 +58,11 @@ export class DynamoDBCheckPointer implements CheckPointer {
   /** Flush and release every session's leases, stop their timers. */
   close(): Promise<void> {
     return this.#sessions.close();
+  }
+
+  /** Call `listener` for every HTTP request this checkpointer sends (bounded steps count them); returns the undo. */
+  observeRequests(listener: () => void): () => void {
+    return this.#requests.add(listener);
   }
 
   /**

@@ -15,7 +15,7 @@ const PRELUDE = `
 -- Is decimal string a later than b? Kinesis sequence numbers have up to 40 digits; Lua numbers are
 -- doubles and would round them. Compared by length, then byte by byte (not with < on strings,
 -- whose order follows the server's locale).
-local function later(a, b)
+local function laterDigits(a, b)
   a = string.gsub(a, '^0+', '')
   b = string.gsub(b, '^0+', '')
   if #a ~= #b then return #a > #b end
@@ -24,6 +24,22 @@ local function later(a, b)
     if x ~= y then return x > y end
   end
   return false
+end
+-- A checkpoint inside a KPL aggregate is '<sequence>:<sub>': after the record before <sequence>, before
+-- <sequence> itself (the whole record). Split off the sub-sequence; a whole record has none (nil).
+local function split(position)
+  local sequence, sub = string.match(position, '^(%d+):(%d+)$')
+  if sequence then return sequence, sub end
+  return position, nil
+end
+local function later(a, b)
+  local sa, ka = split(a)
+  local sb, kb = split(b)
+  if laterDigits(sa, sb) then return true end
+  if laterDigits(sb, sa) then return false end
+  if ka == nil then return kb ~= nil end
+  if kb == nil then return false end
+  return laterDigits(ka, kb)
 end
 
 -- Push a key's expiry out to ttlMs from now, never pulling it in (indexes outlive their rows).

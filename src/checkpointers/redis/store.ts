@@ -2,7 +2,8 @@ import { ConfigError } from "../../errors.ts";
 import { streamNameOf } from "../lease/lease-row.ts";
 import { OpenSessions, sessionScope, toListings, type CheckpointListing } from "../lease/store-base.ts";
 import type { CheckPointer, CheckpointScope, CheckpointSession } from "../types.ts";
-import { redisCaller } from "./client.ts";
+import { redisCaller, type RedisCall } from "./client.ts";
+import { RequestListeners } from "../../internal/request-listeners.ts";
 import { RedisLeaseBackend } from "./lease-backend.ts";
 import { LeaseRows } from "./lease-rows.ts";
 import { resolveOptions, type RedisCheckPointerOptions, type ResolvedOptions } from "./options.ts";
@@ -25,13 +26,19 @@ export class RedisCheckPointer implements CheckPointer {
   readonly #options: ResolvedOptions;
   readonly #rows: LeaseRows;
   readonly #sessions: OpenSessions;
+  readonly #requests = new RequestListeners();
 
   constructor(options: RedisCheckPointerOptions) {
     this.#options = resolveOptions(options);
     this.name = this.#options.name;
     this.keyPrefix = this.#options.keyPrefix;
     this.autoCheckpoint = this.#options.autoCheckpoint;
-    this.#rows = new LeaseRows(new ScriptRunner(redisCaller(this.#options.client, this.#options)), new KeySpace(this.keyPrefix, this.name));
+    const call = redisCaller(this.#options.client, this.#options);
+    const counted: RedisCall = (args, signal) => {
+      this.#requests.notify();
+      return call(args, signal);
+    };
+    this.#rows = new LeaseRows(new ScriptRunner(counted), new KeySpace(this.keyPrefix, this.name));
     this.#sessions = new OpenSessions(this.name, this.#options);
   }
 
@@ -50,6 +57,11 @@ export class RedisCheckPointer implements CheckPointer {
   /** Flush and release every session's leases, stop their timers. The Redis client stays open (it is yours). */
   close(): Promise<void> {
     return this.#sessions.close();
+  }
+
+  /** Call `listener` for every command this checkpointer sends (bounded steps count them); returns the undo. */
+  observeRequests(listener: () => void): () => void {
+    return this.#requests.add(listener);
   }
 
   /** What Redis holds for this group (optionally one stream): shard, owner, sequence, last update. One script. */
