@@ -1,9 +1,9 @@
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { DenoKvRows, type DenoKvLike } from "../../src/checkpointers/deno-kv/kv.ts";
 import { uniqueName } from "../support/clients.ts";
 import { BRIDGE_KEY_PREFIX } from "../support/lease-bridge/hosts.ts";
 import { startDenoKvBridge, type Bridge } from "../support/lease-bridge/start.ts";
-import { BridgedCheckPointer, bridgedLeaseDriver, type BridgedPlatform } from "../support/lease-drivers/bridged.ts";
+import { BridgedCheckPointer, bridgedLeaseDriver, raceInPlatform, type BridgedPlatform } from "../support/lease-drivers/bridged.ts";
 import { runCheckpointerContract } from "./contract.ts";
 import { runLeaseSuite } from "./lease-suite.ts";
 
@@ -38,4 +38,11 @@ runCheckpointerContract("DenoKvCheckPointer (Deno KV)", {
     return new BridgedCheckPointer(platform, original.name, { autoCheckpoint: original.autoCheckpoint });
   },
   handoffWithinMs: 4000,
+});
+
+it("DenoKvCheckPointer: of eight takes racing inside one Deno isolate, exactly one lands", async () => {
+  const race = await raceInPlatform(platform, { group: uniqueName("race"), stream: "s", shardId: "shard-0" }, 8);
+  expect(race.winners).toHaveLength(1);
+  expect(race.owner).toBe(race.winners[0]);
+  expect(race.counter).toBe(2);
 });

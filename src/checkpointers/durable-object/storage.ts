@@ -49,13 +49,15 @@ function serialized<T>(storage: DurableObjectStorageLike, write: () => Promise<T
  * One group's rows of one stream in a Durable Object's storage, under keys
  * `<prefix>:<group>:<stream>:<shard>` (group and stream names cannot hold a colon).
  *
- * Why each write is atomic: the read, the decision and the write of a transition run inside
- * `storage.transaction()`, so they commit (or roll back) as one unit; AND every lease write to the
- * same storage object waits for the previous one (`serialized`). The input gates of a Durable Object
- * keep other *events* (requests, alarms) from running while a storage call is pending, but not the
- * other promises of the same event: two sessions in one object (two consumers, or a consumer and
- * its own heartbeat) would both read the old row across their awaits and both write. The queue is a
- * complete order because the object never runs anywhere else at the same time.
+ * Why each write is atomic: input gates alone are NOT enough. They keep other *events* (requests,
+ * alarms) from running while a storage call is pending, but not the other promises of the same
+ * event: two sessions in one object (two consumers, or a take racing a heartbeat) would both read
+ * the old row across their awaits and both write — eight racing takes all "won" in a test with plain
+ * get/put. So the read, the decision and the write of a transition run inside `storage.transaction()`
+ * (they commit or roll back as one unit), and every lease write to the same storage object also
+ * waits for the previous one (`serialized`), so the order does not rest on how a transaction
+ * isolates itself from a concurrent one. The queue is a complete order because the object never
+ * runs anywhere else at the same time.
  */
 export class DurableObjectRows implements RowStore {
   readonly #storage: DurableObjectStorageLike;

@@ -70,6 +70,30 @@ async function runBackendCall(host: BridgeHost, call: BackendCall): Promise<unkn
   }
 }
 
+/** What `/race` found: which takers' writes landed, and the row after all of them. */
+export interface RaceOutcome {
+  winners: string[];
+  owner: string | undefined;
+  counter: number | undefined;
+}
+
+/**
+ * Racing takers inside ONE event of the platform (one request): a row is created, then `takers`
+ * takes conditional on the same observed counter start together, as several sessions of one
+ * isolate (several consumers in one Durable Object) would send them. Exactly one may land.
+ */
+async function raceInOneEvent(host: BridgeHost, address: RowAddress & { takers: number }): Promise<RaceOutcome> {
+  const signal = new AbortController().signal;
+  const backend = (): LeaseBackend => host.backend(address.group, address.stream, undefined, callClock(Date.now()));
+  const first = await backend().create(address.shardId, `${address.group}/first`, Date.now(), signal);
+  if (!first.landed || first.row === undefined) throw new Error("the race's row could not be created");
+  const expected = { counter: first.row.counter, owner: first.row.owner };
+  const takers = Array.from({ length: address.takers }, (_, i) => `${address.group}/taker-${i}`);
+  const outcomes = await Promise.all(takers.map((me) => backend().take(address.shardId, me, expected, Date.now(), signal)));
+  const row = await backend().readRow(address.shardId, signal);
+  return { winners: takers.filter((_, i) => outcomes[i]!.landed), owner: row?.owner, counter: row?.counter };
+}
+
 /** Answer one bridge request: `{ result }` (JSON; undefined fields drop out) or HTTP 500 with `{ error }`. */
 export async function answerBridge(host: BridgeHost, request: Request): Promise<Response> {
   try {
@@ -78,6 +102,7 @@ export async function answerBridge(host: BridgeHost, request: Request): Promise<
     let result: unknown;
     if (path === "/backend") result = await runBackendCall(host, body as BackendCall);
     else if (path === "/raw") result = (await host.rawRow(body as RowAddress)) ?? null;
+    else if (path === "/race") result = await raceInOneEvent(host, body as RowAddress & { takers: number });
     else if (path === "/take-over") result = await host.takeOver(body as RowAddress & { owner: string });
     else return Response.json({ error: `no route ${path}` }, { status: 404 });
     return Response.json({ result: result ?? null });

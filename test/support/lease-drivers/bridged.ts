@@ -5,7 +5,7 @@ import type { LeaseRow } from "../../../src/checkpointers/lease/lease-row.ts";
 import { OpenSessions, sessionScope } from "../../../src/checkpointers/lease/store-base.ts";
 import type { CheckPointer, CheckpointScope, CheckpointSession } from "../../../src/checkpointers/types.ts";
 import { systemClock, type Clock } from "../../../src/internal/clock.ts";
-import type { BackendCall, BackendMethod, BridgedRawRow, RowAddress } from "../lease-bridge/protocol.ts";
+import type { BackendCall, BackendMethod, BridgedRawRow, RaceOutcome, RowAddress } from "../lease-bridge/protocol.ts";
 import { BackendTap } from "./backend-tap.ts";
 import type { LeaseDriver, RawRow, SuiteStoreOptions } from "./driver.ts";
 
@@ -139,4 +139,9 @@ export function bridgedLeaseDriver(platform: BridgedPlatform): LeaseDriver<Backe
     },
     backend: (group, stream) => new RemoteLeaseBackend(platform, group, stream, undefined, systemClock),
   };
+}
+
+/** `takers` takes on one row, started together inside one event of the platform (see the bridge's `/race`). */
+export function raceInPlatform(platform: BridgedPlatform, address: RowAddress, takers: number): Promise<RaceOutcome> {
+  return post<RaceOutcome>(platform, "/race", { ...address, takers });
 }
