@@ -101,7 +101,7 @@ const client = {
   clock: undefined,
   random: undefined,
 } satisfies Record<keyof ClientOptions, undefined>;
-const lease = { sessionTimeout: undefined, heartbeatFrequency: undefined, autoCheckpoint: undefined, checkpointInterval: undefined, ttlHours: undefined, id: undefined };
+const lease = { sessionTimeout: undefined, heartbeatFrequency: undefined, autoCheckpoint: undefined, checkpointInterval: undefined, ttlHours: undefined, id: undefined, workerId: undefined };
 const everyOption = {
   Consumer: {
     ...client,

@@ -39,6 +39,7 @@ export interface ResolvedOptions {
   createTable: boolean;
   ttlSeconds: number;
   id: string | undefined;
+  workerId?: string | undefined;
   clock: Clock;
   client: ClientOptions;
 }

@@ -25,6 +25,16 @@ export interface LeaseOptions {
    * would both believe they own the same lease.
    */
   id?: string | undefined;
+  /**
+   * A stable identity for this worker (e.g. the pod or host name), kept across restarts: refs look like
+   * `<name>/<workerId>.<random>`, and a restarted worker with the same `workerId` takes back, at once
+   * instead of after `sessionTimeout`, the leases its previous process left behind (rows it finds at
+   * start owned by `<name>/<workerId>.<other random>`), each with the conditional take any takeover
+   * uses, which fences the old process. Two live processes given the same `workerId` by mistake still
+   * never both own a lease: the newer takes the older's once, then they share by the usual handoff.
+   * Use it instead of `id`, not with it.
+   */
+  workerId?: string | undefined;
 }
 
 export const LEASE_DEFAULTS = {
@@ -50,6 +60,9 @@ export function leaseOptionEntries(nameHint: string) {
     checkpointInterval: v.optional(positiveSeconds("checkpointInterval")),
     ttlHours: v.optional(v.pipe(v.number("ttlHours must be a number of hours"), v.finite("ttlHours must be finite"), v.minValue(0.01, "ttlHours must be > 0"))),
     id: v.optional(v.pipe(v.string("id must be a string"), v.regex(/^[A-Za-z0-9_.:-]{1,100}$/, "id must be 1-100 characters of A-Z a-z 0-9 _ . : -"))),
+    workerId: v.optional(
+      v.pipe(v.string("workerId must be a string"), v.regex(/^[A-Za-z0-9_.:-]{1,100}$/, "workerId must be 1-100 characters of A-Z a-z 0-9 _ . : -")),
+    ),
   };
 }
 
@@ -61,6 +74,8 @@ export interface LeaseTiming {
   autoCheckpoint: boolean;
   ttlHours: number;
   id: string | undefined;
+  /** A stable worker identity (see `LeaseOptions.workerId`); when set, `id` is undefined. */
+  workerId?: string | undefined;
 }
 
 /** Defaults applied, and the combinations that cannot work refused with a `ConfigError` naming both options. */
@@ -70,6 +85,10 @@ export function resolveLeaseTiming(parsed: LeaseOptions): LeaseTiming {
   if (heartbeatFrequency >= sessionTimeout) {
     // A lease must be renewed several times within its timeout, or one slow write loses it.
     throw new ConfigError("heartbeatFrequency", `heartbeatFrequency (${heartbeatFrequency} s) must be less than sessionTimeout (${sessionTimeout} s)`);
+  }
+  if (parsed.id !== undefined && parsed.workerId !== undefined) {
+    // Both would label the ref; a stable workerId already is the readable part.
+    throw new ConfigError("workerId", "give either id (a label) or workerId (a stable identity), not both");
   }
   const ttlHours = parsed.ttlHours ?? LEASE_DEFAULTS.ttlHours;
   if (ttlHours * 3600 <= sessionTimeout) {
@@ -83,5 +102,6 @@ export function resolveLeaseTiming(parsed: LeaseOptions): LeaseTiming {
     autoCheckpoint: parsed.autoCheckpoint ?? LEASE_DEFAULTS.autoCheckpoint,
     ttlHours,
     id: parsed.id,
+    ...(parsed.workerId === undefined ? {} : { workerId: parsed.workerId }),
   };
 }

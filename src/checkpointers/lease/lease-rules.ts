@@ -56,7 +56,7 @@ export function viewGroup(
 
 export type AllocationStep =
   | { kind: "create" }
-  | { kind: "take"; counter: number; owner?: string | undefined; why: "free" | "reserved-for-me" | "expired" | "mine" }
+  | { kind: "take"; counter: number; owner?: string | undefined; why: "free" | "reserved-for-me" | "expired" | "mine" | "predecessor" }
   | { kind: "request-handoff"; owner: string }
   | { kind: "wait"; why: string };
 
@@ -71,6 +71,11 @@ export interface AllocationInput {
   mine: number;
   totalShards: number;
   group: GroupView;
+  /**
+   * Owners that were earlier processes of this same stable worker (`workerId`), as found when this
+   * session first looked: their rows are taken back at once, without waiting for sessionTimeout.
+   */
+  predecessors?: ReadonlySet<string> | undefined;
 }
 
 export function decideAllocation(input: AllocationInput): AllocationStep {
@@ -83,6 +88,11 @@ export function decideAllocation(input: AllocationInput): AllocationStep {
   if (row.owner === me) {
     // Ours in the table but not held here (a renewal outcome we never heard): take it back.
     return { kind: "take", counter: row.counter, owner: me, why: "mine" };
+  }
+  if (row.owner !== undefined && input.predecessors?.has(row.owner) === true) {
+    // Left by this worker's previous process (a restart): take it back now. The take is conditional on
+    // the owner and counter seen, so if that process still lives, its next write fails and it stops.
+    return { kind: "take", counter: row.counter, owner: row.owner, why: "predecessor" };
   }
   if (row.owner !== undefined) {
     if (stale) return mayTake ? { kind: "take", counter: row.counter, owner: row.owner, why: "expired" } : { kind: "wait", why: "fair share reached" };

@@ -26,6 +26,8 @@ export interface LeaseSessionContext {
   /** Stream name (not ARN). */
   stream: string;
   ref: string;
+  /** With a stable `workerId`: whether a ref is one of that worker's (earlier processes', or ours). */
+  previousRefs?: ((ref: string) => boolean) | undefined;
   onClosed(session: LeaseSession): void;
 }
 
@@ -65,6 +67,12 @@ export class LeaseSession implements CheckpointSession {
   readonly #loop: Promise<void>;
   #wake = new AbortController();
   #closed = false;
+  /**
+   * Owners that are earlier processes of this stable worker, found in the rows at this session's first
+   * allocation (a restart's leftovers). Fixed then: a duplicate that starts later and takes our rows
+   * is not taken back from at once, so two processes sharing a workerId cannot steal leases back and forth.
+   */
+  #predecessors: ReadonlySet<string> | undefined;
 
   constructor(context: LeaseSessionContext) {
     const options = context.options;
@@ -271,6 +279,7 @@ export class LeaseSession implements CheckpointSession {
     const rows = (await this.#snapshot.rows()).filter((r) => !isForeignIncarnation(r, this.#backend.incarnation));
     const key = this.#backend.rowKey(shardId);
     const now = this.#now();
+    this.#predecessors ??= this.#findPredecessors(rows);
     this.#forgetAnsweredRequests(rows, now);
     const step = decideAllocation({
       me: this.ref,
@@ -282,6 +291,7 @@ export class LeaseSession implements CheckpointSession {
       mine: this.#heldCount() + this.#requests.size - (this.#requests.has(shardId) ? 1 : 0),
       totalShards,
       group: viewGroup(rows, this.#snapshot.observations, now, this.#options.sessionTimeoutMs, this.ref),
+      predecessors: this.#predecessors,
     });
     const signal = this.#calls.signal;
     switch (step.kind) {
@@ -348,6 +358,14 @@ export class LeaseSession implements CheckpointSession {
     if (row !== undefined) this.#snapshot.update(row);
     if (outcome.landed) this.#requests.set(shardId, this.#now());
     else this.#snapshot.invalidate(); // the owner changed or someone asked first
+  }
+
+  #findPredecessors(rows: readonly LeaseRow[]): ReadonlySet<string> {
+    const previous = this.#context.previousRefs;
+    const found = new Set<string>();
+    if (previous === undefined) return found;
+    for (const row of rows) if (row.owner !== undefined && row.owner !== this.ref && previous(row.owner)) found.add(row.owner);
+    return found;
   }
 
   /** Requests the owner answered (the row no longer names us as pending) or never will (too old). */

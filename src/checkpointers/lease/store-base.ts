@@ -35,24 +35,27 @@ export function toListings(rows: readonly LeaseRow[]): CheckpointListing[] {
     .sort((a, b) => a.streamName.localeCompare(b.streamName) || a.shardId.localeCompare(b.shardId));
 }
 
-/** A store's open sessions: each a worker `<name>/[<id>.]<random>`, forgotten when it closes. */
+/** A store's open sessions: each a worker `<name>/[<id or workerId>.]<random>`, forgotten when it closes. */
 export class OpenSessions {
   readonly #name: string;
-  readonly #options: LeaseTiming & { id: string | undefined };
+  readonly #options: LeaseTiming & { id: string | undefined; workerId?: string | undefined };
   readonly #sessions = new Set<LeaseSession>();
 
-  constructor(name: string, options: LeaseTiming & { id: string | undefined }) {
+  constructor(name: string, options: LeaseTiming & { id: string | undefined; workerId?: string | undefined }) {
     this.#name = name;
     this.#options = options;
   }
 
   open(stream: string, backend: LeaseBackend): LeaseSession {
-    const worker = this.#options.id === undefined ? randomWorkerId() : `${this.#options.id}.${randomWorkerId()}`;
+    // The random part stays even with a stable workerId: two processes must never share one ref.
+    const label = this.#options.workerId ?? this.#options.id;
+    const worker = label === undefined ? randomWorkerId() : `${label}.${randomWorkerId()}`;
     const session = new LeaseSession({
       backend,
       options: this.#options,
       stream,
       ref: `${this.#name}/${worker}`,
+      ...(this.#options.workerId === undefined ? {} : { previousRefs: previousRefsOf(this.#name, this.#options.workerId) }),
       onClosed: (closed) => this.#sessions.delete(closed),
     });
     this.#sessions.add(session);
@@ -71,6 +74,12 @@ export class OpenSessions {
     const failures = results.flatMap((r) => (r.status === "rejected" ? failuresOf(r.reason) : []));
     if (failures.length > 0) throw new CheckpointError("close could not write the final checkpoints", failures);
   }
+}
+
+/** Refs of earlier processes of the same stable worker: `<name>/<workerId>.<random>` (the random part as randomWorkerId makes it). */
+export function previousRefsOf(name: string, workerId: string): (ref: string) => boolean {
+  const prefix = `${name}/${workerId}.`;
+  return (ref) => ref.startsWith(prefix) && /^[0-9a-f]{16}$/.test(ref.slice(prefix.length));
 }
 
 function failuresOf(error: unknown): Array<{ shardId: string; error: unknown }> {

@@ -65,6 +65,7 @@ export interface ResolvedOptions {
   keyPrefix: string;
   ttlMs: number;
   id: string | undefined;
+  workerId?: string | undefined;
   clock: Clock;
   commandTimeoutMs: number;
   maxAttempts: number;

@@ -40,6 +40,8 @@ export interface SuiteStoreOptions<Tap extends StoreTap = StoreTap> {
   /** The jitter of a failed write's backoff, where the store takes one (DynamoDB, memory; Redis uses Math.random). */
   random?: () => number;
   tap?: Tap;
+  /** A stable worker identity (`workerId`): checkpointers with the same one are restarts of one worker. */
+  workerId?: string;
 }
 
 /**

@@ -77,6 +77,7 @@ export function dynamoLeaseDriver(endpoint: () => string): LeaseDriver<DynamoTap
         ...(options.clock === undefined ? {} : { clock: options.clock }),
         ...(options.random === undefined ? {} : { random: options.random }),
         ...(options.tap === undefined ? {} : { fetch: options.tap.fetch, maxAttempts: 1 }),
+        ...(options.workerId === undefined ? {} : { workerId: options.workerId }),
       }),
     tap: () => new DynamoTap(),
     async rawRow(group, stream, shardId): Promise<RawRow | undefined> {

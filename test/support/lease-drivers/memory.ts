@@ -33,6 +33,7 @@ class SharedMemoryCheckPointer implements CheckPointer {
       heartbeatFrequency: options.heartbeatFrequency ?? 0.3,
       checkpointInterval: options.checkpointInterval ?? 0.1,
       autoCheckpoint: options.autoCheckpoint ?? true,
+      ...(options.workerId === undefined ? {} : { workerId: options.workerId }),
     });
     this.#sessions = new OpenSessions(name, { ...timing, clock: this.#clock });
   }

@@ -59,6 +59,7 @@ export function redisLeaseDriver(fixture: RedisFixture): LeaseDriver<RedisTap> {
         checkpointInterval: options.checkpointInterval ?? 0.1,
         autoCheckpoint: options.autoCheckpoint ?? true,
         ...(options.clock === undefined ? {} : { clock: options.clock }),
+        ...(options.workerId === undefined ? {} : { workerId: options.workerId }),
       }),
     tap: () => new RedisTap(() => fixture.redis),
     async rawRow(group, stream, shardId): Promise<RawRow | undefined> {
