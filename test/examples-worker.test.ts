@@ -122,7 +122,8 @@ it("the cron Worker consumes one bounded step per scheduled() run in workerd: ea
   const fire = async (mf: Miniflare): Promise<void> => {
     current = { aws: 0, delivered: 0 };
     runs.push(current);
-    const worker = await mf.getWorker();
+    // Miniflare's Fetcher type comes from workers-types, not installed here: only scheduled() is used.
+    const worker = (await mf.getWorker()) as unknown as { scheduled(options: { cron: string }): Promise<unknown> };
     await worker.scheduled({ cron: "* * * * *" });
   };
 
