@@ -3,7 +3,12 @@
  * leave nothing running after close(). Deno's test sanitizers, switched on here (Deno 2.9 leaves them
  * off by default), fail a test that leaves a timer, a fetch or another async op pending, or a resource open.
  */
-import { Consumer, DynamoDBCheckPointer } from "async-kinesis";
+import { Consumer, DynamoDBCheckPointer } from "../../src/index.ts";
+
+declare const Deno: {
+  env: { get(name: string): string | undefined };
+  test(definition: { name: string; sanitizeOps: boolean; sanitizeResources: boolean; fn: () => Promise<void> }): void;
+};
 
 const streamName = Deno.env.get("STREAM_NAME") ?? "";
 const group = Deno.env.get("CHECKPOINT_GROUP") ?? "";
