@@ -4,8 +4,10 @@ import type { LeaseRow } from "../lease/lease-row.ts";
 import type { RowStore, RowTransition } from "../lease/row-store.ts";
 import { decodeStoredRow, encodeStoredRow } from "../lease/stored-row.ts";
 
-/** A Deno KV key (`Deno.KvKey`); this library only writes string parts. */
-export type KvKeyLike = readonly unknown[];
+/** A part of a Deno KV key (`Deno.KvKeyPart`); this library only writes strings. */
+export type KvKeyPartLike = Uint8Array | string | number | bigint | boolean | symbol;
+/** A Deno KV key (`Deno.KvKey`). */
+export type KvKeyLike = readonly KvKeyPartLike[];
 
 /**
  * The part of `Deno.Kv` this library uses, declared here so nothing Deno-specific is imported and the
@@ -65,7 +67,7 @@ export class DenoKvRows implements RowStore {
     signal.throwIfAborted();
     const rows: LeaseRow[] = [];
     for await (const entry of this.#kv.list({ prefix: this.#prefix })) {
-      rows.push(decodeStoredRow(entry.key.map(String).join("/"), entry.value));
+      rows.push(decodeStoredRow(this.rowKey(String(entry.key[entry.key.length - 1])), entry.value));
     }
     return rows;
   }

@@ -78,7 +78,7 @@ export class DenoKvCheckPointer implements CheckPointer {
     const stream = options.streamName === undefined ? [] : [sessionScope({ streamName: options.streamName }).stream];
     const rows = [];
     for await (const entry of this.#kv.list({ prefix: [this.keyPrefix, this.name, ...stream] })) {
-      rows.push(decodeStoredRow(entry.key.map(String).join("/"), entry.value));
+      rows.push(decodeStoredRow(entry.key.map((part) => String(part)).join("/"), entry.value));
     }
     return toListings(rows);
   }
