@@ -5,6 +5,7 @@ import { BRIDGE_KEY_PREFIX } from "../support/lease-bridge/hosts.ts";
 import { startDenoKvBridge, type Bridge } from "../support/lease-bridge/start.ts";
 import { BridgedCheckPointer, bridgedLeaseDriver, raceInPlatform, type BridgedPlatform } from "../support/lease-drivers/bridged.ts";
 import { runCheckpointerContract } from "./contract.ts";
+import { runWorkerIdTests } from "./lease-suite-extra.ts";
 import { runLeaseSuite } from "./lease-suite.ts";
 
 /**
@@ -31,6 +32,7 @@ const platform: BridgedPlatform = {
 };
 
 runLeaseSuite("DenoKvCheckPointer (Deno KV)", bridgedLeaseDriver(platform));
+runWorkerIdTests("DenoKvCheckPointer (Deno KV)", bridgedLeaseDriver(platform));
 runCheckpointerContract("DenoKvCheckPointer (Deno KV)", {
   create: ({ autoCheckpoint, clock }) => new BridgedCheckPointer(platform, uniqueName("group"), { autoCheckpoint, ...(clock === undefined ? {} : { clock }) }),
   peer: (store) => {

@@ -104,6 +104,7 @@ export class BridgedCheckPointer implements CheckPointer {
       heartbeatFrequency: options.heartbeatFrequency ?? 0.3,
       checkpointInterval: options.checkpointInterval ?? 0.1,
       autoCheckpoint: options.autoCheckpoint ?? true,
+      ...(options.workerId === undefined ? {} : { workerId: options.workerId }),
     });
     this.autoCheckpoint = timing.autoCheckpoint;
     this.#sessions = new OpenSessions(name, { ...timing, clock: this.#clock });
