@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DenoKvCheckPointer } from "../../src/checkpointers/deno-kv/store.ts";
-import { DurableObjectCheckPointer } from "../../src/checkpointers/durable-object/store.ts";
+import { DenoKvCheckPointer, type DenoKvCheckPointerOptions } from "../../src/checkpointers/deno-kv/store.ts";
+import { DurableObjectCheckPointer, type DurableObjectCheckPointerOptions } from "../../src/checkpointers/durable-object/store.ts";
 import type { DurableObjectStorageLike } from "../../src/checkpointers/durable-object/storage.ts";
 import type { DenoKvLike } from "../../src/checkpointers/deno-kv/kv.ts";
 import { ConfigError } from "../../src/errors.ts";
@@ -51,5 +51,22 @@ describe("DenoKvCheckPointer options", () => {
   it("refuses an empty key prefix and a group name that cannot be part of a key", () => {
     expect(configErrorOf(() => new DenoKvCheckPointer({ name: "g", kv, keyPrefix: "" })).option).toBe("keyPrefix");
     expect(configErrorOf(() => new DenoKvCheckPointer({ name: "a/b", kv })).option).toBe("name");
+  });
+});
+
+describe("option names of the platform checkpointers", () => {
+  const lease = { sessionTimeout: undefined, heartbeatFrequency: undefined, autoCheckpoint: undefined, checkpointInterval: undefined, id: undefined, workerId: undefined };
+
+  it("every option the public types declare is accepted by its schema", () => {
+    const durableObject = { ...lease, name: "g", storage, keyPrefix: undefined, clock: undefined } satisfies Record<keyof DurableObjectCheckPointerOptions, unknown>;
+    const denoKv = { ...lease, name: "g", kv, keyPrefix: undefined, clock: undefined, ttlHours: undefined } satisfies Record<keyof DenoKvCheckPointerOptions, unknown>;
+    expect(() => new DurableObjectCheckPointer(durableObject)).not.toThrow();
+    expect(() => new DenoKvCheckPointer(denoKv)).not.toThrow();
+  });
+
+  it("a misspelt option is a ConfigError naming it and the closest known name", () => {
+    const error = configErrorOf(() => new DenoKvCheckPointer({ name: "g", kv, keyPrefx: "x" } as never));
+    expect(error.option).toBe("keyPrefx");
+    expect(error.message).toMatch(/keyPrefix/);
   });
 });
