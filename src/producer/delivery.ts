@@ -3,7 +3,7 @@ import type { FailedRecord } from "../errors.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { KinesisClient } from "../kinesis/client.ts";
 import type { Admission } from "./admission.ts";
-import { MAX_BATCH_BYTES, takeBatch, type BatchLimits } from "./batcher.ts";
+import { MAX_BATCH_BYTES, laneFundedIn, takeBatch, type BatchLimits } from "./batcher.ts";
 import type { FlushStats, ResolvedProducerOptions } from "./options.ts";
 import type { ProducerMetrics } from "./metrics.ts";
 import { entryFailure, mismatchedAnswer, requestFailureOutcome, type FailureOutcome } from "./put-outcome.ts";
@@ -178,12 +178,12 @@ export class Delivery {
     return this.#buffers.queuedRecords >= this.#limits.maxRecords || this.#buffers.queuedBytes >= this.#fullBatchBytes;
   }
 
-  /** Some lane can send now and its oldest record has waited its buffer time. */
+  /** Some lane's oldest record has waited its buffer time, and the lane's whole request is funded. */
   #dueRecordSendable(now: number): boolean {
     for (const lane of this.#buffers.lanes) {
       const head = lane.queue.peek();
       if (head === undefined || head.dueAt > now || this.#laneBusy(lane)) continue;
-      if (this.#limiter.delayFor(lane.shardId, 1, head.bytes, now) === 0) return true;
+      if (laneFundedIn(lane, this.#limits, this.#limiter, now) === 0) return true;
     }
     return false;
   }
@@ -206,7 +206,8 @@ export class Delivery {
     for (const lane of buffers.lanes) {
       const head = lane.queue.peek();
       if (head === undefined || this.#laneBusy(lane)) continue;
-      const sendable = now + this.#limiter.delayFor(lane.shardId, 1, head.bytes, now);
+      // Not when one record's budget is back, but when the lane's whole request is (see takeBatch).
+      const sendable = now + laneFundedIn(lane, this.#limits, this.#limiter, now);
       wake = earliest(wake, sendAsap ? sendable : Math.max(sendable, head.dueAt));
     }
     return wake;

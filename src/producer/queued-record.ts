@@ -51,6 +51,11 @@ export class RecordDeque {
     return this.#items[this.#head];
   }
 
+  /** The record `index` places behind the head (0 is the head), without taking it. */
+  at(index: number): QueuedRecord | undefined {
+    return index < 0 ? undefined : this.#items[this.#head + index];
+  }
+
   push(record: QueuedRecord): void {
     this.#items.push(record);
     this.#bytes += record.bytes;

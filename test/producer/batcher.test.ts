@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_BATCH_BYTES, MAX_BATCH_RECORDS, takeBatch, type BatchLimits } from "../../src/producer/batcher.ts";
+import { MAX_BATCH_BYTES, MAX_BATCH_RECORDS, laneFundedIn, takeBatch, type BatchLimits } from "../../src/producer/batcher.ts";
 import { RecordDeque, type QueuedRecord } from "../../src/producer/queued-record.ts";
 import { ShardRateLimiter } from "../../src/producer/rate-limiter.ts";
 import type { Lane } from "../../src/producer/shard-buffers.ts";
@@ -66,6 +66,28 @@ describe("takeBatch", () => {
     for (const id of ["a", "b", "c"]) expect(batch.filter((r) => r.shardId === id)).toHaveLength(100);
     expect(takeBatch(lanes, 0, limits, limiter, 0)).toHaveLength(0);
     expect(limiter.delayFor("a", 1, 10, 0)).toBe(10);
+  });
+
+  it("takes nothing from a shard whose budget covers only part of its share, then all of it once funded", () => {
+    const limiter = new ShardRateLimiter({ recordsPerSecond: 1000, bytesPerSecond: 1e9 });
+    const a = lane("a", Array.from({ length: 1100 }, (_, i) => record("a", `k${i}`)));
+    expect(takeBatch([a], 0, limits, limiter, 0)).toHaveLength(500);
+    expect(takeBatch([a], 0, limits, limiter, 0)).toHaveLength(500);
+    // 1 ms refills one record's budget: not a reason for a one-record request.
+    expect(takeBatch([a], 0, limits, limiter, 1)).toHaveLength(0);
+    // The rest (100 records) is funded after 100 ms.
+    expect(laneFundedIn(a, limits, limiter, 1)).toBe(99);
+    expect(takeBatch([a], 0, limits, limiter, 99)).toHaveLength(0);
+    expect(takeBatch([a], 0, limits, limiter, 100)).toHaveLength(100);
+  });
+
+  it("funds a share bigger than a second's budget with a full bucket, and takes what that covers", () => {
+    const limiter = new ShardRateLimiter({ recordsPerSecond: 100, bytesPerSecond: 1e9 });
+    const a = lane("a", Array.from({ length: 500 }, (_, i) => record("a", `k${i}`)));
+    expect(takeBatch([a], 0, limits, limiter, 0)).toHaveLength(100);
+    expect(takeBatch([a], 0, limits, limiter, 500)).toHaveLength(0);
+    expect(laneFundedIn(a, limits, limiter, 500)).toBe(500);
+    expect(takeBatch([a], 0, limits, limiter, 1000)).toHaveLength(100);
   });
 
   it("starts at the given lane, so shards take turns filling the batch", () => {
