@@ -1,0 +1,226 @@
+/**
+ * Consume cost against its floor, measured in whichever runtime imports this file: Node (the bench
+ * driver, consumer-decode.ts) and Bun and Deno (consume-runtime.ts, started by consumer-decode.ts).
+ * Portable on purpose: `fetch`, `performance`, `process.cpuUsage()` (Node, Bun and Deno all have it)
+ * and the library's own source, so the same code is timed on every runtime.
+ *
+ * - floor: `fetch` + `response.text()` + `JSON.parse` of the page, then per record the runtime's
+ *   cheapest native base64 → UTF-8 text and `JSON.parse`. Nothing else: no signing, no retries, no
+ *   metadata. What any consumer must pay, so no library can go below it.
+ * - ours: `KinesisClient.getRecordsRaw` + `decodeWireRecord` with `JsonProcessor` on every record
+ *   (the shard reader's work without the queue).
+ * - Consumer: `for await` over a fresh one-shard `Consumer` until `consumerPages` pages of items are
+ *   taken (start-up calls, pacing, the queue, checkpoints, metrics, its prefetched page).
+ */
+import type { Lease } from "../src/checkpointers/types.ts";
+import { decodeWireRecord, type DecodeContext } from "../src/consumer/decode.ts";
+import type { QueueEntry } from "../src/consumer/entries.ts";
+import { Consumer, JsonProcessor, KinesisClient } from "../src/index.ts";
+import { GET_BATCH, SINK_SHARD, SINK_STREAM, jsonRecordBytes } from "./sink-shape.ts";
+
+export interface ConsumeOptions {
+  endpoint: string;
+  quick: boolean;
+  /** The `fetch` our clients use; default the runtime's. */
+  fetch?: typeof fetch | undefined;
+  /** More sides to time in the same alternating rounds (e.g. the AWS SDK on Node); each returns its item count. */
+  extraSides?: Record<string, () => Promise<number>> | undefined;
+}
+
+/** Median CPU-ms per GetRecords page of GET_BATCH records, per side. */
+export interface ConsumeResult {
+  runtime: string;
+  /** Which native decode the floor uses here (the cheaper of the candidates on this runtime). */
+  floorDecode: string;
+  floorMs: number;
+  oursMs: number;
+  consumerMs: number;
+  /** Median CPU-ms per page of each of `extraSides`. */
+  extraMs: Record<string, number>;
+  /** Median wall-ms per page: floor, ours, and the Consumer (paced by shardFetchRate). */
+  wallMs: { floor: number; ours: number; consumer: number };
+  rounds: number;
+  pagesPerRound: number;
+  consumerRounds: number;
+}
+
+const CREDENTIALS = { accessKeyId: "AKIDBENCH", secretAccessKey: "bench-secret-not-real" };
+
+interface ProcessLike {
+  cpuUsage(): { user: number; system: number };
+  version?: string;
+}
+
+export function runtimeName(): string {
+  const globals = globalThis as { Deno?: { version: { deno: string } }; Bun?: { version: string }; process?: ProcessLike };
+  if (globals.Deno !== undefined) return `Deno ${globals.Deno.version.deno}`;
+  if (globals.Bun !== undefined) return `Bun ${globals.Bun.version}`;
+  return `Node ${globals.process?.version ?? "?"}`;
+}
+
+function cpuMs(): number {
+  const usage = (globalThis as unknown as { process: ProcessLike }).process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+/** Node and Deno expose `gc` with --expose-gc; Bun has `Bun.gc(true)`. */
+function collectGarbage(): void {
+  const globals = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
+  if (globals.gc !== undefined) globals.gc();
+  else globals.Bun?.gc(true);
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+type TextOfBase64 = (data: string) => string;
+
+/** The native ways from base64 to UTF-8 text a runtime may have; the floor uses the cheapest. */
+function nativeDecoders(): Array<{ name: string; decode: TextOfBase64 }> {
+  const out: Array<{ name: string; decode: TextOfBase64 }> = [];
+  const buffer = (globalThis as { Buffer?: { from(data: string, encoding: "base64"): { toString(encoding: "utf8"): string } } }).Buffer;
+  if (buffer !== undefined) out.push({ name: "Buffer.from(base64).toString()", decode: (data) => buffer.from(data, "base64").toString("utf8") });
+  const fromBase64 = (Uint8Array as unknown as { fromBase64?: (data: string) => Uint8Array }).fromBase64;
+  if (fromBase64 !== undefined) {
+    const text = new TextDecoder();
+    out.push({ name: "TextDecoder(Uint8Array.fromBase64())", decode: (data) => text.decode(fromBase64(data)) });
+  }
+  return out;
+}
+
+interface WirePage {
+  Records: Array<{ Data: string }>;
+}
+
+export async function measureConsume(options: ConsumeOptions): Promise<ConsumeResult> {
+  const { endpoint, quick } = options;
+  const expectedLast = new TextDecoder().decode(jsonRecordBytes(GET_BATCH - 1));
+  const requestBody = JSON.stringify({ ShardIterator: "bench-iterator", Limit: GET_BATCH });
+  const headers = { "content-type": "application/x-amz-json-1.1", "x-amz-target": "Kinesis_20131202.GetRecords" };
+
+  const floorPage = async (decode: TextOfBase64): Promise<number> => {
+    const response = await fetch(`${endpoint}/`, { method: "POST", headers, body: requestBody });
+    const page = JSON.parse(await response.text()) as WirePage;
+    const records = page.Records;
+    const items = new Array<unknown>(records.length);
+    for (let i = 0; i < records.length; i++) items[i] = JSON.parse(decode(records[i]!.Data));
+    check(items.length === GET_BATCH && JSON.stringify(items[GET_BATCH - 1]) === expectedLast, "floor");
+    return items.length;
+  };
+
+  // The floor is the cheapest native decode this runtime has: time each candidate on a few pages.
+  const candidates = nativeDecoders();
+  if (candidates.length === 0) throw new Error(`${runtimeName()} has neither Buffer nor Uint8Array.fromBase64`);
+  let floor = candidates[0]!;
+  let floorBest = Infinity;
+  for (const candidate of candidates) {
+    for (let i = 0; i < 3; i++) await floorPage(candidate.decode);
+    const cost = (await round(() => floorPage(candidate.decode), quick ? 2 : 4)).cpuMs;
+    if (cost < floorBest) {
+      floorBest = cost;
+      floor = candidate;
+    }
+  }
+
+  const client = new KinesisClient({ endpoint, region: "us-east-1", credentials: CREDENTIALS, maxAttempts: 1, fetch: options.fetch });
+  const lease: Lease = { shardId: SINK_SHARD, signal: new AbortController().signal, usable: () => true };
+  const context: DecodeContext<unknown> = {
+    shardId: SINK_SHARD,
+    lease,
+    processor: new JsonProcessor(),
+    hashRange: { start: 0n, end: 2n ** 128n - 1n },
+    millisBehindLatest: 0,
+  };
+  const oursPage = async (): Promise<number> => {
+    const page = await client.getRecordsRaw("bench-iterator", GET_BATCH);
+    context.millisBehindLatest = page.millisBehindLatest;
+    const entries: Array<QueueEntry<unknown>> = [];
+    for (const record of page.records) decodeWireRecord(record, context, entries);
+    const last = entries[entries.length - 1];
+    check(entries.length === GET_BATCH && last?.kind === "item" && JSON.stringify(last.record.data) === expectedLast, "ours");
+    return entries.length;
+  };
+
+  const rounds = quick ? 3 : 9;
+  const pagesPerRound = quick ? 2 : 5;
+  const sides: Record<string, () => Promise<number>> = { floor: () => floorPage(floor.decode), ours: oursPage, ...options.extraSides };
+  for (let i = 0; i < (quick ? 2 : 10); i++) for (const page of Object.values(sides)) await page();
+  const results: Record<string, Round[]> = {};
+  // Alternate sides round by round so drift (thermal, other tenants) hits all alike.
+  for (let r = 0; r < rounds; r++) for (const [name, page] of Object.entries(sides)) (results[name] ??= []).push(await round(page, pagesPerRound));
+
+  // Alone, not interleaved: the Consumer's reader prefetches in the background.
+  const consumerPages = quick ? 3 : 10;
+  const consumerRounds: Round[] = [];
+  await consumerRound(endpoint, 2, expectedLast, options.fetch); // warm-up
+  for (let r = 0; r < (quick ? 2 : 5); r++) consumerRounds.push(await consumerRound(endpoint, consumerPages, expectedLast, options.fetch));
+
+  const cpu = (name: string): number => median(results[name]!.map((x) => x.cpuMs));
+  const extraMs: Record<string, number> = {};
+  for (const name of Object.keys(options.extraSides ?? {})) extraMs[name] = cpu(name);
+  return {
+    runtime: runtimeName(),
+    floorDecode: floor.name,
+    floorMs: cpu("floor"),
+    oursMs: cpu("ours"),
+    consumerMs: median(consumerRounds.map((x) => x.cpuMs)),
+    extraMs,
+    wallMs: {
+      floor: median(results["floor"]!.map((x) => x.wallMs)),
+      ours: median(results["ours"]!.map((x) => x.wallMs)),
+      consumer: median(consumerRounds.map((x) => x.wallMs)),
+    },
+    rounds,
+    pagesPerRound,
+    consumerRounds: consumerRounds.length,
+  };
+}
+
+interface Round {
+  cpuMs: number;
+  wallMs: number;
+}
+
+/** CPU-ms and wall-ms per page over `pages` sequential pages, after a GC. */
+async function round(page: () => Promise<number>, pages: number): Promise<Round> {
+  collectGarbage();
+  const cpu0 = cpuMs();
+  const wall0 = performance.now();
+  for (let i = 0; i < pages; i++) await page();
+  return { cpuMs: (cpuMs() - cpu0) / pages, wallMs: (performance.now() - wall0) / pages };
+}
+
+/** Per page of items a fresh Consumer hands out, `pages` pages' worth, including start-up and close(). */
+async function consumerRound(endpoint: string, pages: number, expectedLast: string, fetchFn: typeof fetch | undefined): Promise<Round> {
+  collectGarbage();
+  const cpu0 = cpuMs();
+  const wall0 = performance.now();
+  const consumer = new Consumer({
+    streamName: SINK_STREAM,
+    endpoint,
+    region: "us-east-1",
+    credentials: CREDENTIALS,
+    maxAttempts: 1,
+    shardFetchRate: 5,
+    ...(fetchFn === undefined ? {} : { fetch: fetchFn }),
+  });
+  const items = pages * GET_BATCH;
+  let taken = 0;
+  let last: unknown;
+  for await (const item of consumer) {
+    last = item;
+    if (++taken === items) break;
+  }
+  await consumer.close();
+  const cpu = cpuMs() - cpu0;
+  const wall = performance.now() - wall0;
+  check(JSON.stringify(last) === expectedLast, "Consumer");
+  return { cpuMs: cpu / pages, wallMs: wall / pages };
+}
+
+function check(condition: boolean, what: string): void {
+  if (!condition) throw new Error(`${what} returned an unexpected result; the bench would measure the wrong thing`);
+}
