@@ -4,6 +4,7 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { partitionKeyHash } from "../src/aggregation/md5.ts";
 import { BytesProcessor, JsonProcessor, KPLJsonProcessor, Producer, type FlushStats, type ProducerOptions } from "../src/index.ts";
 import { withSink } from "./client-cpu.ts";
+import { producerPaced } from "./producer-paced.ts";
 import { benchCredentials, collectGarbage, type BenchContext, type Measurement } from "./context.ts";
 import { PUT_BATCH, RECORD_BYTES, SINK_STREAM, jsonEvent, recordBytes } from "./sink-shape.ts";
 import { median, type Row } from "./table.ts";
@@ -21,7 +22,7 @@ import { median, type Row } from "./table.ts";
  */
 export const producerCpu: Measurement = {
   id: "producer-cpu",
-  run: (context: BenchContext) => withSink(context, [], async (endpoint) => [await measure(context, endpoint)]),
+  run: (context: BenchContext) => withSink(context, [], async (endpoint) => [await measure(context, endpoint), await producerPaced(context, endpoint)]),
 };
 
 const TARGET = 2;
