@@ -7,7 +7,8 @@ import { lstatSync, readlinkSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+// The project root; an argument names another (test/runtimes.test.ts runs it on a scratch tree).
+const root = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), "..");
 const link = join(root, "node_modules", ".bin", "node");
 let target;
 try {

@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { localKinesis, testCredentials } from "./support/clients.ts";
-import { parseOutcome, runOnBun, runOnDeno, startWorker } from "./support/runtimes.ts";
+import { bundleForNode, nodeBinaries, nodeUserAgent, parseOutcome, runOnBun, runOnDeno, runOnNode, startWorker } from "./support/runtimes.ts";
 import { PIPELINE_ITEMS, PIPELINE_SHARDS, type PipelineInput, type PipelineResult } from "./runtimes/pipeline.ts";
 
 /**
- * The library's main job on Deno, Bun and workerd: test/runtimes/pipeline.ts produces 50 items to a
+ * The library's main job on Node 20, 22 and 24, Deno, Bun and workerd: test/runtimes/pipeline.ts produces 50 items to a
  * 2-shard stream, consumes them with a DynamoDBCheckPointer (sessionTimeout 3 s, heartbeat 0.5 s),
  * then a second consumer of the same group resumes after the checkpoints. Node then checks the
  * checkpoints against what is really on each shard. Launching and runtime quirks:
@@ -59,12 +59,21 @@ async function expectPipeline(result: PipelineResult, userAgent: RegExp): Promis
 
 describe("producer, consumer and DynamoDB checkpoints on other runtimes", () => {
   let scratch: string;
+  let nodeBundle: string;
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), "async-kinesis-pipeline-"));
+    nodeBundle = await bundleForNode(scratch);
   });
   afterAll(async () => {
     await rm(scratch, { recursive: true, force: true });
   });
+
+  for (const node of nodeBinaries()) {
+    it(`Node ${node.major} delivers all 50 items exactly once and a restarted consumer resumes after the checkpoints`, async () => {
+      const outcome = await runOnNode(node, nodeBundle, [inject("kinesisEndpoint"), inject("dynamodbEndpoint"), "pipeline"]);
+      await expectPipeline(parseOutcome<PipelineResult>(`node ${node.major}`, outcome), nodeUserAgent(node.major));
+    });
+  }
 
   it("Deno delivers all 50 items exactly once and a restarted consumer resumes after the checkpoints", async () => {
     const outcome = await runOnDeno(scratch, [inject("kinesisEndpoint"), inject("dynamodbEndpoint"), "pipeline"]);

