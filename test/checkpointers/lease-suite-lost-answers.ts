@@ -83,4 +83,24 @@ export function leaseLostAnswerTests<Tap extends StoreTap>({ driver }: SuiteCont
       expect(await driver.rawRow(group, stream, "shard-0")).toEqual(expected[kind](me, startCounter));
     });
   }
+  it("refuses an owner write conditional on a stale counter, even under the owner's own ref", async () => {
+    const group = uniqueName("g");
+    const stream = uniqueName("s");
+    const backend = driver.backend(group, stream);
+    const me = `${group}/worker-a`;
+    const signal = new AbortController().signal;
+    const lease = await heldLease(backend, me, signal);
+    const counter = lease.counter;
+    const renewed = await backend.ownerWrite("shard-0", me, { kind: "renew", counter, sequence: "10" }, signal);
+    expect(renewed.landed).toBe(true);
+    const before = await driver.rawRow(group, stream, "shard-0");
+    // A write of the same owner that still carries the counter it saw before the renewal (a paused
+    // twin of this worker, a duplicated request): each kind is refused and the row stays as it is.
+    for (const kind of ["renew", "release", "finish"] as const) {
+      const stale = await backend.ownerWrite("shard-0", me, { kind, counter, sequence: "99" }, signal);
+      expect(stale.landed).toBe(false);
+    }
+    expect(await driver.rawRow(group, stream, "shard-0")).toEqual(before);
+    expect(before).toMatchObject({ owner: me, sequence: "10", counter: counter + 1 });
+  });
 }
