@@ -18,11 +18,13 @@ import { checkpointerWrites } from "./checkpointer-writes.ts";
 import { clientCpu } from "./client-cpu.ts";
 import { coldImport } from "./cold-import.ts";
 import { consumerDecode } from "./consumer-decode.ts";
+import { latency } from "./latency.ts";
+import { transportCpu } from "./transport-cpu.ts";
 import { producerCpu } from "./producer-cpu.ts";
 import type { BenchContext, Measurement } from "./context.ts";
 import { renderSection, type Section } from "./table.ts";
 
-const MEASUREMENTS: Measurement[] = [bundleSize, coldImport, clientCpu, base64, consumerDecode, producerCpu, checkpointerWrites];
+const MEASUREMENTS: Measurement[] = [bundleSize, coldImport, clientCpu, transportCpu, base64, consumerDecode, producerCpu, checkpointerWrites, latency];
 
 function parseArgs(argv: string[]): { quick: boolean; only: Set<string> | undefined; json: string | undefined } {
   let quick = false;
