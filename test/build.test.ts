@@ -1,10 +1,39 @@
 import { execFile } from "node:child_process";
+import { createServer, type IncomingHttpHeaders } from "node:http";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
+
+/** Headers of the one request a client in a fresh Node process sends through `dist/<entry>`, with no `fetch` option. */
+async function headersSentBy(outDir: string, entry: string): Promise<IncomingHttpHeaders> {
+  let seen: IncomingHttpHeaders | undefined;
+  const server = createServer((request, response) => {
+    seen = request.headers;
+    request.resume();
+    request.on("end", () => {
+      response.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
+      response.end(JSON.stringify({ StreamNames: [], HasMoreStreams: false }));
+    });
+  });
+  await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
+  try {
+    const { port } = server.address() as { port: number };
+    const script = `
+      const m = await import(${JSON.stringify(join(outDir, entry))});
+      const kinesis = new m.KinesisClient({ endpoint: "http://127.0.0.1:${port}", region: "us-east-1", credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "not-a-secret" } });
+      console.log(JSON.stringify(await kinesis.http.call("ListStreams", {})));
+    `;
+    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: root, timeout: 30_000 });
+    expect(JSON.parse(stdout.trim())).toEqual({ StreamNames: [], HasMoreStreams: false });
+  } finally {
+    server.close();
+  }
+  if (seen === undefined) throw new Error("no request arrived");
+  return seen;
+}
 const root = join(import.meta.dirname, "..");
 
 describe("the npm build", () => {
@@ -38,5 +67,20 @@ describe("the npm build", () => {
     `;
     const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: root, timeout: 30_000 });
     expect(JSON.parse(stdout.trim())).toEqual({ consumer: "Consumer", producer: "Producer", option: "streamName" });
+  });
+
+  it("builds the Node entry (dist/node.js) importing only the two dependencies and node: built-ins, and only it sends over node:http", async () => {
+    expect(outDir, "the first test builds").not.toBe("");
+    const bundle = await readFile(join(outDir, "node.js"), "utf8");
+    const imports = [...bundle.matchAll(/^import .* from ["']([^"']+)["']/gm)].map((m) => m[1]);
+    expect(new Set(imports)).toEqual(new Set(["aws4fetch", "valibot", "node:buffer", "node:http", "node:https"]));
+    // Node's built-in fetch (undici) marks its requests as a browser would; node:http sends neither header.
+    const web = await headersSentBy(outDir, "index.js");
+    expect(web["sec-fetch-mode"]).toBe("cors");
+    const node = await headersSentBy(outDir, "node.js");
+    expect(node["sec-fetch-mode"]).toBeUndefined();
+    expect(node["user-agent"]).toBeUndefined();
+    expect(node["x-amz-target"]).toBe("Kinesis_20131202.ListStreams");
+    expect(node["authorization"]).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDTEST\//);
   });
 });

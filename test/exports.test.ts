@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
-type ExportTarget = string | { types?: string; import?: string; default?: string };
+type ExportTarget = string | { types?: string; import?: string; default?: string; node?: string; [condition: string]: string | undefined };
 
 interface PackageJson {
   name: string;
@@ -97,6 +97,26 @@ describe("package.json and deno.json agree", () => {
     expect(pkg.main).toBe(root.runtime);
     expect(pkg.types).toBe(root.types);
     expect(pkg.files).toContain("dist");
+  });
+
+  it("give Node the Node build through the node condition, after deno, bun, workerd, worker and browser, which keep the Web build", () => {
+    const root = pkg.exports["."];
+    if (typeof root !== "object") throw new Error("the root export must list conditions");
+    const conditions = Object.keys(root);
+    // Resolvers take the first condition they know: types first for TypeScript, default last, and every
+    // runtime that also matches "node" (Deno, Bun) named before it so it keeps its own fetch.
+    expect(conditions[0]).toBe("types");
+    expect(conditions.at(-1)).toBe("default");
+    for (const web of ["deno", "bun", "workerd", "worker", "browser"]) {
+      expect(conditions.indexOf(web), web).toBeGreaterThan(0);
+      expect(conditions.indexOf(web), `${web} before node`).toBeLessThan(conditions.indexOf("node"));
+      expect(root[web], web).toBe("./dist/index.js");
+    }
+    // tsup.config.ts builds dist/node.js from src/node/index.ts (test/build.test.ts checks the output).
+    expect(root.node).toBe("./dist/node.js");
+    expect(readFileSync(join(ROOT, "tsup.config.ts"), "utf8")).toContain('node: "src/node/index.ts"');
+    // JSR is the Web build: the Node-only sources are not published there.
+    expect(Object.values(denoExports).some((target) => target.startsWith("./src/node/"))).toBe(false);
   });
 
   it("carry the same version and package name", () => {

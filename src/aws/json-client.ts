@@ -6,9 +6,11 @@ import { type ClientOptions, resolveRegion } from "./client-options.ts";
 import { resolveEndpoint } from "./endpoints.ts";
 import { CredentialSource, redactSecrets, type Credentials } from "./credentials.ts";
 import { parseAwsError } from "./parse-error.ts";
+import { EncodedJson } from "./encoded-json.ts";
 import { EndpointReachability } from "./reachability.ts";
 import { backoffDelay, defaultBackoff, type BackoffPolicy } from "./retry.ts";
 import { isPermissionDenial } from "../internal/permission.ts";
+import { defaultFetch } from "../internal/default-fetch.ts";
 import { describeTransportFailure, netPermissionError } from "./transport-failure.ts";
 
 /** What differs between the AWS JSON-protocol services we speak. */
@@ -68,7 +70,7 @@ export class AwsJsonClient {
     this.random = options.random ?? Math.random;
     // Bind lazily: workerd and some polyfills require `fetch` to be called with globalThis as `this`.
     const givenFetch = options.fetch;
-    this.#fetch = givenFetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#fetch = givenFetch ?? defaultFetch;
     this.#credentials = new CredentialSource(options.credentials, () => this.clock.now(), { region: this.region, fetch: this.#fetch });
     this.#maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.#attemptTimeoutMs = (options.attemptTimeout ?? DEFAULT_ATTEMPT_TIMEOUT_S) * 1000;
@@ -82,7 +84,7 @@ export class AwsJsonClient {
 
   /** Send `operation` with `body`; resolve with the parsed JSON object (`{}` for an empty body). */
   async call<T>(operation: string, body: unknown, options: CallOptions = {}): Promise<T> {
-    const payload = JSON.stringify(body);
+    const payload = body instanceof EncodedJson ? body.bytes : JSON.stringify(body);
     const maxAttempts = options.maxAttempts ?? this.#maxAttempts;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -105,7 +107,7 @@ export class AwsJsonClient {
     }
   }
 
-  async #attemptOnce<T>(operation: string, payload: string, callerSignal: AbortSignal | undefined, onServerTime?: (epochMs: number) => void): Promise<T> {
+  async #attemptOnce<T>(operation: string, payload: string | Uint8Array<ArrayBuffer>, callerSignal: AbortSignal | undefined, onServerTime?: (epochMs: number) => void): Promise<T> {
     if (callerSignal?.aborted) throw abortReason(callerSignal);
     const credentials = await this.#credentials.get();
     // One controller per attempt, aborted by its timer or by the caller; the link to the caller's
@@ -146,7 +148,7 @@ export class AwsJsonClient {
   /** Sign a request without sending it; exposed so the signature can be compared with an oracle. */
   async sign(
     operation: string,
-    payload: string,
+    payload: string | Uint8Array<ArrayBuffer>,
     credentials: Credentials,
     datetime?: string,
   ): Promise<{ url: string; headers: Headers }> {

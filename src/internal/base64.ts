@@ -21,9 +21,12 @@ const SLAB_MAX_RESULT_BYTES = 4096;
 /** Turns the encoder's ASCII output into a string; made on first use (nothing runs at import). */
 let asciiDecoder: TextDecoder | undefined;
 
-interface NativeBase64 {
+export interface NativeBase64 {
   encode(bytes: Uint8Array): string;
-  decode(text: string): Uint8Array;
+  /** Bytes of well-formed base64, or undefined to let the portable decoder explain what is wrong. */
+  decode(text: string): Uint8Array | undefined;
+  /** Like `decode`, but the result may share its buffer with others (see `decodeBase64Shared`). */
+  decodeShared?(text: string): Uint8Array | undefined;
 }
 
 let native: NativeBase64 | null | undefined;
@@ -32,6 +35,14 @@ let pairCodes: Uint16Array | undefined;
 let decodeTable: Uint8Array | undefined;
 let slab: Uint8Array | undefined;
 let slabUsed = 0;
+
+/**
+ * Use `implementation` as the native base64 (the Node build registers one over Node's buffers, which
+ * Node 20–24 have where they lack `Uint8Array.fromBase64`); `undefined` goes back to looking it up.
+ */
+export function setNativeBase64(implementation: NativeBase64 | undefined): void {
+  native = implementation;
+}
 
 /** Looked up on first use, not at import: nothing runs at import time. */
 function nativeBase64(): NativeBase64 | null {
@@ -59,7 +70,8 @@ export function decodeBase64(text: string): Uint8Array {
   const fast = native === undefined ? nativeBase64() : native;
   if (fast !== null) {
     try {
-      return fast.decode(text);
+      const bytes = fast.decode(text);
+      if (bytes !== undefined) return bytes;
     } catch {
       // The native decoder rejects the URL-safe alphabet, which we accept; and for truly invalid
       // input the portable decoder throws the same DecodeError (with an offset) on every runtime.
@@ -79,8 +91,12 @@ export function decodeBase64(text: string): Uint8Array {
  */
 export function decodeBase64Shared(text: string): Uint8Array {
   const fast = native === undefined ? nativeBase64() : native;
-  if (fast !== null) return decodeBase64(text);
-  return decodePortable(text, true);
+  if (fast === null) return decodePortable(text, true);
+  if (fast.decodeShared !== undefined) {
+    const bytes = fast.decodeShared(text);
+    if (bytes !== undefined) return bytes;
+  }
+  return decodeBase64(text);
 }
 
 /** The implementation used where the runtime has no native base64; exported for tests and bench. */

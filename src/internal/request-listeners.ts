@@ -1,3 +1,5 @@
+import { defaultFetch } from "./default-fetch.ts";
+
 /**
  * Who wants to hear about each request a client sends (a bounded step counts them against its
  * `stopAfter.requests`). A listener that throws is ignored: counting must never break a request.
@@ -26,11 +28,11 @@ export class RequestListeners {
     }
   }
 
-  /** `fetch` (or the global one, looked up per call: workerd wants it called on globalThis) that notifies first. */
+  /** `fetch` (or the default one, looked up per call: workerd wants it called on globalThis) that notifies first. */
   countingFetch(given: typeof fetch | undefined): typeof fetch {
     return (input, init) => {
       this.notify();
-      return given !== undefined ? given(input, init) : globalThis.fetch(input, init);
+      return given !== undefined ? given(input, init) : defaultFetch(input, init);
     };
   }
 }

@@ -9,6 +9,7 @@ import { instanceMetadataDisabled, instanceMetadataProvider } from "./instance-m
 import { profileProvider } from "./profile.ts";
 import type { CredentialProvider } from "./provider.ts";
 import { webIdentityProvider } from "./web-identity.ts";
+import { defaultFetch } from "../../internal/default-fetch.ts";
 
 /** The AWS SDKs' order. */
 export const DEFAULT_PROVIDERS: readonly CredentialProvider[] = [
@@ -46,7 +47,7 @@ export function credentialChain(options: CredentialChainOptions): () => Promise<
   const ctx: ChainContext = {
     env,
     io,
-    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    fetch: options.fetch ?? defaultFetch,
     now: options.now ?? Date.now,
     region: options.region,
   };
