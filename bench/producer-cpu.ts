@@ -174,7 +174,8 @@ function stubKinesis(shards: number): typeof fetch {
     if (target.endsWith(".DescribeStreamSummary")) body = summary;
     else if (target.endsWith(".ListShards")) body = listing;
     else {
-      const request = JSON.parse(String(init?.body)) as { Records: Array<{ PartitionKey: string; ExplicitHashKey?: string }> };
+      const raw = init?.body;
+      const request = JSON.parse(raw instanceof Uint8Array ? new TextDecoder().decode(raw) : String(raw)) as { Records: Array<{ PartitionKey: string; ExplicitHashKey?: string }> };
       // Answer with the shard Kinesis would pick, so the producer never thinks the stream resharded.
       body = {
         FailedRecordCount: 0,

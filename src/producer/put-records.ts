@@ -1,7 +1,8 @@
+import { EncodedJson } from "../aws/encoded-json.ts";
 import type { CallOptions } from "../aws/json-client.ts";
-import { encodeBase64 } from "../internal/base64.ts";
-import { streamRef, type KinesisClient } from "../kinesis/client.ts";
+import type { KinesisClient } from "../kinesis/client.ts";
 import type { QueuedRecord } from "./queued-record.ts";
+import { putRecordsBody } from "./request-body.ts";
 
 /** One entry of a PutRecords answer, as it comes off the wire (null and absent mean the same). */
 export interface PutRecordsAnswer {
@@ -9,23 +10,6 @@ export interface PutRecordsAnswer {
   ShardId?: string | null;
   ErrorCode?: string | null;
   ErrorMessage?: string | null;
-}
-
-interface WireEntry {
-  Data: string;
-  PartitionKey: string;
-  ExplicitHashKey?: string;
-}
-
-/** A record's request entry, encoded once and kept on the record, so a retry does not encode it again. */
-function wireEntry(record: QueuedRecord): WireEntry {
-  if (record.wire !== undefined) return record.wire as WireEntry;
-  const entry: WireEntry =
-    record.explicitHashKey === undefined
-      ? { Data: encodeBase64(record.data), PartitionKey: record.partitionKey }
-      : { Data: encodeBase64(record.data), PartitionKey: record.partitionKey, ExplicitHashKey: record.explicitHashKey };
-  record.wire = entry;
-  return entry;
 }
 
 /**
@@ -38,8 +22,7 @@ export async function sendPutRecords(
   batch: readonly QueuedRecord[],
   options: CallOptions,
 ): Promise<PutRecordsAnswer[]> {
-  const records = new Array<WireEntry>(batch.length);
-  for (let i = 0; i < batch.length; i++) records[i] = wireEntry(batch[i]!);
-  const out = await client.http.call<{ Records?: PutRecordsAnswer[] | null }>("PutRecords", { ...streamRef(streamName), Records: records }, options);
+  const body = new EncodedJson(putRecordsBody(streamName, batch));
+  const out = await client.http.call<{ Records?: PutRecordsAnswer[] | null }>("PutRecords", body, options);
   return out.Records ?? [];
 }

@@ -28,8 +28,6 @@ export interface QueuedRecord {
   readonly dueAt: number;
   /** PutRecords attempts that carried this record so far. */
   attempts: number;
-  /** Its PutRecords request entry once encoded (see put-records.ts). */
-  wire: unknown;
 }
 
 /** A FIFO of records with O(1) push/shift and an ordered merge for retries. */

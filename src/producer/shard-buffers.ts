@@ -249,7 +249,6 @@ export class ShardBuffers {
       generation,
       dueAt: lane.heldSince + this.#bufferTimeMs,
       attempts: 0,
-      wire: undefined,
     };
     lane.queue.push(record);
     this.queuedRecords++;

@@ -18,7 +18,6 @@ function record(shardId: string, partitionKey: string, bytes = 10, items = 1): Q
     generation: 0,
     dueAt: 0,
     attempts: 0,
-    wire: undefined,
   };
 }
 

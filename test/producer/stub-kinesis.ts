@@ -47,7 +47,8 @@ export function stubKinesis(streamName: string, shards: number, now: () => numbe
     if (operation === "DescribeStreamSummary") body = summary;
     else if (operation === "ListShards") body = listing;
     else if (operation === "PutRecords") {
-      const request = JSON.parse(String(init?.body)) as { Records: Array<{ PartitionKey: string; ExplicitHashKey?: string }> };
+      const raw = init?.body;
+      const request = JSON.parse(raw instanceof Uint8Array ? new TextDecoder().decode(raw) : String(raw)) as { Records: Array<{ PartitionKey: string; ExplicitHashKey?: string }> };
       puts.push({ records: request.Records.length, at: now() });
       body = {
         FailedRecordCount: 0,

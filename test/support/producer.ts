@@ -30,7 +30,9 @@ export function recordingFetch(intercept?: Interceptor): RecordingFetch {
     const headers = new Headers(init?.headers);
     const target = headers.get("x-amz-target") ?? "";
     const operation = target.slice(target.lastIndexOf(".") + 1);
-    const body = JSON.parse(String(init?.body ?? "{}")) as Record<string, unknown>;
+    // PutRecords bodies are UTF-8 bytes (the producer writes them directly), other requests strings.
+    const raw = init?.body ?? "{}";
+    const body = JSON.parse(raw instanceof Uint8Array ? new TextDecoder().decode(raw) : String(raw)) as Record<string, unknown>;
     seen.push({ operation, body });
     // Like a real fetch, an intercepted one gives up when its signal aborts.
     const signal = init?.signal ?? undefined;
