@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { KinesisClient } from "../../src/kinesis/client.ts";
 import { jsonString, putRecordsBody } from "../../src/producer/request-body.ts";
 import type { QueuedRecord } from "../../src/producer/queued-record.ts";
 
@@ -42,5 +43,17 @@ describe("PutRecords request body", () => {
 
   it("writes an empty batch as an empty Records list", () => {
     expect(new TextDecoder().decode(putRecordsBody("s", []))).toBe('{"StreamName":"s","Records":[]}');
+  });
+
+  it("is signed exactly like the same request serialised as a string", async () => {
+    const client = new KinesisClient({ region: "us-east-1", credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "not-a-secret" } });
+    const batch = awkwardKeys.map((key, i) => record(key, Uint8Array.from({ length: 40 + i }, (_, j) => j * i)));
+    const bytes = putRecordsBody("orders", batch);
+    const text = new TextDecoder().decode(bytes);
+    const credentials = { accessKeyId: "AKIDTEST", secretAccessKey: "not-a-secret" };
+    const fromBytes = await client.http.sign("PutRecords", bytes, credentials, "20260101T000000Z");
+    const fromText = await client.http.sign("PutRecords", text, credentials, "20260101T000000Z");
+    expect(fromBytes.headers.get("authorization")).toBe(fromText.headers.get("authorization"));
+    expect(fromBytes.headers.get("x-amz-content-sha256") ?? "").toBe(fromText.headers.get("x-amz-content-sha256") ?? "");
   });
 });
