@@ -5,8 +5,8 @@
  * Every ```ts / ```js block in README.md must sit under an `<!-- example: NAME -->` marker, and NAME
  * must be one this file runs or one it names with the reason it does not: a new example cannot slip in
  * unrun. Each run copies the block verbatim into a `.mjs` of a scratch app whose
- * node_modules/async-kinesis is this repository's src/ bundled by esbuild (as examples.test.ts does
- * for Node), and points it at fresh in-process servers of its own (the blocks use fixed names:
+ * node_modules/async-kinesis is this repository's Node build (src/node/index.ts, what the `node`
+ * export condition selects) bundled by esbuild, and points it at fresh in-process servers of its own (the blocks use fixed names:
  * "my-stream", "my-app") through the standard variables the README documents:
  * AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL_DYNAMODB, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
  * AWS_REGION. The bundle is not lowered for the example: only the block's own syntax meets each Node,
@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoDBCheckPointer } from "../src/index.ts";
 import { localKinesis, testCredentials } from "./support/clients.ts";
 import { startLocalServers, type LocalServers } from "./support/local-servers.ts";
-import { nodeBinaries, type NodeBinary } from "./support/runtimes.ts";
+import { NODE_ENTRY, nodeBinaries, type NodeBinary } from "./support/runtimes.ts";
 import { until } from "./support/until.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -173,7 +173,8 @@ beforeAll(async () => {
   await writeFile(join(app, "package.json"), JSON.stringify({ name: "readme-app", private: true, type: "module" }));
   await writeFile(join(pkg, "package.json"), JSON.stringify({ name: "async-kinesis", type: "module", exports: "./index.js" }));
   await build({
-    entryPoints: [join(ROOT, "src/index.ts")],
+    // The `node` export condition's build, as `npm install async-kinesis` gives Node.
+    entryPoints: [NODE_ENTRY],
     outfile: join(pkg, "index.js"),
     bundle: true,
     format: "esm",

@@ -137,18 +137,37 @@ export function nodeUserAgent(major: number): RegExp {
   return major >= 21 ? new RegExp(`^Node\\.js/${major}$`) : /^$/;
 }
 
-/** test/runtimes/node.ts bundled into `scratch`/node.mjs for Node >= 20 (bare imports bundled in too); its path. */
+/** What Node users get from the package's `node` export condition: the Node build (node:http transport). */
+export const NODE_ENTRY = join(ROOT, "src", "node", "index.ts");
+
+/**
+ * test/runtimes/node.ts bundled into `scratch`/node.mjs for Node >= 20 (bare imports bundled in too);
+ * its path. The scripts' `../../src/index.ts` becomes src/node/index.ts, as the `node` condition of
+ * package.json `exports` does for an installed package (src/node/index.ts itself still reaches
+ * src/index.ts).
+ */
 export async function bundleForNode(scratch: string): Promise<string> {
   const outfile = join(scratch, "node.mjs");
+  const runtimesDir = join(ROOT, "test", "runtimes");
   await build({
-    entryPoints: [join(ROOT, "test/runtimes/node.ts")],
+    entryPoints: [join(runtimesDir, "node.ts")],
     outfile,
     bundle: true,
     format: "esm",
     platform: "node",
     target: "node20",
     logLevel: "silent",
+    plugins: [
+      {
+        name: "node-build",
+        setup(plugin) {
+          plugin.onResolve({ filter: /\/src\/index\.ts$/ }, (args) => (args.importer.startsWith(runtimesDir) ? { path: NODE_ENTRY } : undefined));
+        },
+      },
+    ],
   });
+  // The redirect above is what makes these the Node build's runs: fail loudly if it stops applying.
+  if (!/from "node:http"/.test(await readFile(outfile, "utf8"))) throw new Error(`${outfile} lacks the Node build (src/node/index.ts)`);
   return outfile;
 }
 
