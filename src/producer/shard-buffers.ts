@@ -1,5 +1,6 @@
 import { RecordTooLargeError } from "../errors.ts";
 import { utf8Length } from "../internal/utf8.ts";
+import { SingleItemAggregator } from "../processors/aggregators.ts";
 import type { Aggregator, Processor } from "../processors/types.ts";
 import { HashKeys } from "./hash-keys.ts";
 import { RecordDeque, type QueuedRecord, type UserRecord } from "./queued-record.ts";
@@ -114,6 +115,9 @@ export class ShardBuffers {
     }
     lane.held.push(item);
     this.heldItems++;
+    // An aggregator that takes one item is full now: queue its record at once rather than on the next
+    // add (which would first fail to add, then emit). The record's deadline is the same either way.
+    if (lane.aggregator instanceof SingleItemAggregator) this.#emit(lane);
     return started;
   }
 
@@ -225,7 +229,9 @@ export class ShardBuffers {
     this.heldItems -= items.length;
     if (out === undefined || items.length === 0) return;
     const first = items[0]!;
-    const bytes = out.data.byteLength + utf8Length(out.partitionKey);
+    // The aggregator was sized for its first item's key, which is the record's key unless the processor chose another.
+    const keyBytes = out.partitionKey === first.partitionKey && lane.aggregatorKeyBytes >= 0 ? lane.aggregatorKeyBytes : utf8Length(out.partitionKey);
+    const bytes = out.data.byteLength + keyBytes;
     if (bytes > this.#maxRecordBytes) {
       this.#rejected.push({ items, generation, error: new RecordTooLargeError(bytes, this.#maxRecordBytes) });
       return;

@@ -1,4 +1,11 @@
+import { AbortedError } from "../errors.ts";
 import type { Clock } from "../internal/clock.ts";
+
+/**
+ * The reason a replaced wake-up is aborted with. Made once: without a reason, every abort would build
+ * a DOMException and the clock an AbortedError around it, each with a stack, for a rejection nobody reads.
+ */
+let replaced: AbortedError | undefined;
 
 /**
  * One pending wake-up at a time, through the injected clock. Setting a later time than the one
@@ -41,7 +48,8 @@ export class WakeTimer {
   }
 
   cancel(): void {
-    this.#pending?.cancel.abort();
+    if (this.#pending === undefined) return;
+    this.#pending.cancel.abort((replaced ??= new AbortedError("wake-up replaced")));
     this.#pending = undefined;
   }
 }

@@ -61,7 +61,9 @@ describe("rate-limited producer batches", () => {
     await driveUntilSettled(clock, Promise.all([...puts, producer.flush()]));
 
     expect(kinesis.puts.map((put) => put.records)).toEqual([20, 20, 20, 20, 20]);
-    expect(kinesis.puts.at(-1)!.at - start).toBeGreaterThanOrEqual(4_000);
+    // Still within the limit: a full second's 1 MiB at the start, then 1 MiB per second.
+    const mib = 1024 * 1024;
+    expect(kinesis.puts.at(-1)!.at - start).toBeGreaterThanOrEqual(((100 * (data.byteLength + 2) - mib) / mib) * 1000);
     await driveUntilSettled(clock, producer.close());
   });
 
