@@ -41,9 +41,14 @@ function getTables(): Tables {
 
 /** Mixes one 64-byte block at `offset` of `view` into `state` (4 words). */
 function compress(state: Int32Array, view: DataView, offset: number, t: Tables): void {
-  const { k, s, words: w } = t;
+  const w = t.words;
   for (let i = 0; i < 16; i++) w[i] = view.getInt32(offset + i * 4, true);
+  mix(state, w, t);
+}
 
+/** Mixes one block, given as its 16 little-endian words, into `state`. */
+function mix(state: Int32Array, w: Int32Array, t: Tables): void {
+  const { k, s } = t;
   let a = state[0]!;
   let b = state[1]!;
   let c = state[2]!;
@@ -115,12 +120,75 @@ export function md5(bytes: Uint8Array): Uint8Array {
 
 let encoder: TextEncoder | undefined;
 
+/** Buffers for hashing a short key in one block without allocating (see partitionKeyHash). */
+interface KeyBlock {
+  bytes: Uint8Array;
+  words: Int32Array;
+  state: Int32Array;
+  digest: DataView;
+  digestWords: Int32Array;
+}
+
+/** Made on first use; null on a big-endian platform, where typed-array words are not MD5's little-endian ones. */
+let keyBlock: KeyBlock | null | undefined;
+
+function getKeyBlock(): KeyBlock | null {
+  if (keyBlock === undefined) {
+    const littleEndian = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+    const block = new ArrayBuffer(64);
+    const digest = new ArrayBuffer(16);
+    keyBlock = littleEndian
+      ? { bytes: new Uint8Array(block), words: new Int32Array(block), state: new Int32Array(4), digest: new DataView(digest), digestWords: new Int32Array(digest) }
+      : null;
+  }
+  return keyBlock;
+}
+
+/** The longest message that fits in one block with its padding (a 0x80 byte and the 8-byte length). */
+const ONE_BLOCK_BYTES = 55;
+
 /**
  * The 128-bit unsigned big-endian integer of MD5(UTF-8 of the key): the point on the hash-key ring
  * that Kinesis maps a partition key to, to be compared with a shard's `HashKeyRange`.
+ *
+ * Routing hashes every partition key it has not seen, and most keys are short ASCII: those are written
+ * straight into one reused padded block, so hashing one allocates nothing but the result.
  */
 export function partitionKeyHash(partitionKey: string): bigint {
+  const length = partitionKey.length;
+  const block = length <= ONE_BLOCK_BYTES ? getKeyBlock() : null;
+  if (block !== null && fillAsciiBlock(block, partitionKey)) {
+    const state = block.state;
+    state[0] = 0x67452301;
+    state[1] = 0xefcdab89 | 0;
+    state[2] = 0x98badcfe | 0;
+    state[3] = 0x10325476;
+    mix(state, block.words, getTables());
+    const out = block.digestWords;
+    out[0] = state[0]!;
+    out[1] = state[1]!;
+    out[2] = state[2]!;
+    out[3] = state[3]!;
+    return (block.digest.getBigUint64(0, false) << 64n) | block.digest.getBigUint64(8, false);
+  }
   encoder ??= new TextEncoder();
   const digest = new DataView(md5(encoder.encode(partitionKey)).buffer);
   return (digest.getBigUint64(0, false) << 64n) | digest.getBigUint64(8, false);
+}
+
+/** Pad an ASCII key of at most 55 characters into the block; false (block unusable) if it is not ASCII. */
+function fillAsciiBlock(block: KeyBlock, key: string): boolean {
+  const bytes = block.bytes;
+  const length = key.length;
+  for (let i = 0; i < length; i++) {
+    const code = key.charCodeAt(i);
+    if (code > 0x7f) return false;
+    bytes[i] = code;
+  }
+  bytes[length] = 0x80;
+  bytes.fill(0, length + 1, 56);
+  // The bit length, little-endian, in the last 8 bytes (it fits in the low word).
+  block.words[14] = length * 8;
+  block.words[15] = 0;
+  return true;
 }

@@ -32,8 +32,16 @@ export function parseExplicitHashKey(explicitHashKey: unknown): bigint {
   return value;
 }
 
+/** 26 random bits: a small integer, which engines print in base 36 quickly (a 52-bit one takes ~1 µs). */
+const DRAW = 2 ** 26;
+
 /** A random partition key (for `put` without one): spreads records evenly over the shards. */
 export function randomPartitionKey(random: () => number): string {
-  // Two draws give ~104 random bits in at most 22 base-36 characters.
-  return Math.floor(random() * 2 ** 52).toString(36) + Math.floor(random() * 2 ** 52).toString(36);
+  // Four draws give 104 random bits in at most 20 base-36 characters.
+  return (
+    Math.floor(random() * DRAW).toString(36) +
+    Math.floor(random() * DRAW).toString(36) +
+    Math.floor(random() * DRAW).toString(36) +
+    Math.floor(random() * DRAW).toString(36)
+  );
 }
