@@ -31,12 +31,20 @@ interface PacedRun {
   partial: number;
 }
 
-export async function producerPaced(context: BenchContext, endpoint: string): Promise<Section> {
+export interface PacedResult {
+  section: Section;
+  records: number;
+  /** Median CPU per record at the limit, in microseconds. */
+  cpuPerRecordUs: number;
+}
+
+/** `transport`: the fetch both runs use (the bench passes the Node build's, what Node users get). */
+export async function producerPaced(context: BenchContext, endpoint: string, transport: typeof fetch): Promise<PacedResult> {
   const records = context.quick ? 20_000 : 100_000;
   const rounds = context.quick ? 1 : 3;
   const events = Array.from({ length: PUT_BATCH }, (_, i) => jsonEvent(i));
   const keys = Array.from({ length: 1000 }, (_, i) => `pk-${i}`);
-  const run = (limited: boolean): Promise<PacedRun> => putAll(endpoint, records, events, keys, limited);
+  const run = (limited: boolean): Promise<PacedRun> => putAll(endpoint, transport, records, events, keys, limited);
 
   await run(false);
   const paced: PacedRun[] = [];
@@ -49,7 +57,7 @@ export async function producerPaced(context: BenchContext, endpoint: string): Pr
   const requests = median(paced.map((x) => x.requests));
   const partial = Math.max(...paced.map((x) => x.partial), ...unpaced.map((x) => x.partial));
   context.log(`producer-paced: at the limit ${perRecord(paced).toFixed(2)} CPU-µs/record in ${requests} requests; limits raised ${perRecord(unpaced).toFixed(2)}`);
-  return {
+  const section: Section = {
     title: `Producer at its rate limit: ${records.toLocaleString("en-US")} records into a 1-shard stream`,
     baseline: "same, limits raised",
     rows: [
@@ -57,15 +65,16 @@ export async function producerPaced(context: BenchContext, endpoint: string): Pr
       { name: "PutRecords requests (ideal: records / 500)", unit: "requests", better: "lower", ours: requests, baseline: records / PUT_BATCH, target: 0.95 },
     ],
     notes: [
-      `Default options (per-shard limits on: 1,000 records/s, 1 MiB/s; bufferTime 0.5 s; maxQueueSize 10,000), JsonProcessor, ~100-byte JSON events, 1,000 partition keys, \`put\` awaited per record, then \`flush\`. The baseline column is the same with putRateLimitPerShard and putBandwidthLimitPerShard raised to 1e9.`,
+      `Default options (per-shard limits on: 1,000 records/s, 1 MiB/s; bufferTime 0.5 s; maxQueueSize 10,000) on the Node build's node:http transport, JsonProcessor, ~100-byte JSON events, 1,000 partition keys, \`put\` awaited per record, then \`flush\`. The baseline column is the same with putRateLimitPerShard and putBandwidthLimitPerShard raised to 1e9.`,
       `The limited producer runs on a clock ${SPEEDUP}× faster than real time (its sleeps ${SPEEDUP}× shorter), so ${(records / 1000).toFixed(0)} s of pacing take ~${((records / 1000) / SPEEDUP).toFixed(1)} s; wall time ${median(paced.map((x) => x.wallMs)).toFixed(0)} ms at the limit, ${median(unpaced.map((x) => x.wallMs)).toFixed(0)} ms without. Median of ${rounds} rounds each, alternating, GC before each.`,
       `Target: CPU per record at the limit ≤ 1.2× without (printed as ≥${TARGET}×), requests ≈ records / 500.${partial > 0 ? ` WARNING: ${partial} requests did not carry 500 records; the sink answered them as if they had.` : ""}`,
     ],
   };
+  return { section, records, cpuPerRecordUs: perRecord(paced) };
 }
 
 /** Put `records` events through a fresh producer and flush; whole-process CPU around it. */
-async function putAll(endpoint: string, records: number, events: readonly unknown[], keys: readonly string[], limited: boolean): Promise<PacedRun> {
+async function putAll(endpoint: string, transport: typeof fetch, records: number, events: readonly unknown[], keys: readonly string[], limited: boolean): Promise<PacedRun> {
   let requests = 0;
   let partial = 0;
   const afterFlush = (stats: FlushStats): void => {
@@ -78,6 +87,7 @@ async function putAll(endpoint: string, records: number, events: readonly unknow
     streamName: SINK_STREAM,
     processor: new JsonProcessor(),
     maxAttempts: 1,
+    fetch: transport,
     afterFlush,
     ...(limited ? { clock: fastClock(SPEEDUP) } : { putRateLimitPerShard: 1e9, putBandwidthLimitPerShard: 1e9 }),
   });

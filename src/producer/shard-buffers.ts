@@ -84,7 +84,8 @@ export class ShardBuffers {
 
   /**
    * Add one accepted item. Throws `RecordTooLargeError` (keeping nothing) when the item can never fit
-   * in a record. Returns true when the item started a new aggregate (a new buffer-time deadline).
+   * in a record. Returns true when the item brought a new buffer-time deadline: it started an aggregate,
+   * or (one-item processors) its record is now the only one queued for its shard.
    */
   add(item: UserRecord, generation: number, now: number): boolean {
     const lane = this.#onlyLane ?? this.#laneFor(this.hashKeys.ofItem(item));
@@ -116,8 +117,12 @@ export class ShardBuffers {
     lane.held.push(item);
     this.heldItems++;
     // An aggregator that takes one item is full now: queue its record at once rather than on the next
-    // add (which would first fail to add, then emit). The record's deadline is the same either way.
-    if (lane.aggregator instanceof SingleItemAggregator) this.#emit(lane);
+    // add (which would first fail to add, then emit). The record's deadline is the same either way,
+    // and it is new only when the record heads its queue: behind others, their deadline comes first.
+    if (lane.aggregator instanceof SingleItemAggregator) {
+      this.#emit(lane);
+      return lane.queue.size === 1;
+    }
     return started;
   }
 
