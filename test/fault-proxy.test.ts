@@ -5,7 +5,7 @@ import { AbortedError, AwsServiceError, NetworkError, TimeoutError } from "../sr
 import { decodeUtf8 as utf8Decode, encodeUtf8 as utf8Encode } from "../src/internal/utf8.ts";
 import { KinesisClient } from "../src/kinesis/client.ts";
 import { freePort } from "./support/child-server.ts";
-import { createStream, localDynamo, localKinesis, testCredentials, uniqueName } from "./support/clients.ts";
+import { createStream, localDynamo, localKinesis, testCredentials, testTransport, uniqueName } from "./support/clients.ts";
 import { type Fault, type FaultProxy, type FaultRule, startFaultProxy } from "./support/fault-proxy.ts";
 
 const FAST_BACKOFF = { baseMs: 1, throttlingBaseMs: 1, capMs: 5 };
@@ -28,13 +28,13 @@ async function proxyTo(target: "kinesis" | "dynamodb", seed: number, rules: Faul
 type ClientOpts = { maxAttempts?: number; attemptTimeout?: number };
 
 function kinesisVia(endpoint: string, options: ClientOpts = {}): { client: KinesisClient; errors: unknown[] } {
-  const client = new KinesisClient({ endpoint, region: "us-east-1", credentials: testCredentials, ...options });
+  const client = new KinesisClient({ endpoint, region: "us-east-1", credentials: testCredentials, ...testTransport(), ...options });
   client.http.backoff = FAST_BACKOFF;
   return { client, errors: observeErrors(client.http) };
 }
 
 function dynamoVia(endpoint: string, options: ClientOpts = {}): { client: DynamoDBClient; errors: unknown[] } {
-  const client = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: testCredentials, ...options });
+  const client = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: testCredentials, ...testTransport(), ...options });
   client.http.backoff = FAST_BACKOFF;
   return { client, errors: observeErrors(client.http) };
 }

@@ -1,6 +1,16 @@
 import { inject } from "vitest";
 import { DynamoDBClient } from "../../src/dynamodb/client.ts";
 import { KinesisClient } from "../../src/kinesis/client.ts";
+import { nodeHttpFetch } from "../../src/node/http-fetch.ts";
+
+/**
+ * The transport the client tests send with: the runtime's `fetch` (the Web build) by default, or with
+ * ASYNC_KINESIS_TEST_TRANSPORT=node-http the Node build's node:http transport. vitest.config.ts runs
+ * the client test files once more as the "node-http" project, so both transports pass the same tests.
+ */
+export function testTransport(): { fetch?: typeof fetch } {
+  return process.env["ASYNC_KINESIS_TEST_TRANSPORT"] === "node-http" ? { fetch: nodeHttpFetch } : {};
+}
 
 /** Local servers accept any credentials; these are obviously fake so no snapshot can leak a real one. */
 export const testCredentials = { accessKeyId: "AKIDTEST", secretAccessKey: "test-secret-key-not-real" };
@@ -10,6 +20,7 @@ export function localKinesis(options: { endpoint?: string; maxAttempts?: number 
     endpoint: options.endpoint ?? inject("kinesisEndpoint"),
     region: "us-east-1",
     credentials: testCredentials,
+    ...testTransport(),
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
   });
 }
@@ -19,6 +30,7 @@ export function localDynamo(options: { endpoint?: string; maxAttempts?: number }
     endpoint: options.endpoint ?? inject("dynamodbEndpoint"),
     region: "us-east-1",
     credentials: testCredentials,
+    ...testTransport(),
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
   });
 }
