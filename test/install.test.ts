@@ -61,7 +61,7 @@ describe("the npm pack tarball installed into a fresh app", () => {
   });
 
   it("carries the built dist/ (made by prepare), the sources its source maps name, and no tests", () => {
-    for (const file of ["package.json", "README.md", "LICENSE", "dist/index.js", "dist/index.d.ts", "dist/index.js.map", "src/index.ts"]) {
+    for (const file of ["package.json", "README.md", "LICENSE", "dist/index.js", "dist/index.d.ts", "dist/index.js.map", "dist/node.js", "src/index.ts", "src/node/index.ts"]) {
       expect(files, file).toContain(file);
     }
     expect(files.filter((file) => file.startsWith("test/") || file.startsWith("bench/") || file.startsWith("scripts/"))).toEqual([]);
@@ -84,6 +84,27 @@ describe("the npm pack tarball installed into a fresh app", () => {
   it("imports on Bun", async () => {
     const stdout = await exec(join(BIN, "bun"), ["run", "node.mjs"], { cwd: app, timeoutMs: 30_000 });
     expect(lastJsonLine(stdout)).toEqual(EXPECTED);
+  });
+
+  it("resolves the Node build (dist/node.js) on Node through the node condition, and the Web build on Bun and in a workerd bundle", async () => {
+    await writeFile(join(app, "which.mjs"), 'console.log(JSON.stringify(import.meta.resolve("async-kinesis")));\n');
+    const onNode = JSON.parse((await exec(process.execPath, ["which.mjs"], { cwd: app, timeoutMs: 30_000 })).trim()) as string;
+    expect(onNode).toMatch(/\/node_modules\/async-kinesis\/dist\/node\.js$/);
+    const onBun = JSON.parse((await exec(join(BIN, "bun"), ["run", "which.mjs"], { cwd: app, timeoutMs: 30_000 })).trim().split("\n").at(-1)!) as string;
+    expect(onBun).toMatch(/\/node_modules\/async-kinesis\/dist\/index\.js$/);
+    const bundle = await build({
+      stdin: { contents: smokeImport("async-kinesis") + "export { Consumer };\n", resolveDir: app, loader: "js" },
+      bundle: true,
+      format: "esm",
+      platform: "browser",
+      conditions: ["workerd", "worker", "browser"],
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
+    const inputs = Object.keys(bundle.metafile.inputs);
+    expect(inputs.some((file) => file.endsWith("async-kinesis/dist/index.js"))).toBe(true);
+    expect(inputs.some((file) => file.endsWith("async-kinesis/dist/node.js"))).toBe(false);
   });
 
   it("bundles for Cloudflare Workers with the README's settings and runs on workerd without nodejs_compat", async () => {
