@@ -114,7 +114,10 @@ export class ShardBuffers {
       lane.heldGeneration = generation;
       lane.heldSince = now;
     }
-    lane.held.push(item);
+    // The first item gets an array of exactly one slot (a pushed-to empty array reserves 17): a
+    // one-item record keeps it as its `items` for as long as it is queued.
+    if (started) lane.held = [item];
+    else lane.held.push(item);
     this.heldItems++;
     // An aggregator that takes one item is full now: queue its record at once rather than on the next
     // add (which would first fail to add, then emit). The record's deadline is the same either way,
