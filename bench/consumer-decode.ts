@@ -1,5 +1,6 @@
 import { GetRecordsCommand, KinesisClient as SdkKinesisClient } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { nodeHttpFetch } from "../src/node/http-fetch.ts";
 import { withSink } from "./client-cpu.ts";
 import { measureConsume, type ConsumeResult } from "./consume-floor.ts";
 import { benchCredentials, type BenchContext, type Measurement } from "./context.ts";
@@ -40,7 +41,8 @@ async function measure(context: BenchContext, endpoint: string): Promise<Section
     return items.length;
   };
 
-  const node = await measureConsume({ endpoint, quick: context.quick, extraSides: { sdk: sdkPage } });
+  // On Node, ours is what the package's node condition loads: the Node build's node:http transport.
+  const node = await measureConsume({ endpoint, quick: context.quick, fetch: nodeHttpFetch, extraSides: { sdk: sdkPage } });
   const others: Array<{ runtime: OtherRuntime; result: ConsumeResult | Error }> = [];
   for (const runtime of ["bun", "deno"] as const) {
     context.log(`consumer-decode: running on ${runtime}...`);
@@ -83,7 +85,7 @@ async function measure(context: BenchContext, endpoint: string): Promise<Section
   }
   floorNotes.push(
     "Floor: fetch + response.text() + JSON.parse of the page, then per record the runtime's cheapest native base64-to-text (Buffer or TextDecoder(Uint8Array.fromBase64()), whichever costs less there, picked by timing both) + JSON.parse. Nothing else: no signing, no metadata, no queue. Target: ours ≤ 1.15× the floor's CPU (≥ 0.87× its records per CPU-second).",
-    "Each runtime runs bench/consume-floor.ts in one process against the same sink: Node in the bench driver, Bun and Deno as children (bench/consume-runtime.ts).",
+    "Each runtime runs bench/consume-floor.ts in one process against the same sink: Node in the bench driver (ours on the Node build's node:http transport, as the node export condition loads it), Bun and Deno as children (bench/consume-runtime.ts) on their own fetch.",
   );
   const floorSection: Section = { title: "Consume against the floor, per runtime", baseline: "floor", rows: floorRows, notes: floorNotes };
   return [sdkSection, floorSection];
