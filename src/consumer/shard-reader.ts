@@ -2,7 +2,7 @@ import type { Lease } from "../checkpointers/types.ts";
 import { AwsServiceError, isRetryable } from "../errors.ts";
 import { backoffDelay, defaultBackoff } from "../aws/retry.ts";
 import { linkSignals, type LinkedSignal } from "../internal/abort.ts";
-import type { Clock } from "../internal/clock.ts";
+import { monotonicOf, type Clock } from "../internal/clock.ts";
 import type { KinesisClient } from "../kinesis/client.ts";
 import type { GetRecordsPage, HashKeyRange, ShardIteratorType, WireKinesisRecord } from "../kinesis/types.ts";
 import type { Processor } from "../processors/types.ts";
@@ -78,7 +78,13 @@ export class ShardReader<T> {
   #firstUnqueued: string | undefined;
   /** With nothing queued or seen yet: where the iterator started (the checkpoint fallback may differ from the configured one). */
   #restartPosition: StartPosition;
-  #lastCallAt = Number.NEGATIVE_INFINITY;
+  /**
+   * Monotonic time before which the next GetRecords may not be sent: one fetch interval after the last
+   * call ENDED (so sends are at least an interval apart however long signing or the call took — the
+   * service counts GetRecords per shard per second as they arrive), or the idle sleep after an empty page.
+   */
+  #nextCallAt = Number.NEGATIVE_INFINITY;
+  readonly #monotonic: () => number;
   /** The service's clock (its `Date` header) when it made the last iterator from a position. */
   #serverTimeAtStart: number | undefined;
   /** The largest record of this shard's last non-empty page: what the next fetch reserves bytes by. */
@@ -95,6 +101,7 @@ export class ShardReader<T> {
 
   constructor(deps: ShardReaderDeps<T>) {
     this.#deps = deps;
+    this.#monotonic = monotonicOf(deps.clock);
     this.shardId = deps.shardId;
     this.#link = linkSignals([deps.lease.signal, deps.stop]);
     this.#signal = this.#link.signal;
@@ -154,9 +161,8 @@ export class ShardReader<T> {
         if (page === undefined) continue;
         const ended = this.#enqueue(page, room);
         if (ended) return;
-        if (page.records.length === 0) {
-          await this.#deps.clock.sleep(this.#deps.idleSleepMs, this.#signal);
-        }
+        // An empty page: wait the idle sleep from when it came back (the pace, not on top of it).
+        if (page.records.length === 0) this.#nextCallAt += Math.max(0, this.#deps.idleSleepMs - this.#deps.fetchIntervalMs);
       }
     } catch (error) {
       if (this.#signal.aborted) return;
@@ -301,17 +307,17 @@ export class ShardReader<T> {
   }
 
   async #pace(): Promise<void> {
-    const { clock, fetchIntervalMs } = this.#deps;
-    const wait = this.#lastCallAt + fetchIntervalMs - clock.now();
-    if (wait > 0) await clock.sleep(wait, this.#signal);
+    const wait = this.#nextCallAt - this.#monotonic();
+    if (wait > 0) await this.#deps.clock.sleep(wait, this.#signal);
   }
 
   /** One GetRecords of at most `limit` records; undefined when it failed in a way this loop recovers from by itself. */
   async #fetch(limit: number): Promise<GetRecordsPage<WireKinesisRecord> | undefined> {
-    const { kinesis, clock, metrics } = this.#deps;
-    this.#lastCallAt = clock.now();
+    const { kinesis, metrics } = this.#deps;
     try {
-      const page = await kinesis.getRecordsRaw(this.#iterator!, limit, { signal: this.#signal });
+      const page = await kinesis.getRecordsRaw(this.#iterator!, limit, { signal: this.#signal }).finally(() => {
+        this.#nextCallAt = this.#monotonic() + this.#deps.fetchIntervalMs;
+      });
       this.#failures = 0;
       this.#caughtUp = page.records.length === 0;
       return page;
