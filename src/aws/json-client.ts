@@ -8,7 +8,7 @@ import { CredentialSource, redactSecrets, type Credentials } from "./credentials
 import { parseAwsError } from "./parse-error.ts";
 import { EncodedJson } from "./encoded-json.ts";
 import { EndpointReachability } from "./reachability.ts";
-import { backoffDelay, defaultBackoff, type BackoffPolicy } from "./retry.ts";
+import { backoffDelay, defaultBackoff, type BackoffPolicy } from "../internal/backoff.ts";
 import { isPermissionDenial } from "../internal/permission.ts";
 import { defaultFetch } from "../internal/default-fetch.ts";
 import { describeTransportFailure, netPermissionError } from "./transport-failure.ts";

@@ -1,12 +1,10 @@
 import { pickClientOptions } from "../aws/client-options.ts";
 import { MemoryCheckPointer } from "../checkpointers/memory.ts";
-import type { CheckPointer, CheckpointSession, Lease, ShardCheckpoint } from "../checkpointers/types.ts";
-import { backoffDelay, defaultBackoff } from "../aws/retry.ts";
-import { type AwsServiceError, ClosedError, ConfigError, isRetryable, isThrottling, LeaseLostError } from "../errors.ts";
+import type { CheckPointer, CheckpointSession } from "../checkpointers/types.ts";
+import { ClosedError, ConfigError, isThrottling, LeaseLostError } from "../errors.ts";
 import { linkSignals, type LinkedSignal } from "../internal/abort.ts";
 import { systemClock, type Clock } from "../internal/clock.ts";
 import { KinesisClient } from "../kinesis/client.ts";
-import type { Shard } from "../kinesis/types.ts";
 import { JsonProcessor } from "../processors/index.ts";
 import type { Processor } from "../processors/types.ts";
 import type { ConsumerRecord, QueueEntry } from "./entries.ts";
@@ -14,11 +12,11 @@ import { Delivery, type DeliveryHost, type EndEntry } from "./delivery.ts";
 import { ConsumerMetrics, type ConsumerStats } from "./events.ts";
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from "./options.ts";
 import { RecordQueue } from "./record-queue.ts";
-import { planShards } from "./shard-plan.ts";
+import { ConsumerGroup } from "./group.ts";
 import { processSignalWatch } from "./signals.ts";
 import { untilActive } from "./stream-ready.ts";
-import { ShardReader, type StartPosition } from "./shard-reader.ts";
 import { BoundedStep } from "./bounded-step.ts";
+import { untilDone } from "./until-done.ts";
 
 /**
  * Reads every shard of a stream and yields decoded items with `for await`. One reader per leased
@@ -39,21 +37,11 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   readonly #stopController = new AbortController();
   readonly #stopLink: LinkedSignal;
   readonly #stop: AbortSignal;
-  readonly #readers = new Map<string, ShardReader<T>>();
-  /** Shards that answered ResourceNotFoundException: never leased again by this consumer. */
-  readonly #goneShards = new Set<string>();
-  /** Shards whose rows of another stream incarnation were reported (once each). */
-  readonly #reportedForeign = new Set<string>();
-  #incarnation: string | undefined;
+  /** Allocation rounds, discovery and lease ends: the shard readers this consumer runs. */
+  readonly #group: ConsumerGroup<T>;
   #session: CheckpointSession | undefined;
   #retentionHours = 24;
   #starting: Promise<void> | undefined;
-  #discovery: Promise<void> | undefined;
-  #wakeDiscovery: (() => void) | undefined;
-  /** A round was asked for while one was running: run the next at once instead of after the interval. */
-  #discoveryWanted = false;
-  #shards: Shard[] = [];
-  #shardsListedAt = Number.NEGATIVE_INFINITY;
   readonly #delivery: Delivery<T>;
   readonly #createdAt: number;
   #started = false;
@@ -85,6 +73,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     this.#delivery = new Delivery<T>(this.#deliveryHost(), this.#queue, this.#metrics, this.#options, this.#step?.budget);
     this.#stopLink = linkSignals([this.#stopController.signal, options.signal]);
     this.#stop = this.#stopLink.signal;
+    this.#group = this.#createGroup();
     // The user's signal closes the consumer; the link is undone on close, so a long-lived signal
     // does not keep closed consumers alive.
     this.#stop.addEventListener("abort", () => void this.close().catch(() => undefined), { once: true });
@@ -124,7 +113,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   /** Resolves once every shard this consumer holds has an iterator (start a LATEST consumer, then produce). */
   async waitReady(): Promise<void> {
     await this.#start();
-    await Promise.all([...this.#readers.values()].map((reader) => reader.ready));
+    await Promise.all([...this.#group.readers.values()].map((reader) => reader.ready));
   }
 
   /**
@@ -144,7 +133,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
 
   /** Shards this consumer is reading now. */
   get shards(): string[] {
-    return [...this.#readers.keys()];
+    return [...this.#group.readers.keys()];
   }
 
   /**
@@ -161,6 +150,29 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  #createGroup(): ConsumerGroup<T> {
+    return new ConsumerGroup<T>({
+      streamName: this.streamName,
+      kinesis: this.#kinesis,
+      options: this.#options,
+      processor: this.#processor,
+      queue: this.#queue,
+      metrics: this.#metrics,
+      clock: this.#clock,
+      random: this.#random,
+      step: this.#step,
+      stop: this.#stop,
+      createdAt: this.#createdAt,
+      untilDone: (attempt) => this.#untilDone(attempt),
+      fail: (error) => this.#fail(error),
+      dropLease: (lease) => {
+        const dropped = this.#queue.purge((entry) => entry.lease === lease);
+        this.#delivery.dropPending(lease);
+        return dropped;
+      },
+    });
   }
 
   #deliveryHost(): DeliveryHost<T> {
@@ -186,7 +198,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
       },
       finishShard: (entry) => consumer.#finishInBackground(entry),
       idle: () => {
-        for (const reader of consumer.#readers.values()) if (!reader.caughtUp) return false;
+        for (const reader of consumer.#group.readers.values()) if (!reader.caughtUp) return false;
         return true;
       },
     };
@@ -210,16 +222,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
       this.#fail(error);
       return;
     }
-    this.#readers.delete(entry.shardId);
-    this.#metrics.emit({ type: "shardEnded", shardId: entry.shardId, lastSequence: entry.lastSequence });
-    // Its children may start now: look again at once instead of at the next refresh.
-    this.#shardsListedAt = Number.NEGATIVE_INFINITY;
-    this.#requestDiscovery();
-  }
-
-  #requestDiscovery(): void {
-    this.#discoveryWanted = true;
-    this.#wakeDiscovery?.();
+    this.#group.shardFinished(entry.shardId, entry.lastSequence);
   }
 
   #start(): Promise<void> {
@@ -247,185 +250,18 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
       onWaiting: (status) => this.#metrics.emit({ type: "streamNotActive", streamName: this.streamName, status }),
     });
     this.#retentionHours = summary.retentionPeriodHours;
-    this.#incarnation = summary.streamCreatedAt === undefined ? undefined : String(summary.streamCreatedAt);
+    const incarnation = summary.streamCreatedAt === undefined ? undefined : String(summary.streamCreatedAt);
     this.#session = await this.#checkpointer.start({
       streamName: summary.streamName,
       retentionHours: this.#retentionHours,
       streamCreatedAt: summary.streamCreatedAt,
     });
-    await this.#untilDone(() => this.#allocateRound());
-    this.#discovery = this.#discoveryLoop();
+    await this.#group.start(this.#session, incarnation);
     this.#started = true;
   }
 
-  /**
-   * Starting must outlast throttling and 5xx that the client's own retries did not fix: a transient
-   * failure here would otherwise end the consumer for good. Anything else is thrown.
-   */
-  async #untilDone<R>(attempt: () => Promise<R>): Promise<R> {
-    for (let failures = 0; ; failures++) {
-      try {
-        return await attempt();
-      } catch (error) {
-        if (this.#stop.aborted || !isRetryable(error)) throw error;
-        this.#metrics.failed(undefined, error, true);
-        await this.#clock.sleep(Math.min(10_000, backoffDelay(defaultBackoff, failures, true, this.#random) + 100), this.#stop);
-      }
-    }
-  }
-
-  async #discoveryLoop(): Promise<void> {
-    const intervalMs = Math.min(this.#options.shardRefreshMs, this.#session!.allocateIntervalSeconds * 1000);
-    while (!this.#stop.aborted) {
-      if (!this.#discoveryWanted) {
-        await new Promise<void>((resolve) => {
-          this.#wakeDiscovery = resolve;
-          this.#clock.sleep(intervalMs, this.#stop).then(resolve, resolve);
-        });
-      }
-      this.#wakeDiscovery = undefined;
-      this.#discoveryWanted = false;
-      if (this.#stop.aborted) return;
-      try {
-        await this.#allocateRound();
-      } catch (error) {
-        if (this.#stop.aborted) return;
-        this.#reportRoundFailure(error);
-      }
-    }
-  }
-
-  #reportRoundFailure(error: unknown): void {
-    const retryable = isRetryable(error);
-    this.#metrics.failed(undefined, error, retryable);
-    // Discovery keeps going after transient failures; anything else must reach the iterator.
-    if (!retryable) this.#fail(error);
-  }
-
-  /** List shards when due, work out which may start, and try to lease the ones not being read here. */
-  async #allocateRound(): Promise<void> {
-    const session = this.#session!;
-    if (this.#step?.mayList(this.#readers.size) === false) return;
-    if (this.#clock.now() - this.#shardsListedAt >= this.#options.shardRefreshMs) {
-      this.#shards = await this.#kinesis.listShards(this.streamName, { signal: this.#stop });
-      this.#shardsListedAt = this.#clock.now();
-    }
-    const rows = new Map<string, ShardCheckpoint>();
-    for (const row of await session.list()) {
-      if (this.#isForeign(row)) this.#reportForeign(row);
-      else rows.set(row.shardId, row);
-    }
-    const plan = planShards(this.#shards, rows, this.#options.iteratorType, this.#options.timestamp);
-    for (const { shard, position, childOfReadParent } of plan) {
-      if (this.#stop.aborted) return;
-      if (this.#readers.has(shard.shardId) || this.#goneShards.has(shard.shardId)) continue;
-      if (this.#readers.size >= this.#options.maxShardConsumers) break;
-      if (this.#step?.mayTake(this.#readers.size) === false) break;
-      const lease = await session.allocate(shard.shardId, { totalShards: plan.length });
-      if (lease === undefined) continue;
-      this.#metrics.emit({ type: "leaseAcquired", shardId: shard.shardId, sequence: lease.sequence });
-      if (lease.sequence === undefined && !childOfReadParent && this.#groupRanBefore(rows)) {
-        this.#metrics.emit({ type: "checkpointMissing", shardId: shard.shardId, startingAt: position.type });
-      }
-      this.#startReader(shard, lease, this.#startPosition(lease, position));
-    }
-  }
-
-  /** A row written for another incarnation of the stream (deleted and recreated under this name). */
-  #isForeign(row: ShardCheckpoint): boolean {
-    return this.#incarnation !== undefined && row.incarnation !== undefined && row.incarnation !== this.#incarnation;
-  }
-
-  #reportForeign(row: ShardCheckpoint): void {
-    if (this.#reportedForeign.has(row.shardId)) return;
-    this.#reportedForeign.add(row.shardId);
-    this.#metrics.emit({
-      type: "checkpointIgnored",
-      shardId: row.shardId,
-      reason: "stream-recreated",
-      rowStreamCreatedAt: Number(row.incarnation),
-      streamCreatedAt: Number(this.#incarnation),
-    });
-  }
-
-  /**
-   * Where a leased shard starts when it has no checkpoint: where an earlier owner's `LATEST` or
-   * `AT_TIMESTAMP` start was recorded, if it was (not at a later `LATEST`), else as planned.
-   */
-  #startPosition(lease: Lease, planned: StartPosition): StartPosition {
-    if (lease.sequence === undefined && lease.startAt !== undefined) return { type: "AT_TIMESTAMP", timestamp: new Date(lease.startAt) };
-    return planned;
-  }
-
-  /**
-   * Whether this group had progress on the stream before this consumer started: then a shard with
-   * no checkpoint is one whose row expired (or was deleted), not simply a shard nobody read yet.
-   */
-  #groupRanBefore(rows: ReadonlyMap<string, ShardCheckpoint>): boolean {
-    for (const row of rows.values()) {
-      const progressed = row.sequence !== undefined || row.finished;
-      if (progressed && row.updatedAt !== undefined && row.updatedAt < this.#createdAt) return true;
-    }
-    return false;
-  }
-
-  #startReader(shard: Shard, lease: Lease, position: StartPosition): void {
-    const reader = new ShardReader<T>({
-      kinesis: this.#kinesis,
-      streamName: this.streamName,
-      shardId: shard.shardId,
-      hashKeyRange: shard.hashKeyRange,
-      lease,
-      initialPosition: position,
-      queue: this.#queue,
-      processor: this.#processor,
-      metrics: this.#metrics,
-      clock: this.#clock,
-      random: this.#random,
-      fetchIntervalMs: this.#options.fetchIntervalMs,
-      idleSleepMs: this.#options.idleSleepMs,
-      // A step that may yield only so many items needs no more records than that from one shard.
-      recordLimit: Math.min(this.#options.recordLimit, this.#options.stopAfter?.records ?? Number.POSITIVE_INFINITY),
-      kplHashRangeCheck: this.#options.kplHashRangeCheck,
-      // A fresh LATEST / AT_TIMESTAMP start is recorded before anything is read, so a next owner starts there too.
-      recordStart: lease.sequence === undefined && lease.startAt === undefined ? (atMs) => this.#untilDone(() => this.#session!.recordStart(shard.shardId, atMs)) : undefined,
-      stop: this.#step?.readerStop(this.#stop) ?? this.#stop,
-      mayFetch: this.#step === undefined ? undefined : () => this.#step!.mayFetch(this.#readers.size),
-      onFatal: (error) => this.#fail(error),
-      onShardGone: (error) => this.#stopShard(shard.shardId, error),
-    });
-    this.#readers.set(shard.shardId, reader);
-    lease.signal.addEventListener("abort", () => this.#onLeaseEnded(shard.shardId, lease, reader), { once: true });
-    reader.start();
-  }
-
-  /** A lease ended under a running reader: lost, handed over, or released by close. */
-  #onLeaseEnded(shardId: string, lease: Lease, reader: ShardReader<T>): void {
-    if (this.#readers.get(shardId) === reader) this.#readers.delete(shardId);
-    if (this.#stop.aborted) return;
-    const dropped = this.#queue.purge((entry) => entry.lease === lease);
-    this.#delivery.dropPending(lease);
-    const cause: unknown = lease.signal.reason;
-    // A handoff or release is this worker's own choice; only a lease taken away (or expired) is a loss.
-    if (cause instanceof LeaseLostError && (cause.reason === "handed-over" || cause.reason === "released")) {
-      this.#metrics.emit({ type: "leaseReleased", shardId, reason: cause.reason, droppedRecords: dropped });
-    } else {
-      const reason = cause instanceof Error ? cause.message : String(cause);
-      this.#metrics.emit({ type: "leaseLost", shardId, reason, droppedRecords: dropped });
-    }
-    this.#requestDiscovery();
-  }
-
-  /**
-   * One shard cannot be read any more (it aged out, say): stop only it, say so, give its lease up, and
-   * list shards again at once. If the whole stream is gone, that listing fails and ends the consumer.
-   */
-  #stopShard(shardId: string, error: AwsServiceError): void {
-    this.#goneShards.add(shardId);
-    this.#metrics.emit({ type: "shardStopped", shardId, errorName: error.name, awsCode: error.awsCode, message: error.message });
-    this.#shardsListedAt = Number.NEGATIVE_INFINITY;
-    this.#session?.release(shardId).catch((releaseError: unknown) => this.#metrics.failed(shardId, releaseError, false));
-    this.#requestDiscovery();
+  #untilDone<R>(attempt: () => Promise<R>): Promise<R> {
+    return untilDone({ stop: this.#stop, clock: this.#clock, random: this.#random, metrics: this.#metrics }, attempt);
   }
 
   /** A bounded step's iteration ended: fetching stops (if it has not yet), and the event says why and what it spent. */
@@ -446,11 +282,10 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
 
   async #shutdown(): Promise<void> {
     this.#stopController.abort(new ClosedError("consumer"));
-    this.#wakeDiscovery?.();
-    await Promise.allSettled([...this.#readers.values()].map((reader) => reader.done));
+    this.#group.wake();
+    await this.#group.readersSettled();
     await this.#starting?.catch(() => undefined);
-    await this.#discovery;
-    this.#readers.clear();
+    await this.#group.stopped();
     this.#queue.close();
     this.#queue.clear();
     try {

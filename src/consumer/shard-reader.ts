@@ -1,6 +1,6 @@
 import type { Lease } from "../checkpointers/types.ts";
 import { AwsServiceError, isRetryable } from "../errors.ts";
-import { backoffDelay, defaultBackoff } from "../aws/retry.ts";
+import { backoffDelay, defaultBackoff } from "../internal/backoff.ts";
 import { linkSignals, type LinkedSignal } from "../internal/abort.ts";
 import { monotonicOf, type Clock } from "../internal/clock.ts";
 import type { KinesisClient } from "../kinesis/client.ts";

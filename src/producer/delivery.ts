@@ -1,4 +1,4 @@
-import { backoffDelay, defaultBackoff } from "../aws/retry.ts";
+import { backoffDelay, defaultBackoff } from "../internal/backoff.ts";
 import type { FailedRecord } from "../errors.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { KinesisClient } from "../kinesis/client.ts";
