@@ -1,20 +1,32 @@
 import { defineConfig, type Options } from "tsup";
 
-// Two ESM entries for npm; JSR publishes src/ directly (deno.json), which is the Web build.
-// - index: platform-neutral, Web APIs only: the output must run on Node, Deno, Bun, workerd and browsers
-//   alike, so nothing Node-specific may be bundled in. Its .d.ts types both entries (same API).
-// - node: src/node/index.ts, the same API with Node-native defaults (node:http transport, Buffer base64),
-//   picked by the `node` export condition. A whole bundle of its own, sharing no chunk with index.js.
+// Two builds for npm, each with two entry points (`async-kinesis` and `async-kinesis/aws`); JSR publishes
+// src/ directly (deno.json), which is the Web build.
+// - Web: src/index.ts and src/aws/index.ts, platform-neutral, Web APIs only: the output must run on Node,
+//   Deno, Bun, workerd and browsers alike, so nothing Node-specific may be bundled in. Its .d.ts type both
+//   builds (same API).
+// - Node: src/node/index.ts and src/node/aws.ts, the same API with Node-native defaults (node:http
+//   transport, Buffer base64), picked by the `node` export condition. Shares no chunk with the Web build.
+// Splitting: the two entries of a build share one copy of each module (one class per error, one
+// default-fetch slot), so `instanceof` holds and a default set through one entry applies to the other.
 const shared: Options = {
   format: ["esm"],
   target: "es2022",
   sourcemap: true,
   treeshake: true,
+  splitting: true,
   external: ["aws4fetch", "valibot"],
 };
 
 export default defineConfig([
-  { ...shared, entry: { index: "src/index.ts" }, platform: "neutral", dts: true, clean: true },
+  { ...shared, entry: { index: "src/index.ts", "aws/index": "src/aws/index.ts" }, platform: "neutral", dts: true, clean: true },
   // removeNodeProtocol: false keeps `node:http` as written (Deno and Bun resolve only the prefixed form reliably).
-  { ...shared, entry: { node: "src/node/index.ts" }, platform: "node", dts: false, clean: false, removeNodeProtocol: false },
+  {
+    ...shared,
+    entry: { node: "src/node/index.ts", "node/aws": "src/node/aws.ts" },
+    platform: "node",
+    dts: false,
+    clean: false,
+    removeNodeProtocol: false,
+  },
 ]);

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { GetRecordsCommand, KinesisClient as SdkKinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { KinesisClient } from "../src/index.ts";
+import { KinesisClient } from "../src/aws/index.ts";
 import { benchCredentials, collectGarbage, type BenchContext, type Measurement } from "./context.ts";
 import { GET_BATCH, PUT_BATCH, RECORD_BYTES, recordBytes } from "./sink-shape.ts";
 import { median, type Row } from "./table.ts";

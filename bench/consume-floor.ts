@@ -15,7 +15,8 @@
 import type { Lease } from "../src/checkpointers/types.ts";
 import { decodeWireRecord, type DecodeContext } from "../src/consumer/decode.ts";
 import type { QueueEntry } from "../src/consumer/entries.ts";
-import { Consumer, JsonProcessor, KinesisClient } from "../src/index.ts";
+import { KinesisClient } from "../src/aws/index.ts";
+import { Consumer, JsonProcessor } from "../src/index.ts";
 import { GET_BATCH, SINK_SHARD, SINK_STREAM, jsonRecordBytes } from "./sink-shape.ts";
 
 export interface ConsumeOptions {

@@ -35,7 +35,7 @@ const DYNAMODB_COMMANDS = [
 export function entrySource(side: Side, platform: Platform, root: string, withCommands = false): string {
   if (side === "ours") {
     // Our client has one class per service; every operation is a method, so commands change nothing.
-    const index = JSON.stringify(join(root, "src", "index.ts"));
+    const index = JSON.stringify(join(root, "src", "aws", "index.ts"));
     return [
       `import { KinesisClient, DynamoDBClient } from ${index};`,
       `const options = ${OPTIONS};`,

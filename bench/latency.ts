@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
-import { Consumer, KinesisClient, Producer, type ConsumerOptions, type ProducerOptions } from "../src/index.ts";
+import { KinesisClient } from "../src/aws/index.ts";
+import { Consumer, Producer, type ConsumerOptions, type ProducerOptions } from "../src/index.ts";
 import { startLocalServers } from "../test/support/local-servers.ts";
 import { benchCredentials, type BenchContext, type Measurement } from "./context.ts";
 import type { Row, Section } from "./table.ts";

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { KinesisClient } from "../src/index.ts";
+import { KinesisClient } from "../src/aws/index.ts";
 import { nodeHttpFetch } from "../src/node/http-fetch.ts";
 import { withSink } from "./client-cpu.ts";
 import { benchCredentials, collectGarbage, type BenchContext, type Measurement } from "./context.ts";

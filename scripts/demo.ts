@@ -5,7 +5,8 @@
  * "kills" another (its network cut: no release, no heartbeats), and shows live progress and a summary.
  * Exits 0 when every produced record was delivered.
  */
-import { Consumer, DynamoDBCheckPointer, KinesisClient, Producer } from "../src/index.ts";
+import { KinesisClient } from "../src/aws/index.ts";
+import { Consumer, DynamoDBCheckPointer, Producer } from "../src/index.ts";
 import { startLocalServers } from "../test/support/local-servers.ts";
 
 const SHARDS = 4;

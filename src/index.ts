@@ -1,20 +1,13 @@
+/**
+ * `async-kinesis`: consume a Kinesis stream with `for await` (Consumer), write to it with batching
+ * (Producer), and coordinate a fleet through leases and checkpoints (the CheckPointer classes).
+ * The signed Kinesis and DynamoDB clients on their own are in `async-kinesis/aws`.
+ *
+ * @module
+ */
 export * from "./errors.ts";
 export type { ClientOptions } from "./aws/client-options.ts";
 export type { Credentials, CredentialsOption, CredentialsProvider } from "./aws/credentials.ts";
-export { AwsJsonClient, type CallOptions, type JsonProtocol } from "./aws/json-client.ts";
-export { KinesisClient, streamRef } from "./kinesis/client.ts";
-export type * from "./kinesis/types.ts";
-export { DynamoDBClient } from "./dynamodb/client.ts";
-export {
-  marshallItem,
-  marshallValue,
-  unmarshallItem,
-  unmarshallValue,
-  type AttributeValue,
-  type Item,
-  type NativeValue,
-} from "./dynamodb/marshal.ts";
-export { decodeBase64, encodeBase64 } from "./internal/base64.ts";
 export type { Clock } from "./internal/clock.ts";
 export * from "./processors/index.ts";
 export { Consumer } from "./consumer/consumer.ts";

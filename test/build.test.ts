@@ -1,13 +1,13 @@
 import { execFile } from "node:child_process";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
 
-/** Headers of the one request a client in a fresh Node process sends through `dist/<entry>`, with no `fetch` option. */
+/** Headers of the one request a client in a fresh Node process sends through `dist/<entry>` (either entry point), with no `fetch` option. */
 async function headersSentBy(outDir: string, entry: string): Promise<IncomingHttpHeaders> {
   let seen: IncomingHttpHeaders | undefined;
   const server = createServer((request, response) => {
@@ -23,8 +23,10 @@ async function headersSentBy(outDir: string, entry: string): Promise<IncomingHtt
     const { port } = server.address() as { port: number };
     const script = `
       const m = await import(${JSON.stringify(join(outDir, entry))});
-      const kinesis = new m.KinesisClient({ endpoint: "http://127.0.0.1:${port}", region: "us-east-1", credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "not-a-secret" } });
-      console.log(JSON.stringify(await kinesis.http.call("ListStreams", {})));
+      const options = { endpoint: "http://127.0.0.1:${port}", region: "us-east-1", credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "not-a-secret" } };
+      // The aws entry has the raw client; the root entry reaches one through the DynamoDB checkpointer.
+      const client = m.KinesisClient ? new m.KinesisClient(options) : new m.DynamoDBCheckPointer({ name: "app", ...options }).client;
+      console.log(JSON.stringify(await client.http.call("ListStreams", {})));
     `;
     const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: root, timeout: 30_000 });
     expect(JSON.parse(stdout.trim())).toEqual({ StreamNames: [], HasMoreStreams: false });
@@ -35,6 +37,27 @@ async function headersSentBy(outDir: string, entry: string): Promise<IncomingHtt
   return seen;
 }
 const root = join(import.meta.dirname, "..");
+
+/**
+ * Every package an entry of the build imports, following its relative imports into the shared chunks
+ * (each build splits the modules its two entries share into chunks of its own).
+ */
+async function packagesImportedBy(outDir: string, entry: string): Promise<Set<string>> {
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const visit = async (file: string): Promise<void> => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const code = await readFile(file, "utf8");
+    for (const match of code.matchAll(/^(?:import|export) [^;]*? from ["']([^"']+)["']/gm)) {
+      const specifier = match[1]!;
+      if (specifier.startsWith(".")) await visit(join(dirname(file), specifier));
+      else packages.add(specifier);
+    }
+  };
+  await visit(join(outDir, entry));
+  return packages;
+}
 
 describe("the npm build", () => {
   let outDir = "";
@@ -47,13 +70,10 @@ describe("the npm build", () => {
     await mkdir(join(root, ".tmp"), { recursive: true });
     outDir = await mkdtemp(join(root, ".tmp", "build-"));
     await run(join(root, "node_modules", ".bin", "tsup"), ["--out-dir", outDir, "--no-sourcemap"], { cwd: root, timeout: 120_000 });
-    const bundle = await readFile(join(outDir, "index.js"), "utf8");
     // Only the declared runtime dependencies may remain as imports; nothing Node-specific may be bundled in.
-    const imports = [...bundle.matchAll(/^import .* from ["']([^"']+)["']/gm)].map((m) => m[1]);
-    expect(new Set(imports)).toEqual(new Set(["aws4fetch", "valibot"]));
-    expect(bundle).not.toMatch(/from ["']node:/);
+    expect(await packagesImportedBy(outDir, "index.js")).toEqual(new Set(["aws4fetch", "valibot"]));
     const declarations = await readFile(join(outDir, "index.d.ts"), "utf8");
-    for (const name of ["Consumer", "Producer", "DynamoDBCheckPointer", "MemoryCheckPointer", "KinesisClient", "ConfigError"]) {
+    for (const name of ["Consumer", "Producer", "DynamoDBCheckPointer", "MemoryCheckPointer", "ConfigError"]) {
       expect(declarations).toContain(`${name}`);
     }
     const script = `
@@ -71,16 +91,33 @@ describe("the npm build", () => {
 
   it("builds the Node entry (dist/node.js) importing only the two dependencies and node: built-ins, and only it sends over node:http", async () => {
     expect(outDir, "the first test builds").not.toBe("");
-    const bundle = await readFile(join(outDir, "node.js"), "utf8");
-    const imports = [...bundle.matchAll(/^import .* from ["']([^"']+)["']/gm)].map((m) => m[1]);
-    expect(new Set(imports)).toEqual(new Set(["aws4fetch", "valibot", "node:buffer", "node:http", "node:https"]));
+    expect(await packagesImportedBy(outDir, "node.js")).toEqual(new Set(["aws4fetch", "valibot", "node:buffer", "node:http", "node:https"]));
     // Node's built-in fetch (undici) marks its requests as a browser would; node:http sends neither header.
     const web = await headersSentBy(outDir, "index.js");
     expect(web["sec-fetch-mode"]).toBe("cors");
     const node = await headersSentBy(outDir, "node.js");
     expect(node["sec-fetch-mode"]).toBeUndefined();
     expect(node["user-agent"]).toBeUndefined();
-    expect(node["x-amz-target"]).toBe("Kinesis_20131202.ListStreams");
+    expect(node["x-amz-target"]).toBe("DynamoDB_20120810.ListStreams");
     expect(node["authorization"]).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDTEST\//);
+  });
+
+  it("builds the async-kinesis/aws entry for both builds: the Web one Node-free, the Node one on node:http, and its errors are the root entry's classes", async () => {
+    expect(outDir, "the first test builds").not.toBe("");
+    expect(await packagesImportedBy(outDir, "aws/index.js")).toEqual(new Set(["aws4fetch", "valibot"]));
+    expect(await packagesImportedBy(outDir, "node/aws.js")).toEqual(new Set(["aws4fetch", "valibot", "node:buffer", "node:http", "node:https"]));
+    const declarations = await readFile(join(outDir, "aws", "index.d.ts"), "utf8");
+    for (const name of ["KinesisClient", "DynamoDBClient", "marshallItem", "ClientOptions"]) expect(declarations).toContain(name);
+    expect((await headersSentBy(outDir, "aws/index.js"))["sec-fetch-mode"]).toBe("cors");
+    expect((await headersSentBy(outDir, "node/aws.js"))["sec-fetch-mode"]).toBeUndefined();
+    // A failure from the standalone client is an instance of the class the root entry exports.
+    const script = `
+      const [aws, main] = await Promise.all([import(${JSON.stringify(join(outDir, "node", "aws.js"))}), import(${JSON.stringify(join(outDir, "node.js"))})]);
+      let sameClass;
+      try { new aws.KinesisClient({ endpoint: "not a url" }); } catch (e) { sameClass = e instanceof main.ConfigError; }
+      console.log(JSON.stringify({ sameClass }));
+    `;
+    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: root, timeout: 30_000 });
+    expect(JSON.parse(stdout.trim())).toEqual({ sameClass: true });
   });
 });

@@ -99,22 +99,29 @@ describe("package.json and deno.json agree", () => {
     expect(pkg.files).toContain("dist");
   });
 
-  it("give Node the Node build through the node condition, after deno, bun, workerd, worker and browser, which keep the Web build", () => {
-    const root = pkg.exports["."];
-    if (typeof root !== "object") throw new Error("the root export must list conditions");
-    const conditions = Object.keys(root);
-    // Resolvers take the first condition they know: types first for TypeScript, default last, and every
-    // runtime that also matches "node" (Deno, Bun) named before it so it keeps its own fetch.
-    expect(conditions[0]).toBe("types");
-    expect(conditions.at(-1)).toBe("default");
-    for (const web of ["deno", "bun", "workerd", "worker", "browser"]) {
-      expect(conditions.indexOf(web), web).toBeGreaterThan(0);
-      expect(conditions.indexOf(web), `${web} before node`).toBeLessThan(conditions.indexOf("node"));
-      expect(root[web], web).toBe("./dist/index.js");
+  it("give Node the Node build through the node condition of every subpath, after deno, bun, workerd, worker and browser, which keep the Web build", () => {
+    // Each subpath's Node variant is built from src/node/ by tsup.config.ts (test/build.test.ts checks the output).
+    const nodeBuilds: Record<string, { file: string; entry: string }> = {
+      ".": { file: "./dist/node.js", entry: 'node: "src/node/index.ts"' },
+      "./aws": { file: "./dist/node/aws.js", entry: '"node/aws": "src/node/aws.ts"' },
+    };
+    expect(Object.keys(pkg.exports).sort()).toEqual(Object.keys(nodeBuilds).sort());
+    const tsup = readFileSync(join(ROOT, "tsup.config.ts"), "utf8");
+    for (const [subpath, target] of Object.entries(pkg.exports)) {
+      if (typeof target !== "object") throw new Error(`export ${subpath} must list conditions`);
+      const conditions = Object.keys(target);
+      // Resolvers take the first condition they know: types first for TypeScript, default last, and every
+      // runtime that also matches "node" (Deno, Bun) named before it so it keeps its own fetch.
+      expect(conditions[0], subpath).toBe("types");
+      expect(conditions.at(-1), subpath).toBe("default");
+      for (const web of ["deno", "bun", "workerd", "worker", "browser"]) {
+        expect(conditions.indexOf(web), `${subpath} ${web}`).toBeGreaterThan(0);
+        expect(conditions.indexOf(web), `${subpath} ${web} before node`).toBeLessThan(conditions.indexOf("node"));
+        expect(target[web], `${subpath} ${web}`).toBe(target.default);
+      }
+      expect(target.node, subpath).toBe(nodeBuilds[subpath]!.file);
+      expect(tsup).toContain(nodeBuilds[subpath]!.entry);
     }
-    // tsup.config.ts builds dist/node.js from src/node/index.ts (test/build.test.ts checks the output).
-    expect(root.node).toBe("./dist/node.js");
-    expect(readFileSync(join(ROOT, "tsup.config.ts"), "utf8")).toContain('node: "src/node/index.ts"');
     // JSR is the Web build: the Node-only sources are not published there.
     expect(Object.values(denoExports).some((target) => target.startsWith("./src/node/"))).toBe(false);
   });
@@ -149,14 +156,59 @@ describe("package.json and deno.json agree", () => {
     }
   });
 
-  it("every exported source module loads and the root exports the public clients", async () => {
-    for (const target of Object.values(denoExports)) {
+  it("every exported source module loads, and each entry point exports exactly the pinned runtime names (a change here is a semver change)", async () => {
+    const pinned: Record<string, string[]> = {
+      ".": [
+        "AbortedError",
+        "AsyncKinesisError",
+        "AwsServiceError",
+        "BytesProcessor",
+        "CheckpointError",
+        "CheckpointTableMissingError",
+        "ClosedError",
+        "ConfigError",
+        "Consumer",
+        "CredentialsError",
+        "DecodeError",
+        "DenoKvCheckPointer",
+        "DurableObjectCheckPointer",
+        "DynamoDBCheckPointer",
+        "EncodeError",
+        "InvalidPartitionKeyError",
+        "JsonLineProcessor",
+        "JsonListProcessor",
+        "JsonProcessor",
+        "KPLJsonProcessor",
+        "KPLStringProcessor",
+        "LeaseLostError",
+        "MemoryCheckPointer",
+        "MsgpackProcessor",
+        "NetworkError",
+        "Producer",
+        "ProtocolError",
+        "PutFailedError",
+        "RecordTooLargeError",
+        "RedisCheckPointer",
+        "RedisCommandError",
+        "StringProcessor",
+        "TimeoutError",
+        "isAsyncKinesisError",
+        "isRetryable",
+        "isThrottling",
+      ],
+      "./aws": ["DynamoDBClient", "KinesisClient", "marshallItem", "marshallValue", "unmarshallItem", "unmarshallValue"],
+    };
+    expect(Object.keys(denoExports).sort()).toEqual(Object.keys(pinned).sort());
+    for (const [subpath, target] of Object.entries(denoExports)) {
       const module = (await import(join(ROOT, target))) as Record<string, unknown>;
-      expect(Object.keys(module).length, target).toBeGreaterThan(0);
+      expect(Object.keys(module).sort(), subpath).toEqual(pinned[subpath]);
     }
-    const root = (await import(join(ROOT, denoExports["."]!))) as Record<string, unknown>;
-    expect(typeof root["KinesisClient"]).toBe("function");
-    expect(typeof root["DynamoDBClient"]).toBe("function");
+    // The Node entries (src/node/) export the same names as the Web entries they wrap.
+    const nodeEntries: Record<string, string> = { ".": "./src/node/index.ts", "./aws": "./src/node/aws.ts" };
+    for (const [subpath, target] of Object.entries(nodeEntries)) {
+      const module = (await import(join(ROOT, target))) as Record<string, unknown>;
+      expect(Object.keys(module).sort(), target).toEqual(pinned[subpath]);
+    }
   });
 
   it("deno check passes on every deno.json export with deno.json's own compilerOptions (offline, via node_modules)", async () => {

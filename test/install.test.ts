@@ -61,7 +61,7 @@ describe("the npm pack tarball installed into a fresh app", () => {
   });
 
   it("carries the built dist/ (made by prepare), the sources its source maps name, and no tests", () => {
-    for (const file of ["package.json", "README.md", "LICENSE", "dist/index.js", "dist/index.d.ts", "dist/index.js.map", "dist/node.js", "src/index.ts", "src/node/index.ts"]) {
+    for (const file of ["package.json", "README.md", "LICENSE", "dist/index.js", "dist/index.d.ts", "dist/index.js.map", "dist/node.js", "src/index.ts", "src/node/index.ts", "dist/aws/index.js", "dist/aws/index.d.ts", "dist/node/aws.js"]) {
       expect(files, file).toContain(file);
     }
     expect(files.filter((file) => file.startsWith("test/") || file.startsWith("bench/") || file.startsWith("scripts/"))).toEqual([]);
@@ -70,6 +70,23 @@ describe("the npm pack tarball installed into a fresh app", () => {
   it("imports and constructs a Consumer and a Producer on Node", async () => {
     const stdout = await exec(process.execPath, ["node.mjs"], { cwd: app, timeoutMs: 30_000 });
     expect(lastJsonLine(stdout)).toEqual(EXPECTED);
+  });
+
+  it("imports async-kinesis/aws on Node, through the Node build, and its clients and marshalling work", async () => {
+    await writeFile(
+      join(app, "aws.mjs"),
+      `import { KinesisClient, DynamoDBClient, marshallItem, unmarshallItem } from "async-kinesis/aws";
+const options = { region: "us-east-1", credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "not-a-secret" } };
+console.log(JSON.stringify({
+  resolved: import.meta.resolve("async-kinesis/aws"),
+  clients: [new KinesisClient(options).constructor.name, new DynamoDBClient(options).constructor.name],
+  item: unmarshallItem(marshallItem({ id: "a", n: 1 })),
+}));
+`,
+    );
+    const result = lastJsonLine(await exec(process.execPath, ["aws.mjs"], { cwd: app, timeoutMs: 30_000 })) as { resolved: string };
+    expect(result.resolved).toMatch(/\/node_modules\/async-kinesis\/dist\/node\/aws\.js$/);
+    expect(result).toEqual({ resolved: result.resolved, clients: ["KinesisClient", "DynamoDBClient"], item: { id: "a", n: 1 } });
   });
 
   it("imports through an npm: specifier on Deno, from the app's node_modules", async () => {
@@ -130,10 +147,13 @@ describe("the npm pack tarball installed into a fresh app", () => {
     }
   });
 
-  it("type-checks a strict TypeScript app against the installed declarations (NodeNext resolution)", async () => {
+  it("type-checks a strict TypeScript app against the installed declarations of both entry points (NodeNext resolution) on the newest and the oldest supported TypeScript", async () => {
     await writeFile(
       join(app, "check.ts"),
       `import { Consumer, Producer, type ConsumerOptions, type ConsumerRecord } from "async-kinesis";
+import { KinesisClient, marshallItem, type AttributeValue } from "async-kinesis/aws";
+export const kinesis: KinesisClient = new KinesisClient({ region: "us-east-1" });
+export const item: Record<string, AttributeValue> = marshallItem({ id: "a" });
 const options: ConsumerOptions = { streamName: "s", region: "us-east-1" };
 const consumer: Consumer = new Consumer(options);
 const producer: Producer = new Producer({ streamName: "s" });
@@ -162,7 +182,10 @@ new Consumer({ streamName: 42 });
         files: ["check.ts"],
       }),
     );
-    await exec(process.execPath, [join(BIN, "..", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: app, timeoutMs: 120_000 });
+    // README "Install" states the supported TypeScript range; its oldest release is the typescript-5.7 devDependency.
+    for (const compiler of ["typescript", "typescript-5.7"]) {
+      await exec(process.execPath, [join(BIN, "..", compiler, "bin", "tsc"), "-p", "tsconfig.json"], { cwd: app, timeoutMs: 120_000 });
+    }
   });
 });
 

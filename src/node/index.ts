@@ -6,12 +6,8 @@
  * on the first request, so loading this does no I/O. A `fetch` given in the options still wins.
  * Deno, Bun, workerd and browsers never load this: their conditions come first and pick the Web build.
  */
-import { setNativeBase64 } from "../internal/base64.ts";
-import { setDefaultFetch } from "../internal/default-fetch.ts";
-import { bufferBase64 } from "./buffer-base64.ts";
-import { nodeHttpFetch } from "./http-fetch.ts";
+import { useNodeDefaults } from "./defaults.ts";
 
-setDefaultFetch(nodeHttpFetch);
-setNativeBase64(bufferBase64);
+useNodeDefaults();
 
 export * from "../index.ts";

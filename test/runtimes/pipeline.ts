@@ -7,12 +7,12 @@
 import {
   Consumer,
   DynamoDBCheckPointer,
-  KinesisClient,
   Producer,
   type CheckpointListing,
   type ConsumerEvent,
   type Credentials,
 } from "../../src/index.ts";
+import { KinesisClient } from "../../src/aws/index.ts";
 
 export const PIPELINE_ITEMS = 50;
 export const PIPELINE_SHARDS = 2;

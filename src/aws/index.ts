@@ -1,0 +1,23 @@
+/**
+ * `async-kinesis/aws`: the signed Kinesis and DynamoDB clients on their own, for code that wants to
+ * call the services directly (admin scripts, tests, tools) without a Consumer or Producer. Requests
+ * are SigV4-signed over `fetch`; no AWS SDK. The errors they throw are the classes exported from
+ * `async-kinesis` (one definition each, so `instanceof` holds across both entry points).
+ *
+ * @module
+ */
+export type { ClientOptions } from "./client-options.ts";
+export type { Credentials, CredentialsOption, CredentialsProvider } from "./credentials.ts";
+export type { CallOptions } from "./json-client.ts";
+export { KinesisClient } from "../kinesis/client.ts";
+export type * from "../kinesis/types.ts";
+export { DynamoDBClient, type ConditionalWrite, type QueryInput, type ScanInput, type TableDescription, type TableStatus } from "../dynamodb/client.ts";
+export {
+  marshallItem,
+  marshallValue,
+  unmarshallItem,
+  unmarshallValue,
+  type AttributeValue,
+  type Item,
+  type NativeValue,
+} from "../dynamodb/marshal.ts";
