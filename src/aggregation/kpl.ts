@@ -7,7 +7,8 @@
  */
 import { DecodeError, EncodeError, RecordTooLargeError } from "../errors.ts";
 import { encodeUtf8 } from "../internal/utf8.ts";
-import type { AggregatedRecord, Aggregator } from "../processors/types.ts";
+import { MAX_HASH_KEY } from "../kinesis/hash-key.ts";
+import type { AggregatedRecord, Aggregator } from "./types.ts";
 import {
   decodeAggregateMessage,
   recordEntrySize,
@@ -85,8 +86,6 @@ function digestMatches(actual: Uint8Array, expected: Uint8Array): boolean {
   for (let i = 0; i < MD5_LENGTH; i++) if (actual[i] !== expected[i]) return false;
   return true;
 }
-
-const MAX_HASH_KEY = (1n << 128n) - 1n;
 
 /**
  * Where on the hash-key ring a (sub-)record belongs: its explicit hash key when that is a decimal

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { credentialsOption, endpointUrl, fetchFunction, positiveInteger, regionName, seconds } from "../config/validate.ts";
+import { clockOption, credentialsOption, endpointUrl, fetchFunction, positiveInteger, regionName, seconds } from "../config/validate.ts";
 import type { Clock } from "../internal/clock.ts";
 import { readEnv } from "../internal/env.ts";
 import { type RuntimeIo, runtimeIo } from "../internal/runtime-io.ts";
@@ -31,6 +31,9 @@ export interface ClientOptions {
   random?: (() => number) | undefined;
 }
 
+/** Attempts per request (AWS requests) and per record (the producer) unless `maxAttempts` says otherwise. */
+export const DEFAULT_MAX_ATTEMPTS = 8;
+
 /** The valibot entries for `ClientOptions`, spread into each public class's schema. */
 export const clientOptionEntries = {
   region: v.optional(regionName),
@@ -39,12 +42,7 @@ export const clientOptionEntries = {
   fetch: v.optional(fetchFunction),
   maxAttempts: v.optional(positiveInteger("maxAttempts")),
   attemptTimeout: v.optional(v.pipe(seconds("attemptTimeout"), v.minValue(0.001, "attemptTimeout must be > 0"))),
-  clock: v.optional(
-    v.custom<Clock>(
-      (value) => typeof value === "object" && value !== null && typeof (value as Clock).now === "function",
-      "clock must have now() and sleep()",
-    ),
-  ),
+  clock: v.optional(clockOption),
   random: v.optional(v.custom<() => number>((value) => typeof value === "function", "random must be a function")),
 };
 

@@ -2,7 +2,7 @@ import { AwsV4Signer } from "aws4fetch";
 import { AbortedError, AwsServiceError, NetworkError, TimeoutError, isRetryable, type AwsService } from "../errors.ts";
 import { linkSignals } from "../internal/abort.ts";
 import { abortReason, systemClock, type Clock } from "../internal/clock.ts";
-import { type ClientOptions, resolveRegion } from "./client-options.ts";
+import { type ClientOptions, DEFAULT_MAX_ATTEMPTS, resolveRegion } from "./client-options.ts";
 import { resolveEndpoint } from "./endpoints.ts";
 import { CredentialSource, redactSecrets, type Credentials } from "./credentials.ts";
 import { parseAwsError } from "./parse-error.ts";
@@ -35,7 +35,6 @@ export interface AttemptObserver {
   (event: { service: AwsService; operation: string; attempt: number; error?: unknown; delayMs?: number }): void;
 }
 
-const DEFAULT_MAX_ATTEMPTS = 8;
 const DEFAULT_ATTEMPT_TIMEOUT_S = 20;
 /** What Kinesis and DynamoDB answer when a session token has expired: the credentials must be fetched again. */
 const EXPIRED_TOKEN_CODES: ReadonlySet<string> = new Set(["ExpiredTokenException", "ExpiredToken"]);

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { parseOptions } from "../config/validate.ts";
+import { clockOption, parseOptions } from "../config/validate.ts";
 import { systemClock, type Clock } from "../internal/clock.ts";
 import { leaseOptionEntries, resolveLeaseTiming, type LeaseOptions } from "./lease/lease-options.ts";
 import { OpenSessions, sessionScope, toListings, type CheckpointListing } from "./lease/store-base.ts";
@@ -23,7 +23,7 @@ const { name: _name, ...leaseEntries } = leaseOptionEntries("it forms row keys")
 const optionsSchema = v.object({
   ...leaseEntries,
   name: v.optional(leaseOptionEntries("it forms row keys").name),
-  clock: v.optional(v.custom<Clock>((x) => typeof x === "object" && x !== null && typeof (x as Clock).now === "function", "clock must have now()")),
+  clock: v.optional(clockOption),
 });
 
 /**

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { ConfigError } from "../errors.ts";
+import type { Clock } from "../internal/clock.ts";
 import { rejectUnknownKeys } from "./unknown-keys.ts";
 
 /**
@@ -39,6 +40,12 @@ export const fetchFunction = v.custom<typeof fetch>((value) => typeof value === 
 export const abortSignal = v.custom<AbortSignal>(
   (value) => typeof AbortSignal !== "undefined" && value instanceof AbortSignal,
   "signal must be an AbortSignal",
+);
+
+/** An injected clock (tests, simulations): it must read the time and sleep. */
+export const clockOption = v.custom<Clock>(
+  (value) => typeof value === "object" && value !== null && typeof (value as Clock).now === "function" && typeof (value as Clock).sleep === "function",
+  "clock must have now() and sleep()",
 );
 
 export const endpointUrl = v.pipe(

@@ -9,8 +9,8 @@ import type { QueueEntry } from "./entries.ts";
 import type { ConsumerMetrics } from "./events.ts";
 import type { ResolvedConsumerOptions } from "./options.ts";
 import type { RecordQueue } from "./record-queue.ts";
-import { planShards } from "./shard-plan.ts";
-import { ShardReader, type StartPosition } from "./shard-reader.ts";
+import { planShards, type StartPosition } from "./shard-plan.ts";
+import { ShardReader } from "./shard-reader.ts";
 
 /** What the group needs from the consumer that owns it. */
 export interface ConsumerGroupHost<T> {

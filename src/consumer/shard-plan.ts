@@ -1,7 +1,12 @@
 import type { ShardCheckpoint } from "../checkpointers/types.ts";
-import type { Shard } from "../kinesis/types.ts";
+import type { Shard, ShardIteratorType } from "../kinesis/types.ts";
 import type { ConsumerIteratorType } from "./options.ts";
-import type { StartPosition } from "./shard-reader.ts";
+
+/** Where a shard starts when its lease carries no checkpoint. */
+export interface StartPosition {
+  type: Exclude<ShardIteratorType, "AT_SEQUENCE_NUMBER" | "AFTER_SEQUENCE_NUMBER">;
+  timestamp?: Date | undefined;
+}
 
 export interface StartableShard {
   shard: Shard;

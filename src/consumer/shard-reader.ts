@@ -4,7 +4,7 @@ import { backoffDelay, defaultBackoff } from "../internal/backoff.ts";
 import { linkSignals, type LinkedSignal } from "../internal/abort.ts";
 import { monotonicOf, type Clock } from "../internal/clock.ts";
 import type { KinesisClient } from "../kinesis/client.ts";
-import type { GetRecordsPage, HashKeyRange, ShardIteratorType, WireKinesisRecord } from "../kinesis/types.ts";
+import type { GetRecordsPage, HashKeyRange, WireKinesisRecord } from "../kinesis/types.ts";
 import type { Processor } from "../processors/types.ts";
 import { decodeWireRecord, type DecodeContext } from "./decode.ts";
 import type { QueueEntry } from "./entries.ts";
@@ -12,13 +12,8 @@ import type { ConsumerMetrics } from "./events.ts";
 import type { KplHashRangeCheck } from "./options.ts";
 import type { RecordQueue, Reservation } from "./record-queue.ts";
 import { isShardGone } from "./shard-failure.ts";
+import type { StartPosition } from "./shard-plan.ts";
 import { parsePosition } from "../internal/sequence.ts";
-
-/** Where a shard starts when its lease carries no checkpoint. */
-export interface StartPosition {
-  type: Exclude<ShardIteratorType, "AT_SEQUENCE_NUMBER" | "AFTER_SEQUENCE_NUMBER">;
-  timestamp?: Date | undefined;
-}
 
 export interface ShardReaderDeps<T> {
   kinesis: KinesisClient;

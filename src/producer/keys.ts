@@ -1,8 +1,8 @@
 import { InvalidPartitionKeyError } from "../errors.ts";
+import { MAX_HASH_KEY } from "../kinesis/hash-key.ts";
 
 /** Kinesis accepts 1 to 256 characters; anything else fails the whole PutRecords request. */
 export const MAX_PARTITION_KEY_LENGTH = 256;
-const MAX_HASH_KEY = (1n << 128n) - 1n;
 const DECIMAL = /^(0|[1-9][0-9]{0,38})$/;
 
 /**

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { clientOptionEntries, type ClientOptions } from "../aws/client-options.ts";
+import { clientOptionEntries, type ClientOptions, DEFAULT_MAX_ATTEMPTS } from "../aws/client-options.ts";
 import { abortSignal, parseOptions, positiveInteger, seconds } from "../config/validate.ts";
 import type { Processor } from "../processors/types.ts";
 import { MAX_BATCH_RECORDS } from "./batcher.ts";
@@ -105,7 +105,6 @@ export interface ResolvedProducerOptions {
   maxRetainedFailures: number;
 }
 
-export const DEFAULT_MAX_ATTEMPTS = 8;
 export const DEFAULT_MAX_RETAINED_FAILURES = 1000;
 
 /** Validate (throwing `ConfigError` naming the option) and fill in the defaults. */

@@ -1,12 +1,11 @@
 import { RecordTooLargeError } from "../errors.ts";
 import { utf8Length } from "../internal/utf8.ts";
+import { MAX_HASH_KEY } from "../kinesis/hash-key.ts";
 import { SingleItemAggregator } from "../processors/aggregators.ts";
 import type { Aggregator, Processor } from "../processors/types.ts";
 import { HashKeys } from "./hash-keys.ts";
 import { RecordDeque, type QueuedRecord, type UserRecord } from "./queued-record.ts";
 import type { ShardMap } from "./shard-map.ts";
-
-const MAX_HASH_KEY = (1n << 128n) - 1n;
 
 /** The lane for hash keys no open shard covers (mid-reshard): sent anyway, and the map is refreshed. */
 export const UNMAPPED = "(unmapped)";

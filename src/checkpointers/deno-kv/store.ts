@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { parseOptions } from "../../config/validate.ts";
+import { clockOption, parseOptions } from "../../config/validate.ts";
 import { systemClock, type Clock } from "../../internal/clock.ts";
 import { leaseOptionEntries, resolveLeaseTiming, type LeaseOptions } from "../lease/lease-options.ts";
 import { RowStoreLeaseBackend } from "../lease/row-store.ts";
@@ -26,7 +26,7 @@ const schema = v.object({
   ...leaseOptionEntries("it is part of every key"),
   kv: v.custom<DenoKvLike>(isDenoKvLike, "kv is required: an open Deno.Kv (await Deno.openKv())"),
   keyPrefix: v.optional(v.pipe(v.string("keyPrefix must be a string"), v.minLength(1, "keyPrefix must not be empty"), v.maxLength(200, "keyPrefix must be at most 200 characters"))),
-  clock: v.optional(v.custom<Clock>((x) => typeof x === "object" && x !== null && typeof (x as Clock).now === "function" && typeof (x as Clock).sleep === "function", "clock must have now() and sleep()")),
+  clock: v.optional(clockOption),
 });
 
 /**

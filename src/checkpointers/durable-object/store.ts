@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { parseOptions } from "../../config/validate.ts";
+import { clockOption, parseOptions } from "../../config/validate.ts";
 import { ConfigError } from "../../errors.ts";
 import { systemClock, type Clock } from "../../internal/clock.ts";
 import { leaseOptionEntries, resolveLeaseTiming, type LeaseOptions } from "../lease/lease-options.ts";
@@ -31,7 +31,7 @@ const schema = v.object({
   ...leaseEntries,
   storage: v.custom<DurableObjectStorageLike>(isDurableObjectStorageLike, "storage is required: the Durable Object's ctx.storage (get, list, transaction)"),
   keyPrefix: v.optional(v.pipe(v.string("keyPrefix must be a string"), v.regex(KEY_PART, "keyPrefix must be 1-200 characters of A-Z a-z 0-9 _ . -"))),
-  clock: v.optional(v.custom<Clock>((x) => typeof x === "object" && x !== null && typeof (x as Clock).now === "function" && typeof (x as Clock).sleep === "function", "clock must have now() and sleep()")),
+  clock: v.optional(clockOption),
 });
 
 /**

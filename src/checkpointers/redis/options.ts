@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { parseOptions, positiveInteger, seconds } from "../../config/validate.ts";
+import { clockOption, parseOptions, positiveInteger, seconds } from "../../config/validate.ts";
 import { systemClock, type Clock } from "../../internal/clock.ts";
 import { LEASE_DEFAULTS, leaseOptionEntries, resolveLeaseTiming, type LeaseOptions } from "../lease/lease-options.ts";
 import { isRedisClientLike, type RedisClientLike } from "./client.ts";
@@ -47,12 +47,7 @@ const schema = v.object({
   ),
   commandTimeout: v.optional(v.pipe(seconds("commandTimeout"), v.minValue(0.001, "commandTimeout must be > 0"))),
   maxAttempts: v.optional(positiveInteger("maxAttempts")),
-  clock: v.optional(
-    v.custom<Clock>(
-      (value) => typeof value === "object" && value !== null && typeof (value as Clock).now === "function" && typeof (value as Clock).sleep === "function",
-      "clock must have now() and sleep()",
-    ),
-  ),
+  clock: v.optional(clockOption),
 });
 
 export interface ResolvedOptions {

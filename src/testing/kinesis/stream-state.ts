@@ -1,4 +1,5 @@
 import { partitionKeyHash } from "../../aggregation/md5.ts";
+import { MAX_HASH_KEY } from "../../kinesis/hash-key.ts";
 import { FakeAwsError, invalid } from "../wire.ts";
 
 /** One stored record, as the fake keeps it (data already base64, as it travels). */
@@ -22,7 +23,7 @@ export interface FakeShard {
   records: StoredRecord[];
 }
 
-export const MAX_HASH_KEY = (1n << 128n) - 1n;
+export { MAX_HASH_KEY };
 /** Sequence numbers look like AWS's (56 decimal digits) and only ever grow within a stream. */
 const SEQUENCE_BASE = 49_000_000_000_000_000_000_000_000n * 10n ** 29n;
 
