@@ -14,7 +14,7 @@ export { Consumer } from "./consumer/consumer.ts";
 export type { ConsumerOptions, ConsumerIteratorType, DecodeErrorPolicy } from "./consumer/options.ts";
 export type { ConsumerRecord } from "./consumer/entries.ts";
 export type { StopAfter, StepEndReason } from "./consumer/step-budget.ts";
-export type { ConsumerEvent, ConsumerStats, ShardStats } from "./consumer/events.ts";
+export type { ConsumerEvent, ConsumerStats, LeaseLossReason, ShardStats } from "./consumer/events.ts";
 export { MemoryCheckPointer, type MemoryCheckPointerOptions } from "./checkpointers/memory.ts";
 export type { CheckPointer, CheckpointScope, CheckpointSession, Lease, ShardCheckpoint } from "./checkpointers/types.ts";
 export { Producer, type PutOptions } from "./producer/producer.ts";

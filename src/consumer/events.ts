@@ -1,3 +1,4 @@
+import { LeaseLostError } from "../errors.ts";
 import type { QueueGauge } from "./record-queue.ts";
 
 /**
@@ -8,9 +9,16 @@ export type ConsumerEvent =
   | { type: "shardStarted"; shardId: string; position: string }
   | { type: "shardEnded"; shardId: string; lastSequence: string | undefined }
   | { type: "leaseAcquired"; shardId: string; sequence: string | undefined }
-  /** Another worker took the lease (`taken`), or renewals failed for sessionTimeout (`expired`). `reason` is the error's message. */
-  | { type: "leaseLost"; shardId: string; reason: string; droppedRecords: number }
-  /** This worker gave the lease up on purpose: handed over for fair balance, or released. Not a failure. */
+  /**
+   * The lease ended against this worker's will; records of the shard still queued are dropped
+   * (`droppedRecords`) and the shard's next owner delivers them again. `reason`: see {@link LeaseLossReason};
+   * `message` says what happened, for logs.
+   */
+  | { type: "leaseLost"; shardId: string; reason: LeaseLossReason; message: string; droppedRecords: number }
+  /**
+   * This worker gave the lease up on purpose: `handed-over` to another worker for fair balance, or
+   * `released` (by `close()`, once per held shard, or after the shard ended). Not a failure.
+   */
   | { type: "leaseReleased"; shardId: string; reason: "handed-over" | "released"; droppedRecords: number }
   | { type: "fetched"; shardId: string; records: number; bytes: number; millisBehindLatest: number | undefined }
   | { type: "throttled"; shardId: string | undefined; operation: string }
@@ -47,6 +55,22 @@ export type ConsumerEvent =
   | { type: "stepEnded"; reason: "records" | "seconds" | "requests" | "idle"; records: number; requests: number; elapsedMs: number }
   /** `handleSignals`: the process got SIGINT or SIGTERM and the consumer is closing (leases released), then re-raises it. */
   | { type: "signalReceived"; signal: "SIGINT" | "SIGTERM" };
+
+/**
+ * Why a `leaseLost` event happened:
+ * - `taken`: another worker owns the lease now (its conditional write won; this worker found out on its next write).
+ * - `expired`: this worker's renewals failed for `sessionTimeout`, so it stopped before others take over.
+ * - `fenced`: the store refused this worker's write to the lease row for another cause (its owner or
+ *   counter fence no longer matched in a way that names no new owner, or the store failed it for good).
+ */
+export type LeaseLossReason = "taken" | "expired" | "fenced";
+
+/** The typed reason and the message of a lease signal's abort cause. */
+export function leaseLossOf(cause: unknown): { reason: LeaseLossReason; message: string } {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (cause instanceof LeaseLostError && (cause.reason === "taken" || cause.reason === "expired")) return { reason: cause.reason, message };
+  return { reason: "fenced", message };
+}
 
 export interface ShardStats {
   millisBehindLatest: number | undefined;

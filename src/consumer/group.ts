@@ -6,7 +6,7 @@ import type { Shard } from "../kinesis/types.ts";
 import type { Processor } from "../processors/types.ts";
 import type { BoundedStep } from "./bounded-step.ts";
 import type { QueueEntry } from "./entries.ts";
-import type { ConsumerMetrics } from "./events.ts";
+import { leaseLossOf, type ConsumerMetrics } from "./events.ts";
 import type { ResolvedConsumerOptions } from "./options.ts";
 import type { RecordQueue } from "./record-queue.ts";
 import { planShards, type StartPosition } from "./shard-plan.ts";
@@ -230,15 +230,18 @@ export class ConsumerGroup<T> {
   /** A lease ended under a running reader: lost, handed over, or released by close. */
   #onLeaseEnded(shardId: string, lease: Lease, reader: ShardReader<T>): void {
     if (this.readers.get(shardId) === reader) this.readers.delete(shardId);
-    if (this.#host.stop.aborted) return;
-    const dropped = this.#host.dropLease(lease);
     const cause: unknown = lease.signal.reason;
+    if (this.#host.stop.aborted) {
+      // Closing: close() releases every held lease, and says so per shard (its queue is already dropped).
+      if (cause instanceof LeaseLostError && cause.reason === "released") this.#host.metrics.emit({ type: "leaseReleased", shardId, reason: "released", droppedRecords: 0 });
+      return;
+    }
+    const dropped = this.#host.dropLease(lease);
     // A handoff or release is this worker's own choice; only a lease taken away (or expired) is a loss.
     if (cause instanceof LeaseLostError && (cause.reason === "handed-over" || cause.reason === "released")) {
       this.#host.metrics.emit({ type: "leaseReleased", shardId, reason: cause.reason, droppedRecords: dropped });
     } else {
-      const reason = cause instanceof Error ? cause.message : String(cause);
-      this.#host.metrics.emit({ type: "leaseLost", shardId, reason, droppedRecords: dropped });
+      this.#host.metrics.emit({ type: "leaseLost", shardId, ...leaseLossOf(cause), droppedRecords: dropped });
     }
     this.requestDiscovery();
   }

@@ -212,11 +212,27 @@ describe("Consumer events", () => {
     const lost = ofType(events, "leaseLost");
     expect(lost).toHaveLength(1);
     expect(lost[0]).toMatchObject({ shardId: taken!.shardId, droppedRecords: perShard });
-    expect(lost[0]!.reason).toContain("taken by another worker");
+    // The typed reason to switch on, and the message for logs.
+    expect(lost[0]!.reason).toBe("taken");
+    expect(lost[0]!.message).toContain("taken by another worker");
 
     const records = await collect(consumer.records());
     expect(records.map((r) => r.sequenceNumber)).toEqual(put.filter((p) => p.shardId === kept!.shardId).map((p) => p.sequenceNumber));
     expect(consumer.shards).toEqual([kept!.shardId]);
+  });
+
+  it("close() emits leaseReleased (reason released) for every shard the consumer held", async () => {
+    const stream = await createStream(localKinesis(), 3, "events-close");
+    const events: ConsumerEvent[] = [];
+    const consumer = localConsumer<unknown>(stream, { checkpointer: new MemoryCheckPointer(), onEvent: (e) => events.push(e) });
+    await consumer.waitReady();
+    const held = [...consumer.shards].sort();
+    expect(held).toHaveLength(3);
+    await consumer.close();
+    const released = ofType(events, "leaseReleased");
+    expect(released.map((e) => e.shardId).sort()).toEqual(held);
+    for (const event of released) expect(event.reason).toBe("released");
+    expect(ofType(events, "leaseLost")).toEqual([]);
   });
 
   it("counts throttled GetRecords calls and retryable errors, and loses nothing", async () => {
