@@ -76,6 +76,11 @@ export class DurableObjectCheckPointer implements CheckPointer {
     return this.#sessions.manualCheckpoint();
   }
 
+  /** `await using checkpointer = new …`: closes it when the scope ends, as `close()` does. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /** Flush and release every session's leases, stop their timers. */
   close(): Promise<void> {
     return this.#sessions.close();
