@@ -12,7 +12,8 @@ export interface CollectOptions {
 
 /**
  * Gather items from an async iterable until `limit` items, `idle` seconds without one, or its end.
- * On stopping early the iterator is told to finish (`return()`), so a Consumer leaves its loop as on `break`.
+ * On stopping early the iterator is told to finish (`return()`), so a Consumer leaves its loop as on
+ * `break`: the last item taken is not checkpointed, and iterating the Consumer again delivers it again.
  */
 export async function collect<T>(iterable: AsyncIterable<T>, options: CollectOptions = {}): Promise<T[]> {
   const { limit, idle } = options;

@@ -63,7 +63,6 @@ export class FakeKinesis {
   deleteStream(name: string): void {
     this.#stream(name);
     this.#streams.delete(name);
-    this.#iterators.forgetStream(name);
   }
 
   /** Split an open shard (at the middle of its range by default); returns the two children's ids. */

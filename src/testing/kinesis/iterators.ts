@@ -11,39 +11,52 @@ export interface IteratorPosition {
 export const ITERATOR_LIFETIME_MS = 5 * 60 * 1000;
 
 /**
- * Opaque iterator strings mapped to positions. An iterator expires after five minutes on the fake's
+ * Opaque iterator strings that carry their own position (nothing to store, so a long test that polls
+ * for hours holds no table of old iterators). An iterator expires after five minutes on the fake's
  * clock, or at once when the test calls `expireIterators()`.
  */
 export class IteratorTable {
-  readonly #issued = new Map<string, IteratorPosition & { issuedAt: number; generation: number }>();
   #generation = 0;
-  #counter = 0;
 
   issue(position: IteratorPosition, now: number): string {
-    this.#counter += 1;
-    const token = `AAAAAAAAAAF${this.#counter.toString(36).padStart(8, "0")}${crypto.randomUUID().replaceAll("-", "")}`;
-    this.#issued.set(token, { ...position, issuedAt: now, generation: this.#generation });
-    return token;
+    const payload = JSON.stringify([position.stream, position.shardId, position.index, now, this.#generation]);
+    return `AAAAAAAAAAF${btoa(payload)}`;
   }
 
   resolve(token: string, now: number): IteratorPosition {
-    const entry = this.#issued.get(token);
+    const entry = parse(token);
     if (entry === undefined) throw new FakeAwsError("InvalidArgumentException", "Invalid ShardIterator.");
-    if (entry.generation !== this.#generation || now - entry.issuedAt > ITERATOR_LIFETIME_MS) {
-      this.#issued.delete(token);
-      throw new FakeAwsError("ExpiredIteratorException", `Iterator expired. The iterator was created at time ${new Date(entry.issuedAt).toUTCString()} while right now it is ${new Date(now).toUTCString()} which is further in the future than the tolerated delay of 300000 milliseconds.`);
+    const [stream, shardId, index, issuedAt, generation] = entry;
+    if (generation !== this.#generation || now - issuedAt > ITERATOR_LIFETIME_MS) {
+      throw new FakeAwsError(
+        "ExpiredIteratorException",
+        `Iterator expired. The iterator was created at time ${new Date(issuedAt).toUTCString()} while right now it is ${new Date(now).toUTCString()} which is further in the future than the tolerated delay of 300000 milliseconds.`,
+      );
     }
-    return entry;
+    return { stream, shardId, index };
   }
 
   /** Every iterator issued so far is expired; new ones are fine. */
   expireAll(): void {
     this.#generation += 1;
-    this.#issued.clear();
   }
+}
 
-  /** Drop the iterators of a deleted stream. */
-  forgetStream(stream: string): void {
-    for (const [token, entry] of this.#issued) if (entry.stream === stream) this.#issued.delete(token);
+function parse(token: string): [string, string, number, number, number] | undefined {
+  if (!token.startsWith("AAAAAAAAAAF")) return undefined;
+  try {
+    const value: unknown = JSON.parse(atob(token.slice(11)));
+    if (
+      Array.isArray(value) &&
+      value.length === 5 &&
+      typeof value[0] === "string" &&
+      typeof value[1] === "string" &&
+      value.slice(2).every((n) => typeof n === "number")
+    ) {
+      return value as [string, string, number, number, number];
+    }
+  } catch {
+    // not one of ours
   }
+  return undefined;
 }
