@@ -32,7 +32,10 @@ export interface ConsumerOptions<T = unknown> extends ClientOptions {
   processor?: Processor<T> | undefined;
   /** Where to start a shard that has no checkpoint (default TRIM_HORIZON). */
   iteratorType?: ConsumerIteratorType | undefined;
-  /** With AT_TIMESTAMP: a Date, or epoch seconds. */
+  /**
+   * With `iteratorType: "AT_TIMESTAMP"` (and only then): where to start, as a Date or epoch **seconds**
+   * (a number that looks like milliseconds, e.g. `Date.now()`, is a ConfigError).
+   */
   timestamp?: Date | number | undefined;
   /** Kinesis records held between the readers and the iterator (default 10000). */
   maxQueueSize?: number | undefined;
@@ -141,11 +144,25 @@ export interface ResolvedConsumerOptions {
 /** 64 records of the service's 1 MiB maximum, or 6 of the 10 MiB newer streams accept. */
 const DEFAULT_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
 
+/**
+ * Epoch seconds beyond this (the year 5138) are taken for milliseconds passed by mistake: `Date.now()`
+ * is about 1.8e12, a thousand times any date a stream can hold, and the service would answer with a
+ * less helpful error only once the consumer starts.
+ */
+const MAX_PLAUSIBLE_EPOCH_SECONDS = 1e11;
+
 export function resolveConsumerOptions(options: ConsumerOptions<unknown>): ResolvedConsumerOptions {
   const parsed = parseOptions(schema, options, "Consumer");
   const iteratorType = parsed.iteratorType ?? "TRIM_HORIZON";
   if (iteratorType === "AT_TIMESTAMP" && parsed.timestamp === undefined) {
-    throw new ConfigError("timestamp", "is required when iteratorType is AT_TIMESTAMP");
+    throw new ConfigError("timestamp", 'is required when iteratorType is "AT_TIMESTAMP": give a Date or epoch seconds');
+  }
+  if (iteratorType !== "AT_TIMESTAMP" && parsed.timestamp !== undefined) {
+    // Silently ignoring it would start the consumer somewhere the user did not ask for.
+    throw new ConfigError("timestamp", `applies only with iteratorType "AT_TIMESTAMP" (it is "${iteratorType}"): add iteratorType: "AT_TIMESTAMP", or remove timestamp`);
+  }
+  if (typeof parsed.timestamp === "number" && parsed.timestamp > MAX_PLAUSIBLE_EPOCH_SECONDS) {
+    throw new ConfigError("timestamp", `${parsed.timestamp} looks like milliseconds, but a number is epoch seconds: write ${Math.floor(parsed.timestamp / 1000)} (ms / 1000) or a Date`);
   }
   const timestamp =
     parsed.timestamp === undefined ? undefined : parsed.timestamp instanceof Date ? parsed.timestamp : new Date(parsed.timestamp * 1000);
