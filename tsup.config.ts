@@ -19,7 +19,7 @@ const shared: Options = {
 };
 
 export default defineConfig([
-  { ...shared, entry: { index: "src/index.ts", "aws/index": "src/aws/index.ts" }, platform: "neutral", dts: true, clean: true },
+  { ...shared, entry: { index: "src/index.ts", "aws/index": "src/aws/index.ts", "testing/index": "src/testing/index.ts" }, platform: "neutral", dts: true, clean: true },
   // removeNodeProtocol: false keeps `node:http` as written (Deno and Bun resolve only the prefixed form reliably).
   {
     ...shared,

@@ -104,6 +104,8 @@ describe("package.json and deno.json agree", () => {
     const nodeBuilds: Record<string, { file: string; entry: string }> = {
       ".": { file: "./dist/node.js", entry: 'node: "src/node/index.ts"' },
       "./aws": { file: "./dist/node/aws.js", entry: '"node/aws": "src/node/aws.ts"' },
+      // The in-memory fake needs no Node transport: Node gets the Web build's file.
+      "./testing": { file: "./dist/testing/index.js", entry: '"testing/index": "src/testing/index.ts"' },
     };
     expect(Object.keys(pkg.exports).sort()).toEqual(Object.keys(nodeBuilds).sort());
     const tsup = readFileSync(join(ROOT, "tsup.config.ts"), "utf8");
@@ -197,6 +199,7 @@ describe("package.json and deno.json agree", () => {
         "isThrottling",
       ],
       "./aws": ["DynamoDBClient", "KinesisClient", "marshallItem", "marshallValue", "unmarshallItem", "unmarshallValue"],
+      "./testing": ["ManualClock", "assertDeliveredOnce", "assertShardOrder", "collect", "createFakeAws"],
     };
     expect(Object.keys(denoExports).sort()).toEqual(Object.keys(pinned).sort());
     for (const [subpath, target] of Object.entries(denoExports)) {

@@ -10,7 +10,7 @@ export class ManualClock implements Clock {
   #sleepers: Array<{ due: number; wake: () => void }> = [];
 
   /** `start`: epoch milliseconds (default 2024-01-01T00:00:00Z). */
-  constructor(start = Date.UTC(2024, 0, 1)) {
+  constructor(start: number = Date.UTC(2024, 0, 1)) {
     this.#now = start;
   }
 
