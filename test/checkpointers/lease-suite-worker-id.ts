@@ -64,4 +64,16 @@ export function leaseWorkerIdTests<Tap extends StoreTap>({ driver, store }: Suit
     expect(newerLease!.signal.aborted).toBe(false);
     expect((await driver.rawRow(group, stream, "shard-0"))?.owner).toBe(newer.ref);
   });
+  it("two consumers sharing one checkpointer with a workerId are live siblings, not predecessors: no lease is taken at once", async () => {
+    const group = uniqueName("g");
+    const stream = uniqueName("s");
+    const shared = store(group, { workerId: "host-1", ...slowExpiry });
+    const first = await shared.start({ streamName: stream });
+    const leases = [await first.allocate("shard-0", { totalShards: 2 }), await first.allocate("shard-1", { totalShards: 2 })];
+    const second = await shared.start({ streamName: stream });
+    // The second may ask for a fair share by handoff, but must not take a live sibling's lease outright.
+    expect(await second.allocate("shard-0", { totalShards: 2 })).toBeUndefined();
+    expect(await second.allocate("shard-1", { totalShards: 2 })).toBeUndefined();
+    expect(leases.every((lease) => lease !== undefined && !lease.signal.aborted)).toBe(true);
+  });
 }

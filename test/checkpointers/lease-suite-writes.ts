@@ -167,4 +167,47 @@ export function leaseWriteTests<Tap extends StoreTap>({ driver, store }: SuiteCo
     expect((await b.allocate("shard-0", { totalShards: 1 }))?.sequence).toBe("42");
     await expect(a.allocate("shard-1", { totalShards: 2 })).rejects.toThrow(/closed/);
   });
+  it("a SHARD_END write that fails while the worker closes still ends with the lease released", async () => {
+    const group = uniqueName("g");
+    const stream = uniqueName("s");
+    const tap = driver.tap();
+    const s = store(group, { tap, ...quiet });
+    const session = await s.start({ streamName: stream });
+    await session.allocate("shard-0", { totalShards: 1 });
+    tap.pause();
+    const finishing = session.finish("shard-0", "5").then(
+      () => "written",
+      (error: unknown) => error,
+    );
+    await until("the SHARD_END write is in flight", () => tap.heldCount() > 0 || undefined);
+    const closing = s.close().catch(() => undefined);
+    tap.failWrites(1); // the held SHARD_END write fails; what close() sends after it goes through
+    tap.resume();
+    await closing;
+    expect(await finishing).not.toBe("written");
+    expect(await driver.rawRow(group, stream, "shard-0")).toMatchObject({ owner: undefined, finished: false });
+  });
+
+  it("without autoCheckpoint, a confirmed SHARD_END whose write fails during close() settles and the lease is released", async () => {
+    const group = uniqueName("g");
+    const stream = uniqueName("s");
+    const tap = driver.tap();
+    const s = store(group, { tap, autoCheckpoint: false, ...quiet });
+    const session = await s.start({ streamName: stream });
+    await session.allocate("shard-0", { totalShards: 1 });
+    const finishing = session.finish("shard-0", "5").then(
+      () => "written",
+      (error: unknown) => error,
+    );
+    tap.pause();
+    const confirming = s.manualCheckpoint().catch((error: unknown) => error);
+    await until("the confirmed SHARD_END write is in flight", () => tap.heldCount() > 0 || undefined);
+    const closing = s.close().catch(() => undefined);
+    tap.failWrites(1);
+    tap.resume();
+    await closing;
+    expect(await confirming).toBeInstanceOf(CheckpointError);
+    expect(await finishing).toBeInstanceOf(LeaseLostError); // settled, not left pending
+    expect(await driver.rawRow(group, stream, "shard-0")).toMatchObject({ owner: undefined, finished: false });
+  });
 }

@@ -236,7 +236,10 @@ export class LeaseSession implements CheckpointSession {
     const failures: Failure[] = [];
     await Promise.all([
       ...[...this.#leases.values()].map(async (lease) => {
-        if (lease.state !== "held") return lease.idle();
+        // A write in flight (a SHARD_END) may fail and hand the lease back as held: wait for it to settle
+        // (its caller's bookkeeping runs a turn after the write), then release what is still held.
+        while (lease.state === "releasing") await lease.idle().then(afterPendingCallbacks);
+        if (lease.state !== "held") return;
         const result = await this.#release(lease, "released", "the worker closed");
         if (result.kind === "failed") failures.push({ shardId: lease.shardId, error: result.error });
       }),
@@ -356,6 +359,11 @@ export class LeaseSession implements CheckpointSession {
     const outcome = await this.#backend.requestHandoff(shardId, this.ref, owner, this.#calls.signal);
     const row = outcome.landed ? outcome.row : outcome.current;
     if (row !== undefined) this.#snapshot.update(row);
+    if (outcome.landed && this.#closed) {
+      // close() already withdrew this worker's requests: withdraw this late one too.
+      await this.#backend.cancelHandoff(shardId, this.ref, this.#calls.signal).catch(() => undefined);
+      return;
+    }
     if (outcome.landed) this.#requests.set(shardId, this.#now());
     else this.#snapshot.invalidate(); // the owner changed or someone asked first
   }
@@ -493,4 +501,9 @@ export class LeaseSession implements CheckpointSession {
   #assertOpen(): void {
     if (this.#closed) throw new ClosedError(`${this.#backend.storeName} session`);
   }
+}
+
+/** A macrotask turn: every promise callback queued before it has run. */
+function afterPendingCallbacks(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }

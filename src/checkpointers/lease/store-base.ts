@@ -55,11 +55,20 @@ export class OpenSessions {
       options: this.#options,
       stream,
       ref: `${this.#name}/${worker}`,
-      ...(this.#options.workerId === undefined ? {} : { previousRefs: previousRefsOf(this.#name, this.#options.workerId) }),
+      ...(this.#options.workerId === undefined ? {} : { previousRefs: this.#previousRefs(this.#options.workerId) }),
       onClosed: (closed) => this.#sessions.delete(closed),
     });
     this.#sessions.add(session);
     return session;
+  }
+
+  /**
+   * Earlier processes of this stable worker — but not the sessions open right now on this very store
+   * (several consumers may share one checkpointer): those are alive, and their leases are theirs.
+   */
+  #previousRefs(workerId: string): (ref: string) => boolean {
+    const earlier = previousRefsOf(this.#name, workerId);
+    return (ref) => earlier(ref) && ![...this.#sessions].some((open) => open.ref === ref);
   }
 
   /** Write every buffered checkpoint of every session; failed shards stay buffered and are listed in one `CheckpointError`. */
