@@ -34,6 +34,7 @@ const AWAIT_USING_SINCE = 24;
 const RUN = ["consume-await-using", "consume-try-finally", "produce-await-using", "produce-try-finally", "msgpack-processor"] as const;
 const NOT_RUN_HERE: Record<string, string> = {
   "cron-worker": "examples/cloudflare-worker/worker.ts is this Worker; test/examples-worker.test.ts runs it in workerd",
+  "unit-test-fake": "a test file itself (it uses no server); test/testing/readme-example.test.ts runs it with bun test and vitest",
 };
 type Runnable = (typeof RUN)[number];
 
