@@ -87,7 +87,7 @@ describe("in-memory Kinesis", () => {
     expect((await client.listShards("s", { pageSize: 2 })).map((s) => s.shardId)).toEqual(fake.kinesis.shards("s").map((s) => s.shardId));
     const error = await rejection(client.http.call("ListShards", { StreamName: "s", NextToken: "x" }));
     expect(error).toBeInstanceOf(AwsServiceError);
-    expect((error as AwsServiceError).awsCode).toBe("ValidationException");
+    expect((error as AwsServiceError).awsCode).toBe("InvalidArgumentException");
   });
 
   it("an iterator expires after five minutes on the fake's clock, and at once after expireIterators()", async () => {
@@ -138,5 +138,32 @@ describe("in-memory Kinesis", () => {
       body: JSON.stringify({ StreamName: "s" }),
     });
     expect(unsigned.status).toBe(403);
+  });
+});
+
+describe("in-memory Kinesis, edges", () => {
+  it("ListShards with ShardFilter AT_LATEST lists open shards only, across pages", async () => {
+    const { fake, client } = setup(2);
+    const [a, b] = fake.kinesis.splitShard("s", "shardId-000000000000");
+    const open = await client.listShards("s", { filter: { type: "AT_LATEST" }, pageSize: 1 });
+    expect(open.map((s) => s.shardId)).toEqual(["shardId-000000000001", a, b]);
+    expect(await client.listShards("s", { pageSize: 1 })).toHaveLength(4);
+  });
+
+  it("an iterator of a deleted stream does not read a new stream of the same name", async () => {
+    const { fake, client } = setup(1);
+    const iterator = await client.getShardIterator("s", "shardId-000000000000", "TRIM_HORIZON");
+    fake.kinesis.deleteStream("s");
+    fake.kinesis.createStream("s", 1);
+    fake.kinesis.putRecords("s", [{ data: "new", partitionKey: "k" }]);
+    expect(await rejection(client.getRecords(iterator))).toMatchObject({ awsCode: "ResourceNotFoundException" });
+  });
+
+  it("refuses a PutRecords over 5 MiB and a record over 1 MiB, as AWS does", async () => {
+    const { client } = setup(1);
+    const mib = new Uint8Array(1024 * 1024 - 10);
+    const six = Array.from({ length: 6 }, () => ({ data: mib, partitionKey: "k" }));
+    expect(await rejection(client.putRecords("s", six))).toMatchObject({ awsCode: "InvalidArgumentException" });
+    expect(await rejection(client.putRecords("s", [{ data: new Uint8Array(1024 * 1024), partitionKey: "k" }]))).toMatchObject({ awsCode: "ValidationException" });
   });
 });

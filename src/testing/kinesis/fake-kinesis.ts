@@ -9,6 +9,7 @@ import { wireShard } from "./wire-shapes.ts";
 const MAX_GET_RECORDS = 10_000;
 const MAX_PUT_RECORDS = 500;
 const MAX_RECORD_BYTES = 1024 * 1024;
+const MAX_PUT_RECORDS_BYTES = 5 * 1024 * 1024;
 
 /** A record to put through the admin API: bytes or a string (UTF-8). */
 export interface FakePutEntry {
@@ -218,20 +219,26 @@ export class FakeKinesis {
   #listShards(body: Json): Json {
     const token = stringField(body, "NextToken");
     let state: StreamState;
+    let selection: ShardSelection;
     let offset = 0;
     if (token !== undefined) {
-      if (body["StreamName"] != null || body["StreamARN"] != null) throw invalid("NextToken and StreamName cannot be provided together.");
+      if (body["StreamName"] != null || body["StreamARN"] != null) {
+        throw new FakeAwsError("InvalidArgumentException", "NextToken and StreamName cannot be provided together.");
+      }
       const parsed = parseToken(token);
       state = this.#stream(parsed.stream);
       offset = parsed.offset;
+      selection = parsed.selection;
     } else {
       state = this.#streamOf(body);
+      selection = shardSelection(body);
     }
     const max = numberField(body, "MaxResults") ?? 1000;
     if (!Number.isInteger(max) || max < 1 || max > 10_000) throw invalid("MaxResults must be 1 to 10000");
-    const page = state.shards.slice(offset, offset + max);
+    const listed = selectShards(state.shards, selection);
+    const page = listed.slice(offset, offset + max);
     const out: Json = { Shards: page.map(wireShard) };
-    if (offset + max < state.shards.length) out["NextToken"] = makeToken(state.name, offset + max);
+    if (offset + max < listed.length) out["NextToken"] = makeToken({ stream: state.name, offset: offset + max, selection });
     return out;
   }
 
@@ -240,7 +247,8 @@ export class FakeKinesis {
     const shard = state.shard(stringField(body, "ShardId", true));
     const type = stringField(body, "ShardIteratorType", true);
     const index = startIndex(shard, type, body);
-    return { ShardIterator: this.#iterators.issue({ stream: state.name, shardId: shard.shardId, index }, this.clock.now()) };
+    const position = { stream: state.name, incarnation: state.incarnation, shardId: shard.shardId, index };
+    return { ShardIterator: this.#iterators.issue(position, this.clock.now()) };
   }
 
   #getRecords(body: Json): Json {
@@ -249,6 +257,7 @@ export class FakeKinesis {
     const limit = numberField(body, "Limit") ?? MAX_GET_RECORDS;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_GET_RECORDS) throw invalid("Limit must be 1 to 10000");
     const state = this.#stream(position.stream);
+    if (state.incarnation !== position.incarnation) throw new FakeAwsError("ResourceNotFoundException", `Stream ${position.stream} was deleted; the iterator belongs to it`);
     const shard = state.shard(position.shardId);
     const page = shard.records.slice(position.index, position.index + limit);
     const next = position.index + page.length;
@@ -286,9 +295,11 @@ export class FakeKinesis {
     const entries = body["Records"];
     if (!Array.isArray(entries) || entries.length < 1) throw invalid("Records must hold at least one record");
     if (entries.length > MAX_PUT_RECORDS) throw invalid(`Records has ${entries.length} records; at most 500 are allowed`);
+    const sizes = entries.map((entry: Json) => checkedSize(entry));
+    if (sizes.reduce((sum, size) => sum + size, 0) > MAX_PUT_RECORDS_BYTES) throw new FakeAwsError("InvalidArgumentException", "Records size exceeds 5 MB limit");
     let failed = 0;
     const results = entries.map((entry: Json) => {
-      const data = checkedData(entry);
+      const data = stringField(entry, "Data", true);
       if (this.#failRecords > 0) {
         this.#failRecords -= 1;
         failed += 1;
@@ -302,13 +313,14 @@ export class FakeKinesis {
 
   #putRecord(body: Json): Json {
     const state = this.#streamOf(body);
-    const out = state.append(checkedData(body), stringField(body, "PartitionKey", true), stringField(body, "ExplicitHashKey"), this.clock.now());
+    checkedSize(body);
+    const out = state.append(stringField(body, "Data", true), stringField(body, "PartitionKey", true), stringField(body, "ExplicitHashKey"), this.clock.now());
     return { SequenceNumber: out.sequenceNumber, ShardId: out.shardId, EncryptionType: "NONE" };
   }
 }
 
-/** The base64 `Data` of an entry, checked against the 1 MiB record limit (partition key included). */
-function checkedData(entry: Json): string {
+/** The bytes an entry counts for (data plus partition key), checked against the 1 MiB record limit. */
+function checkedSize(entry: Json): number {
   const data = stringField(entry, "Data", true);
   const key = stringField(entry, "PartitionKey", true);
   let bytes: number;
@@ -317,8 +329,9 @@ function checkedData(entry: Json): string {
   } catch {
     throw new FakeAwsError("SerializationException", "Data is not valid base64");
   }
-  if (bytes + new TextEncoder().encode(key).length > MAX_RECORD_BYTES) throw invalid("Record size (data plus partition key) exceeds 1 MiB");
-  return data;
+  const size = bytes + new TextEncoder().encode(key).length;
+  if (size > MAX_RECORD_BYTES) throw invalid("Record size (data plus partition key) exceeds 1 MiB");
+  return size;
 }
 
 function startIndex(shard: FakeShard, type: string, body: Json): number {
@@ -348,16 +361,42 @@ function startIndex(shard: FakeShard, type: string, body: Json): number {
   }
 }
 
-function makeToken(stream: string, offset: number): string {
-  return btoa(JSON.stringify({ s: stream, o: offset }));
+/** Which shards a ListShards asked for; carried in its NextToken so later pages continue the same list. */
+interface ShardSelection {
+  after?: string;
+  openOnly?: boolean;
 }
 
-function parseToken(token: string): { stream: string; offset: number } {
+/**
+ * `ExclusiveStartShardId` and `ShardFilter`: AFTER_SHARD_ID, and AT_LATEST (open shards only). The
+ * TRIM_HORIZON and TIMESTAMP types list every shard, as nothing is ever trimmed from the fake.
+ */
+function shardSelection(body: Json): ShardSelection {
+  const filter = body["ShardFilter"] as { Type?: string; ShardId?: string } | undefined | null;
+  const after = stringField(body, "ExclusiveStartShardId") ?? (filter?.Type === "AFTER_SHARD_ID" ? filter.ShardId : undefined);
+  const selection: ShardSelection = {};
+  if (after !== undefined) selection.after = after;
+  if (filter?.Type === "AT_LATEST") selection.openOnly = true;
+  return selection;
+}
+
+function selectShards(shards: FakeShard[], selection: ShardSelection): FakeShard[] {
+  const after = selection.after;
+  return shards.filter((s) => (after === undefined || s.shardId > after) && (selection.openOnly !== true || s.endingSequenceNumber === undefined));
+}
+
+function makeToken(page: { stream: string; offset: number; selection: ShardSelection }): string {
+  return btoa(JSON.stringify(page));
+}
+
+function parseToken(token: string): { stream: string; offset: number; selection: ShardSelection } {
   try {
-    const parsed = JSON.parse(atob(token)) as { s?: unknown; o?: unknown };
-    if (typeof parsed.s === "string" && typeof parsed.o === "number") return { stream: parsed.s, offset: parsed.o };
+    const parsed = JSON.parse(atob(token)) as { stream?: unknown; offset?: unknown; selection?: unknown };
+    if (typeof parsed.stream === "string" && typeof parsed.offset === "number" && typeof parsed.selection === "object" && parsed.selection !== null) {
+      return { stream: parsed.stream, offset: parsed.offset, selection: parsed.selection as ShardSelection };
+    }
   } catch {
     // fall through to the error below
   }
-  throw invalid("NextToken is invalid");
+  throw new FakeAwsError("InvalidArgumentException", "NextToken is invalid");
 }

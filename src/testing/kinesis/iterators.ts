@@ -3,6 +3,8 @@ import { FakeAwsError } from "../wire.ts";
 /** Where an iterator points: a shard and an index into its records. */
 export interface IteratorPosition {
   stream: string;
+  /** The stream's incarnation: an iterator of a deleted stream never reads a new one of the same name. */
+  incarnation: number;
   shardId: string;
   index: number;
 }
@@ -19,21 +21,21 @@ export class IteratorTable {
   #generation = 0;
 
   issue(position: IteratorPosition, now: number): string {
-    const payload = JSON.stringify([position.stream, position.shardId, position.index, now, this.#generation]);
+    const payload = JSON.stringify([position.stream, position.incarnation, position.shardId, position.index, now, this.#generation]);
     return `AAAAAAAAAAF${btoa(payload)}`;
   }
 
   resolve(token: string, now: number): IteratorPosition {
     const entry = parse(token);
     if (entry === undefined) throw new FakeAwsError("InvalidArgumentException", "Invalid ShardIterator.");
-    const [stream, shardId, index, issuedAt, generation] = entry;
+    const [stream, incarnation, shardId, index, issuedAt, generation] = entry;
     if (generation !== this.#generation || now - issuedAt > ITERATOR_LIFETIME_MS) {
       throw new FakeAwsError(
         "ExpiredIteratorException",
         `Iterator expired. The iterator was created at time ${new Date(issuedAt).toUTCString()} while right now it is ${new Date(now).toUTCString()} which is further in the future than the tolerated delay of 300000 milliseconds.`,
       );
     }
-    return { stream, shardId, index };
+    return { stream, incarnation, shardId, index };
   }
 
   /** Every iterator issued so far is expired; new ones are fine. */
@@ -42,18 +44,18 @@ export class IteratorTable {
   }
 }
 
-function parse(token: string): [string, string, number, number, number] | undefined {
+function parse(token: string): [string, number, string, number, number, number] | undefined {
   if (!token.startsWith("AAAAAAAAAAF")) return undefined;
   try {
     const value: unknown = JSON.parse(atob(token.slice(11)));
     if (
       Array.isArray(value) &&
-      value.length === 5 &&
+      value.length === 6 &&
       typeof value[0] === "string" &&
-      typeof value[1] === "string" &&
-      value.slice(2).every((n) => typeof n === "number")
+      typeof value[2] === "string" &&
+      [value[1], ...value.slice(3)].every((n) => typeof n === "number")
     ) {
-      return value as [string, string, number, number, number];
+      return value as [string, number, string, number, number, number];
     }
   } catch {
     // not one of ours

@@ -25,6 +25,7 @@ export interface FakeShard {
 
 export { MAX_HASH_KEY };
 /** Sequence numbers look like AWS's (56 decimal digits) and only ever grow within a stream. */
+let incarnations = 0;
 const SEQUENCE_BASE = 49_000_000_000_000_000_000_000_000n * 10n ** 29n;
 
 /**
@@ -34,6 +35,8 @@ const SEQUENCE_BASE = 49_000_000_000_000_000_000_000_000n * 10n ** 29n;
 export class StreamState {
   readonly shards: FakeShard[] = [];
   readonly arn: string;
+  /** Unique per stream ever created (two created in one millisecond still differ), for iterators. */
+  readonly incarnation: number = ++incarnations;
   #sequence = 0n;
   #nextShardIndex = 0;
 
