@@ -58,6 +58,15 @@ describe("nodeHttpFetch", () => {
     expect(await response.text()).toBe("");
   });
 
+  it("rejects an answer a Response cannot carry (status 600) as fetch does, instead of hanging", async () => {
+    const endpoint = await serve((_request, response) => {
+      response.writeHead(600).end("odd");
+    });
+    const answer = nodeHttpFetch(endpoint, { method: "POST", body: "{}", signal: AbortSignal.timeout(2000) });
+    await expect(answer).rejects.toThrow(TypeError);
+    await expect(answer).rejects.toMatchObject({ message: "fetch failed", cause: expect.any(RangeError) });
+  });
+
   it("rejects a refused connection as fetch does: a TypeError whose cause names ECONNREFUSED", async () => {
     const failure = await nodeHttpFetch(await closedLoopbackEndpoint()).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(TypeError);

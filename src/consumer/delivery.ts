@@ -101,6 +101,7 @@ export class Delivery<T> {
     this.#pending = undefined;
     if (pending === undefined || pending.lease.signal.aborted) return;
     this.#queue.putBack(pending);
+    this.#step?.uncountItem(); // it counts once, when it is yielded again
   }
 
   /** Forget the uncommitted item of a lease that ended: its new owner delivers it again. */

@@ -227,7 +227,13 @@ export class ShardReader<T> {
     const { recordStart, initialPosition, clock } = this.#deps;
     if (recordStart === undefined || this.#restartPosition !== initialPosition) return;
     if (initialPosition.type === "AT_TIMESTAMP" && initialPosition.timestamp !== undefined) return recordStart(initialPosition.timestamp.getTime());
-    if (initialPosition.type === "LATEST") return recordStart((this.#serverTimeAtStart ?? clock.now()) - 1000);
+    if (initialPosition.type === "LATEST") {
+      const startAt = (this.#serverTimeAtStart ?? clock.now()) - 1000;
+      await recordStart(startAt);
+      // Should this iterator expire before anything is read, re-create it where the start was recorded,
+      // not at a later LATEST that would skip what arrived meanwhile.
+      this.#restartPosition = { type: "AT_TIMESTAMP", timestamp: new Date(startAt) };
+    }
   }
 
   #started(position: string): void {

@@ -52,6 +52,11 @@ export class StepBudget {
     this.#items++;
   }
 
+  /** An item went back to the queue unconfirmed (the caller left its loop): it will be yielded again. */
+  uncountItem(): void {
+    if (this.#items > 0) this.#items--;
+  }
+
   /** One HTTP request (one attempt) is being sent. */
   countRequest(): void {
     this.#requests++;

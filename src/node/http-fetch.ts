@@ -110,9 +110,16 @@ function send(plan: Plan): Promise<Response> {
       readBody(response).then(
         (bytes) => {
           if (settled) return;
+          let answer: Response;
+          try {
+            answer = toResponse(response, bytes, url);
+          } catch (cause) {
+            // e.g. a status outside 200–599, which a Response cannot carry: fail as fetch would.
+            return fail(new TypeError("fetch failed", { cause }));
+          }
           settled = true;
           signal?.removeEventListener("abort", onAbort);
-          resolve(toResponse(response, bytes, url));
+          resolve(answer);
         },
         (error: unknown) => fail(new TypeError("fetch failed", { cause: error })),
       );

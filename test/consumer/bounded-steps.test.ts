@@ -98,6 +98,19 @@ describe("stopAfter", () => {
     expect(ends.map((e) => e.reason)).toEqual(["records", "records", "idle"]);
   });
 
+  it("an item put back by leaving the loop counts once toward the records bound, when it is yielded again", async () => {
+    const stream = await createStream(localKinesis(), 1, "step-put-back");
+    await putNumbers(stream, 0, 10);
+    await using consumer = stepConsumer(stream, new MemoryCheckPointer(), { records: 3 });
+    for await (const item of consumer) {
+      expect(item.n).toBe(0);
+      break; // item 0 goes back, unconfirmed
+    }
+    const again: number[] = [];
+    for await (const item of consumer) again.push(item.n);
+    expect(again).toEqual([0, 1, 2]);
+  });
+
   describe.each([
     ["memory", () => new MemoryCheckPointer()],
     ["DynamoDB", () => dynamoCheckPointer(uniqueName("step-kpl"))],
