@@ -3,12 +3,13 @@ import { decodeBase64, encodeBase64 } from "../../internal/base64.ts";
 import { FaultQueue } from "../faults.ts";
 import { FakeAwsError, invalid, type Json, numberField, stringField } from "../wire.ts";
 import { IteratorTable } from "./iterators.ts";
-import { type FakeShard, StreamState } from "./stream-state.ts";
+import { makeToken, parseToken, selectShards, shardSelection, type ShardSelection } from "./list-shards.ts";
+import { checkedSize, startIndex } from "./record-requests.ts";
+import { StreamState } from "./stream-state.ts";
 import { wireShard } from "./wire-shapes.ts";
 
 const MAX_GET_RECORDS = 10_000;
 const MAX_PUT_RECORDS = 500;
-const MAX_RECORD_BYTES = 1024 * 1024;
 const MAX_PUT_RECORDS_BYTES = 5 * 1024 * 1024;
 
 /** A record to put through the admin API: bytes or a string (UTF-8). */
@@ -268,8 +269,8 @@ export class FakeKinesis {
       Data: r.data,
       PartitionKey: r.partitionKey,
     }));
-    const last = shard.records[shard.records.length - 1];
-    const millisBehindLatest = atEnd || last === undefined ? 0 : Math.max(0, now - (shard.records[next]?.arrivedAt ?? now));
+    // How far the next unread record is behind now (0 when caught up), as AWS measures it.
+    const millisBehindLatest = atEnd ? 0 : Math.max(0, now - (shard.records[next]?.arrivedAt ?? now));
     if (atEnd && shard.endingSequenceNumber !== undefined) {
       const children = state.shards.filter((s) => s.parentShardId === shard.shardId || s.adjacentParentShardId === shard.shardId);
       return {
@@ -317,86 +318,4 @@ export class FakeKinesis {
     const out = state.append(stringField(body, "Data", true), stringField(body, "PartitionKey", true), stringField(body, "ExplicitHashKey"), this.clock.now());
     return { SequenceNumber: out.sequenceNumber, ShardId: out.shardId, EncryptionType: "NONE" };
   }
-}
-
-/** The bytes an entry counts for (data plus partition key), checked against the 1 MiB record limit. */
-function checkedSize(entry: Json): number {
-  const data = stringField(entry, "Data", true);
-  const key = stringField(entry, "PartitionKey", true);
-  let bytes: number;
-  try {
-    bytes = decodeBase64(data).length;
-  } catch {
-    throw new FakeAwsError("SerializationException", "Data is not valid base64");
-  }
-  const size = bytes + new TextEncoder().encode(key).length;
-  if (size > MAX_RECORD_BYTES) throw invalid("Record size (data plus partition key) exceeds 1 MiB");
-  return size;
-}
-
-function startIndex(shard: FakeShard, type: string, body: Json): number {
-  const records = shard.records;
-  switch (type) {
-    case "TRIM_HORIZON":
-      return 0;
-    case "LATEST":
-      return records.length;
-    case "AT_SEQUENCE_NUMBER":
-    case "AFTER_SEQUENCE_NUMBER": {
-      const text = stringField(body, "StartingSequenceNumber", true);
-      if (!/^\d{1,128}$/.test(text)) throw invalid(`StartingSequenceNumber ${text} is not a sequence number`);
-      const at = BigInt(text);
-      const after = type === "AFTER_SEQUENCE_NUMBER";
-      const index = records.findIndex((r) => (after ? BigInt(r.sequenceNumber) > at : BigInt(r.sequenceNumber) >= at));
-      return index === -1 ? records.length : index;
-    }
-    case "AT_TIMESTAMP": {
-      const seconds = numberField(body, "Timestamp");
-      if (seconds === undefined) throw invalid("Timestamp is required for AT_TIMESTAMP");
-      const index = records.findIndex((r) => r.arrivedAt >= seconds * 1000);
-      return index === -1 ? records.length : index;
-    }
-    default:
-      throw invalid(`ShardIteratorType ${type} is not one of TRIM_HORIZON, LATEST, AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, AT_TIMESTAMP`);
-  }
-}
-
-/** Which shards a ListShards asked for; carried in its NextToken so later pages continue the same list. */
-interface ShardSelection {
-  after?: string;
-  openOnly?: boolean;
-}
-
-/**
- * `ExclusiveStartShardId` and `ShardFilter`: AFTER_SHARD_ID, and AT_LATEST (open shards only). The
- * TRIM_HORIZON and TIMESTAMP types list every shard, as nothing is ever trimmed from the fake.
- */
-function shardSelection(body: Json): ShardSelection {
-  const filter = body["ShardFilter"] as { Type?: string; ShardId?: string } | undefined | null;
-  const after = stringField(body, "ExclusiveStartShardId") ?? (filter?.Type === "AFTER_SHARD_ID" ? filter.ShardId : undefined);
-  const selection: ShardSelection = {};
-  if (after !== undefined) selection.after = after;
-  if (filter?.Type === "AT_LATEST") selection.openOnly = true;
-  return selection;
-}
-
-function selectShards(shards: FakeShard[], selection: ShardSelection): FakeShard[] {
-  const after = selection.after;
-  return shards.filter((s) => (after === undefined || s.shardId > after) && (selection.openOnly !== true || s.endingSequenceNumber === undefined));
-}
-
-function makeToken(page: { stream: string; offset: number; selection: ShardSelection }): string {
-  return btoa(JSON.stringify(page));
-}
-
-function parseToken(token: string): { stream: string; offset: number; selection: ShardSelection } {
-  try {
-    const parsed = JSON.parse(atob(token)) as { stream?: unknown; offset?: unknown; selection?: unknown };
-    if (typeof parsed.stream === "string" && typeof parsed.offset === "number" && typeof parsed.selection === "object" && parsed.selection !== null) {
-      return { stream: parsed.stream, offset: parsed.offset, selection: parsed.selection as ShardSelection };
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw new FakeAwsError("InvalidArgumentException", "NextToken is invalid");
 }
