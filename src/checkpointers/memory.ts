@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { clockOption, parseOptions } from "../config/validate.ts";
 import { systemClock, type Clock } from "../internal/clock.ts";
-import { leaseOptionEntries, resolveLeaseTiming, type LeaseOptions } from "./lease/lease-options.ts";
+import { leaseOptionEntries, resolveLeaseOptions, type LeaseOptions } from "./lease/lease-options.ts";
 import { OpenSessions, sessionScope, toListings, type CheckpointListing } from "./lease/store-base.ts";
 import { MemoryLeaseBackend, type MemoryRows } from "./memory/lease-backend.ts";
 import type { CheckPointer, CheckpointScope, CheckpointSession } from "./types.ts";
@@ -40,7 +40,7 @@ export class MemoryCheckPointer implements CheckPointer {
 
   constructor(options: MemoryCheckPointerOptions = {}) {
     const parsed = parseOptions(optionsSchema, options, "MemoryCheckPointer");
-    const timing = resolveLeaseTiming({
+    const timing = resolveLeaseOptions({
       ...parsed,
       name: parsed.name ?? MEMORY_DEFAULTS.name,
       sessionTimeout: parsed.sessionTimeout ?? MEMORY_DEFAULTS.sessionTimeout,

@@ -8,7 +8,7 @@ import { KinesisClient } from "../kinesis/client.ts";
 import { JsonProcessor } from "../processors/index.ts";
 import type { Processor } from "../processors/types.ts";
 import type { ConsumerRecord, QueueEntry } from "./entries.ts";
-import { Delivery, type DeliveryHost, type EndEntry } from "./delivery.ts";
+import { ItemDelivery, type ItemDeliveryHost, type EndEntry } from "./delivery.ts";
 import { ConsumerMetrics, type ConsumerStats } from "./events.ts";
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from "./options.ts";
 import { RecordQueue } from "./record-queue.ts";
@@ -42,7 +42,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   #session: CheckpointSession | undefined;
   #retentionHours = 24;
   #starting: Promise<void> | undefined;
-  readonly #delivery: Delivery<T>;
+  readonly #delivery: ItemDelivery<T>;
   readonly #createdAt: number;
   #started = false;
   #closing: Promise<void> | undefined;
@@ -70,7 +70,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     this.#processor = options.processor ?? (new JsonProcessor() as unknown as Processor<T>);
     this.#metrics = new ConsumerMetrics(options.onEvent);
     this.#queue = new RecordQueue({ maxRecords: this.#options.maxQueueSize, maxBytes: this.#options.maxQueueBytes });
-    this.#delivery = new Delivery<T>(this.#deliveryHost(), this.#queue, this.#metrics, this.#options, this.#step?.budget);
+    this.#delivery = new ItemDelivery<T>(this.#deliveryHost(), this.#queue, this.#metrics, this.#options, this.#step?.budget);
     this.#stopLink = linkSignals([this.#stopController.signal, options.signal]);
     this.#stop = this.#stopLink.signal;
     this.#group = this.#createGroup();
@@ -175,7 +175,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     });
   }
 
-  #deliveryHost(): DeliveryHost<T> {
+  #deliveryHost(): ItemDeliveryHost<T> {
     // Getters, so the delivery side always sees the consumer's current state.
     const consumer = this;
     return {

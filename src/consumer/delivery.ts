@@ -9,7 +9,7 @@ export type ItemEntry<T> = Extract<QueueEntry<T>, { kind: "item" }>;
 export type EndEntry<T> = Extract<QueueEntry<T>, { kind: "end" }>;
 
 /** What the delivery side needs from the consumer that owns it. */
-export interface DeliveryHost<T> {
+export interface ItemDeliveryHost<T> {
   /** Starts the consumer on first call; later calls resolve at once. */
   start(): Promise<void>;
   /** True once `start()` has resolved. */
@@ -36,8 +36,8 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
  * is served synchronously, with no promise beyond the one `for await` itself needs; everything else
  * (waiting, shard ends, decode errors, failures) takes the general path.
  */
-export class Delivery<T> {
-  readonly #host: DeliveryHost<T>;
+export class ItemDelivery<T> {
+  readonly #host: ItemDeliveryHost<T>;
   readonly #queue: RecordQueue<QueueEntry<T>>;
   readonly #metrics: ConsumerMetrics;
   readonly #onDecodeError: DecodeErrorPolicy;
@@ -55,7 +55,7 @@ export class Delivery<T> {
   #chain: Promise<unknown> = Promise.resolve();
 
   constructor(
-    host: DeliveryHost<T>,
+    host: ItemDeliveryHost<T>,
     queue: RecordQueue<QueueEntry<T>>,
     metrics: ConsumerMetrics,
     options: { onDecodeError: DecodeErrorPolicy; idleTimeoutMs: number | undefined },

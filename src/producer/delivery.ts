@@ -43,7 +43,7 @@ export interface DeliveryDeps {
  * (settle, retry with backoff, or fail). Event-driven: it runs when something changes and sets one
  * timer for the next moment it has to act, so an idle producer costs nothing.
  */
-export class Delivery {
+export class PutDelivery {
   readonly #deps: DeliveryDeps;
   readonly #buffers: ShardBuffers;
   readonly #options: ResolvedProducerOptions;

@@ -5,7 +5,7 @@ import { KinesisClient } from "../kinesis/client.ts";
 import { JsonProcessor } from "../processors/json.ts";
 import type { Processor } from "../processors/types.ts";
 import { Admission } from "./admission.ts";
-import { Delivery, type Failure } from "./delivery.ts";
+import { PutDelivery, type Failure } from "./delivery.ts";
 import { ProducerMetrics, type ProducerStats } from "./metrics.ts";
 import { parseExplicitHashKey, randomPartitionKey, validatePartitionKey } from "./keys.ts";
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from "./options.ts";
@@ -44,8 +44,8 @@ export class Producer<T = unknown> implements AsyncDisposable {
   readonly #metrics = new ProducerMetrics();
   /** Stops lookups, refreshes and in-flight requests when the producer is aborted or closed. */
   readonly #stop = new AbortController();
-  #delivery: Delivery | undefined;
-  #starting: Promise<Delivery> | undefined;
+  #delivery: PutDelivery | undefined;
+  #starting: Promise<PutDelivery> | undefined;
   #state: "open" | "closing" | "closed" = "open";
   #failure: Failure | undefined;
   /** Puts that had to wait (for the stream lookup or for room); flush waits for those begun before it. */
@@ -170,7 +170,7 @@ export class Producer<T = unknown> implements AsyncDisposable {
 
   #putSlowly(item: UserRecord): Promise<void> {
     const promise = (async () => {
-      let delivery: Delivery;
+      let delivery: PutDelivery;
       try {
         delivery = this.#delivery ?? (await this.#start());
         const admitted = this.#admission.acquire();
@@ -191,7 +191,7 @@ export class Producer<T = unknown> implements AsyncDisposable {
     return promise;
   }
 
-  #accept(delivery: Delivery, item: UserRecord): void {
+  #accept(delivery: PutDelivery, item: UserRecord): void {
     try {
       delivery.add(item, this.#settlement.generation);
     } catch (error) {
@@ -202,7 +202,7 @@ export class Producer<T = unknown> implements AsyncDisposable {
   }
 
   /** Look the stream up once; a lookup that failed for a transient reason is tried again next time. */
-  #start(): Promise<Delivery> {
+  #start(): Promise<PutDelivery> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure.cause);
     this.#starting ??= this.#lookUp().then(
       (delivery) => {
@@ -217,7 +217,7 @@ export class Producer<T = unknown> implements AsyncDisposable {
     return this.#starting;
   }
 
-  async #lookUp(): Promise<Delivery> {
+  async #lookUp(): Promise<PutDelivery> {
     if (!this.#listening) {
       // Listened to from the first use on, not in the constructor: constructing does nothing.
       this.#listening = true;
@@ -234,7 +234,7 @@ export class Producer<T = unknown> implements AsyncDisposable {
       throw error;
     }
     const buffers = new ShardBuffers(this.#processor as Processor, facts.maxRecordBytes, this.#options.bufferTimeMs, facts.map);
-    return new Delivery({
+    return new PutDelivery({
       client,
       buffers,
       options: this.#options,

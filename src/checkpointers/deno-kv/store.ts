@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { clockOption, parseOptions } from "../../config/validate.ts";
 import { systemClock, type Clock } from "../../internal/clock.ts";
-import { leaseOptionEntries, resolveLeaseTiming, type LeaseOptions } from "../lease/lease-options.ts";
+import { leaseOptionEntries, resolveLeaseOptions, type LeaseOptions } from "../lease/lease-options.ts";
 import { RowStoreLeaseBackend } from "../lease/row-store.ts";
 import { OpenSessions, sessionScope, toListings, type CheckpointListing } from "../lease/store-base.ts";
 import { decodeStoredRow } from "../lease/stored-row.ts";
@@ -46,7 +46,7 @@ export class DenoKvCheckPointer implements CheckPointer {
 
   constructor(options: DenoKvCheckPointerOptions) {
     const parsed = parseOptions(schema, options, "DenoKvCheckPointer");
-    const timing = resolveLeaseTiming(parsed);
+    const timing = resolveLeaseOptions(parsed);
     this.name = timing.name;
     this.keyPrefix = parsed.keyPrefix ?? DENO_KV_DEFAULTS.keyPrefix;
     this.autoCheckpoint = timing.autoCheckpoint;

@@ -2,7 +2,7 @@ import * as v from "valibot";
 import { clockOption, parseOptions } from "../../config/validate.ts";
 import { ConfigError } from "../../errors.ts";
 import { systemClock, type Clock } from "../../internal/clock.ts";
-import { leaseOptionEntries, resolveLeaseTiming, type LeaseOptions } from "../lease/lease-options.ts";
+import { leaseOptionEntries, resolveLeaseOptions, type LeaseOptions } from "../lease/lease-options.ts";
 import { RowStoreLeaseBackend } from "../lease/row-store.ts";
 import { OpenSessions, sessionScope, toListings, type CheckpointListing } from "../lease/store-base.ts";
 import { decodeStoredRow } from "../lease/stored-row.ts";
@@ -54,7 +54,7 @@ export class DurableObjectCheckPointer implements CheckPointer {
 
   constructor(options: DurableObjectCheckPointerOptions) {
     const parsed = parseOptions(schema, options, "DurableObjectCheckPointer");
-    const timing = resolveLeaseTiming(parsed);
+    const timing = resolveLeaseOptions(parsed);
     this.name = timing.name;
     this.keyPrefix = parsed.keyPrefix ?? DURABLE_OBJECT_DEFAULTS.keyPrefix;
     this.autoCheckpoint = timing.autoCheckpoint;

@@ -2,7 +2,7 @@ import * as v from "valibot";
 import { clientOptionEntries, pickClientOptions, type ClientOptions } from "../../aws/client-options.ts";
 import { parseOptions } from "../../config/validate.ts";
 import { systemClock, type Clock } from "../../internal/clock.ts";
-import { LEASE_DEFAULTS, leaseOptionEntries, resolveLeaseTiming, type LeaseOptions } from "../lease/lease-options.ts";
+import { LEASE_DEFAULTS, leaseOptionEntries, resolveLeaseOptions, type LeaseOptions } from "../lease/lease-options.ts";
 
 /**
  * Options of `DynamoDBCheckPointer`: the DynamoDB Checkpointing Guide's, camelCased, same units and
@@ -46,7 +46,7 @@ export interface ResolvedOptions {
 
 export function resolveOptions(options: DynamoDBCheckPointerOptions): ResolvedOptions {
   const parsed = parseOptions(schema, options, "DynamoDBCheckPointer");
-  const { ttlHours, ...lease } = resolveLeaseTiming(parsed);
+  const { ttlHours, ...lease } = resolveLeaseOptions(parsed);
   return {
     ...lease,
     tableName: parsed.tableName ?? `kinesis-checkpoints-${parsed.name}`,

@@ -66,7 +66,7 @@ export function leaseOptionEntries(nameHint: string) {
   };
 }
 
-export interface LeaseTiming {
+export interface ResolvedLeaseOptions {
   name: string;
   sessionTimeoutMs: number;
   heartbeatMs: number;
@@ -79,7 +79,7 @@ export interface LeaseTiming {
 }
 
 /** Defaults applied, and the combinations that cannot work refused with a `ConfigError` naming both options. */
-export function resolveLeaseTiming(parsed: LeaseOptions): LeaseTiming {
+export function resolveLeaseOptions(parsed: LeaseOptions): ResolvedLeaseOptions {
   const sessionTimeout = parsed.sessionTimeout ?? LEASE_DEFAULTS.sessionTimeout;
   const heartbeatFrequency = parsed.heartbeatFrequency ?? LEASE_DEFAULTS.heartbeatFrequency;
   if (heartbeatFrequency >= sessionTimeout) {

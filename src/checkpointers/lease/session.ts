@@ -10,7 +10,7 @@ import { afterOwnerWrite, decideAllocation, mustSelfFence, viewGroup, type Owner
 import { isForeignIncarnation, toShardCheckpoint, type LeaseRow } from "./lease-row.ts";
 
 /** The options every lease store shares, resolved: durations in milliseconds. */
-export interface LeaseTiming {
+export interface SessionTiming {
   sessionTimeoutMs: number;
   heartbeatMs: number;
   checkpointIntervalMs: number;
@@ -22,7 +22,7 @@ export interface LeaseTiming {
 export interface LeaseSessionContext {
   /** The store's reads and conditional writes, bound to this session's group and stream. */
   backend: LeaseBackend;
-  options: LeaseTiming;
+  options: SessionTiming;
   /** Stream name (not ARN). */
   stream: string;
   ref: string;
@@ -53,7 +53,7 @@ export class LeaseSession implements CheckpointSession {
   readonly streamName: string;
   readonly #context: LeaseSessionContext;
   readonly #backend: LeaseBackend;
-  readonly #options: LeaseTiming;
+  readonly #options: SessionTiming;
   /** Monotonic milliseconds: every duration the session measures. */
   readonly #now: () => number;
   readonly #leases = new Map<string, HeldLease>();

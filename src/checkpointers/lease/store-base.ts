@@ -3,7 +3,7 @@ import { randomWorkerId } from "../../internal/worker-id.ts";
 import type { CheckpointScope, ShardCheckpoint } from "../types.ts";
 import type { LeaseBackend } from "./backend.ts";
 import { streamNameOf, toShardCheckpoint, type LeaseRow } from "./lease-row.ts";
-import { LeaseSession, type LeaseTiming } from "./session.ts";
+import { LeaseSession, type SessionTiming } from "./session.ts";
 
 /**
  * What every lease store (DynamoDB, Redis) does the same way, whatever it stores in: check the scope
@@ -38,10 +38,10 @@ export function toListings(rows: readonly LeaseRow[]): CheckpointListing[] {
 /** A store's open sessions: each a worker `<name>/[<id or workerId>.]<random>`, forgotten when it closes. */
 export class OpenSessions {
   readonly #name: string;
-  readonly #options: LeaseTiming & { id: string | undefined; workerId?: string | undefined };
+  readonly #options: SessionTiming & { id: string | undefined; workerId?: string | undefined };
   readonly #sessions = new Set<LeaseSession>();
 
-  constructor(name: string, options: LeaseTiming & { id: string | undefined; workerId?: string | undefined }) {
+  constructor(name: string, options: SessionTiming & { id: string | undefined; workerId?: string | undefined }) {
     this.#name = name;
     this.#options = options;
   }

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { clockOption, parseOptions, positiveInteger, seconds } from "../../config/validate.ts";
 import { systemClock, type Clock } from "../../internal/clock.ts";
-import { LEASE_DEFAULTS, leaseOptionEntries, resolveLeaseTiming, type LeaseOptions } from "../lease/lease-options.ts";
+import { LEASE_DEFAULTS, leaseOptionEntries, resolveLeaseOptions, type LeaseOptions } from "../lease/lease-options.ts";
 import { isRedisClientLike, type RedisClientLike } from "./client.ts";
 
 /** Options of `RedisCheckPointer`: the Python library's, camelCased, with the lease settings of lease/lease-options.ts. */
@@ -68,7 +68,7 @@ export interface ResolvedOptions {
 
 export function resolveOptions(options: RedisCheckPointerOptions): ResolvedOptions {
   const parsed = parseOptions(schema, options, "RedisCheckPointer");
-  const { ttlHours, ...lease } = resolveLeaseTiming(parsed);
+  const { ttlHours, ...lease } = resolveLeaseOptions(parsed);
   return {
     ...lease,
     client: parsed.client,
