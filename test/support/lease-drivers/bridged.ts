@@ -1,5 +1,5 @@
 import type { ConditionalOutcome, LeaseBackend } from "../../../src/checkpointers/lease/backend.ts";
-import { resolveLeaseTiming } from "../../../src/checkpointers/lease/lease-options.ts";
+import { resolveLeaseOptions } from "../../../src/checkpointers/lease/lease-options.ts";
 import type { FencedWrite } from "../../../src/checkpointers/lease/lease-rules.ts";
 import type { LeaseRow } from "../../../src/checkpointers/lease/lease-row.ts";
 import { OpenSessions, sessionScope } from "../../../src/checkpointers/lease/store-base.ts";
@@ -98,7 +98,7 @@ export class BridgedCheckPointer implements CheckPointer {
     this.#clock = options.clock ?? systemClock;
     const { tap, random } = options;
     this.#wrap = tap === undefined ? (backend) => backend : (backend) => tap.wrap(backend, random);
-    const timing = resolveLeaseTiming({
+    const timing = resolveLeaseOptions({
       name,
       sessionTimeout: options.sessionTimeout ?? 1.5,
       heartbeatFrequency: options.heartbeatFrequency ?? 0.3,

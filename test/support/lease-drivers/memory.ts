@@ -1,5 +1,5 @@
 import type { LeaseBackend } from "../../../src/checkpointers/lease/backend.ts";
-import { resolveLeaseTiming } from "../../../src/checkpointers/lease/lease-options.ts";
+import { resolveLeaseOptions } from "../../../src/checkpointers/lease/lease-options.ts";
 import { OpenSessions, sessionScope } from "../../../src/checkpointers/lease/store-base.ts";
 import { MemoryLeaseBackend, type MemoryRows } from "../../../src/checkpointers/memory/lease-backend.ts";
 import type { CheckPointer, CheckpointScope, CheckpointSession } from "../../../src/checkpointers/types.ts";
@@ -27,7 +27,7 @@ class SharedMemoryCheckPointer implements CheckPointer {
     const tap = options.tap;
     const random = options.random;
     this.#wrap = tap === undefined ? (backend) => backend : (backend) => tap.wrap(backend, random);
-    const timing = resolveLeaseTiming({
+    const timing = resolveLeaseOptions({
       name,
       sessionTimeout: options.sessionTimeout ?? 1.5,
       heartbeatFrequency: options.heartbeatFrequency ?? 0.3,
