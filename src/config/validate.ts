@@ -42,6 +42,24 @@ export const abortSignal = v.custom<AbortSignal>(
   "signal must be an AbortSignal",
 );
 
+/** Options of one call that only waits (`waitReady`, `flush`): an optional `signal` that abandons the wait. */
+export interface WaitOptions {
+  /** Aborting rejects the wait with the signal's reason (an `AbortedError`); nothing is closed or lost. */
+  signal?: AbortSignal | undefined;
+}
+
+/** The `signal` of a call's options, checked: a `ConfigError` for anything but an `AbortSignal`. */
+export function waitSignal(options: WaitOptions | undefined, call: string): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== "object" || options === null) {
+    throw new ConfigError(call, `options must be an object like { signal }, got ${describe(options)}`);
+  }
+  const signal: unknown = options.signal;
+  if (signal === undefined) return undefined;
+  if (typeof AbortSignal !== "undefined" && signal instanceof AbortSignal) return signal;
+  throw new ConfigError(`${call}.signal`, `signal must be an AbortSignal (e.g. AbortSignal.timeout(5000)), got ${describe(signal)}`);
+}
+
 /** An injected clock (tests, simulations): it must read the time and sleep. */
 export const clockOption = v.custom<Clock>(
   (value) => typeof value === "object" && value !== null && typeof (value as Clock).now === "function" && typeof (value as Clock).sleep === "function",

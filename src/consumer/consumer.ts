@@ -2,8 +2,11 @@ import { pickClientOptions } from "../aws/client-options.ts";
 import { MemoryCheckPointer } from "../checkpointers/memory.ts";
 import type { CheckPointer, CheckpointSession } from "../checkpointers/types.ts";
 import { ClosedError, ConfigError, isThrottling, LeaseLostError } from "../errors.ts";
+import { waitSignal, type WaitOptions } from "../config/validate.ts";
 import { linkSignals, type LinkedSignal } from "../internal/abort.ts";
+import { untilAborted } from "../internal/until-aborted.ts";
 import { systemClock, type Clock } from "../internal/clock.ts";
+import type { AttemptObserver } from "../aws/json-client.ts";
 import { KinesisClient } from "../kinesis/client.ts";
 import { JsonProcessor } from "../processors/index.ts";
 import type { Processor } from "../processors/types.ts";
@@ -63,7 +66,14 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     const stopAfter = this.#options.stopAfter;
     this.#step = stopAfter === undefined ? undefined : new BoundedStep(stopAfter, this.#clock, () => this.#queue.close());
     const clientOptions = pickClientOptions(options);
-    this.#kinesis = new KinesisClient(this.#step === undefined ? clientOptions : { ...clientOptions, fetch: this.#step.kinesisFetch(clientOptions.fetch) });
+    const onAttempt: AttemptObserver = (attempt) => {
+      if (attempt.error !== undefined && isThrottling(attempt.error)) {
+        this.#metrics.emit({ type: "throttled", shardId: undefined, operation: attempt.operation });
+      }
+    };
+    this.#kinesis = new KinesisClient(this.#step === undefined ? clientOptions : { ...clientOptions, fetch: this.#step.kinesisFetch(clientOptions.fetch) }, {
+      onAttempt,
+    });
     this.#ownsCheckpointer = options.checkpointer === undefined;
     this.#checkpointer = options.checkpointer ?? new MemoryCheckPointer();
     this.#step?.watch(this.#checkpointer);
@@ -77,11 +87,8 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     // The user's signal closes the consumer; the link is undone on close, so a long-lived signal
     // does not keep closed consumers alive.
     this.#stop.addEventListener("abort", () => void this.close().catch(() => undefined), { once: true });
-    this.#kinesis.http.onAttempt = (attempt) => {
-      if (attempt.error !== undefined && isThrottling(attempt.error)) {
-        this.#metrics.emit({ type: "throttled", shardId: undefined, operation: attempt.operation });
-      }
-    };
+    // A signal aborted before construction never fires "abort" again: close now, as if it had just aborted.
+    if (this.#stop.aborted) void this.close().catch(() => undefined);
     if (options.handleSignals === true) this.#unwatchSignals = this.#watchSignals();
   }
 
@@ -110,8 +117,18 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     return this.#delivery.iterator((entry) => entry.record);
   }
 
-  /** Resolves once every shard this consumer holds has an iterator (start a LATEST consumer, then produce). */
-  async waitReady(): Promise<void> {
+  /**
+   * Resolves once every shard this consumer holds has an iterator (start a LATEST consumer, then produce).
+   * Rejects with `ClosedError` once the consumer is closing (also when its own `signal` was aborted
+   * before it was created). Aborting `options.signal` rejects with its reason (an `AbortedError`) and
+   * abandons only this wait: the consumer keeps starting.
+   */
+  async waitReady(options?: WaitOptions): Promise<void> {
+    const signal = waitSignal(options, "waitReady");
+    await untilAborted(this.#untilReady(), signal);
+  }
+
+  async #untilReady(): Promise<void> {
     await this.#start();
     await Promise.all([...this.#group.readers.values()].map((reader) => reader.ready));
   }

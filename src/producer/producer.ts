@@ -1,6 +1,8 @@
 import { pickClientOptions } from "../aws/client-options.ts";
 import { ClosedError, PutFailedError } from "../errors.ts";
+import { waitSignal, type WaitOptions } from "../config/validate.ts";
 import { abortReason, systemClock, type Clock } from "../internal/clock.ts";
+import { untilAborted } from "../internal/until-aborted.ts";
 import { KinesisClient } from "../kinesis/client.ts";
 import { JsonProcessor } from "../processors/json.ts";
 import type { Processor } from "../processors/types.ts";
@@ -99,10 +101,17 @@ export class Producer<T = unknown> implements AsyncDisposable {
   /**
    * Send everything accepted so far and wait for it. Rejects with `PutFailedError` listing the items
    * accepted before this call that could not be delivered (each failure is reported once).
+   * Aborting `options.signal` rejects with its reason (an `AbortedError`) and abandons only the wait:
+   * the items stay queued and are delivered as usual, and a later `flush` or `close` reports any failures.
    */
-  flush(): Promise<void> {
-    if (this.#state === "closed") return Promise.reject(new ClosedError("producer"));
-    return this.#flushAll();
+  flush(options?: WaitOptions): Promise<void> {
+    try {
+      const signal = waitSignal(options, "flush");
+      if (this.#state === "closed") return Promise.reject(new ClosedError("producer"));
+      return this.#flushAll(signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** A snapshot of the producer's counters (see `ProducerStats`); cheap enough to call per scrape. */
@@ -155,14 +164,16 @@ export class Producer<T = unknown> implements AsyncDisposable {
     }
   }
 
-  async #flushAll(): Promise<void> {
-    const delivery = this.#delivery ?? (await this.#start());
+  async #flushAll(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted === true) throw abortReason(signal);
+    const delivery = this.#delivery ?? (await untilAborted(this.#start(), signal));
     // Send eagerly from now on: puts begun before this call may be waiting for room that only
     // deliveries free up, and they belong to this flush.
     const release = delivery.holdFlushing();
     try {
-      await Promise.allSettled([...this.#waitingPuts]);
-      await this.#settlement.waitFor(this.#settlement.cut());
+      await untilAborted(Promise.allSettled([...this.#waitingPuts]), signal);
+      // An abandoned wait withdraws from the settlement: its failures stay for the next flush to report.
+      await this.#settlement.waitFor(this.#settlement.cut(), signal);
     } finally {
       release();
     }

@@ -1,4 +1,5 @@
 import { PutFailedError, type FailedRecord } from "../errors.ts";
+import { abortReason } from "../internal/clock.ts";
 
 interface FlushWaiter {
   generation: number;
@@ -77,11 +78,24 @@ export class Settlement {
 
   /**
    * Resolves once every item of generations up to `generation` has settled; rejects with
-   * `PutFailedError` listing those of them (not reported before) that failed.
+   * `PutFailedError` listing those of them (not reported before) that failed. When `signal` aborts
+   * first, the waiter leaves without taking any failure (a later waiter reports them).
    */
-  waitFor(generation: number): Promise<void> {
+  waitFor(generation: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#waiters.push({ generation, resolve, reject });
+      if (signal?.aborted === true) return reject(abortReason(signal));
+      const onAbort = (): void => {
+        this.#waiters = this.#waiters.filter((entry) => entry !== waiter);
+        reject(abortReason(signal));
+      };
+      const done = (): void => signal?.removeEventListener("abort", onAbort);
+      const waiter: FlushWaiter = {
+        generation,
+        resolve: () => (done(), resolve()),
+        reject: (error) => (done(), reject(error)),
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#waiters.push(waiter);
       this.#release();
     });
   }
