@@ -121,10 +121,14 @@ describe("DynamoDBClient against dynalite", () => {
     for (let i = 0; i < 45; i++) await dynamo.putItem({ TableName: pageTable, Item: { pk: { S: "many" }, sk: { N: String(i) } } });
     for (let i = 0; i < 10; i++) await dynamo.putItem({ TableName: pageTable, Item: { pk: { S: "other" }, sk: { N: String(i) } } });
     let calls = 0;
-    dynamo.http.onAttempt = (event) => {
-      if (event.error === undefined && (event.operation === "Query" || event.operation === "Scan")) calls++;
-    };
-    try {
+    // A client of its own whose attempts are counted (hooks are given at construction).
+    const counted = localDynamo({
+      onAttempt: (event) => {
+        if (event.error === undefined && (event.operation === "Query" || event.operation === "Scan")) calls++;
+      },
+    });
+    {
+      const dynamo = counted;
       const queried = await dynamo.query({
         TableName: pageTable,
         KeyConditionExpression: "pk = :pk",
@@ -147,8 +151,6 @@ describe("DynamoDBClient against dynalite", () => {
         Limit: 3,
       });
       expect(filtered).toHaveLength(5);
-    } finally {
-      dynamo.http.onAttempt = undefined;
     }
   });
 });

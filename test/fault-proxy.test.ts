@@ -28,24 +28,28 @@ async function proxyTo(target: "kinesis" | "dynamodb", seed: number, rules: Faul
 type ClientOpts = { maxAttempts?: number; attemptTimeout?: number };
 
 function kinesisVia(endpoint: string, options: ClientOpts = {}): { client: KinesisClient; errors: unknown[] } {
-  const client = new KinesisClient({ endpoint, region: "us-east-1", credentials: testCredentials, ...testTransport(), ...options });
-  client.http.backoff = FAST_BACKOFF;
-  return { client, errors: observeErrors(client.http) };
+  const errors: unknown[] = [];
+  const client = new KinesisClient(
+    { endpoint, region: "us-east-1", credentials: testCredentials, ...testTransport(), ...options },
+    { backoff: FAST_BACKOFF, onAttempt: collectErrors(errors) },
+  );
+  return { client, errors };
 }
 
 function dynamoVia(endpoint: string, options: ClientOpts = {}): { client: DynamoDBClient; errors: unknown[] } {
-  const client = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: testCredentials, ...testTransport(), ...options });
-  client.http.backoff = FAST_BACKOFF;
-  return { client, errors: observeErrors(client.http) };
+  const errors: unknown[] = [];
+  const client = new DynamoDBClient(
+    { endpoint, region: "us-east-1", credentials: testCredentials, ...testTransport(), ...options },
+    { backoff: FAST_BACKOFF, onAttempt: collectErrors(errors) },
+  );
+  return { client, errors };
 }
 
-/** The error of every failed attempt, in order. */
-function observeErrors(http: { onAttempt: AttemptObserver | undefined }): unknown[] {
-  const errors: unknown[] = [];
-  http.onAttempt = (event) => {
+/** Collects the error of every failed attempt, in order. */
+function collectErrors(errors: unknown[]): AttemptObserver {
+  return (event) => {
     if (event.error !== undefined) errors.push(event.error);
   };
-  return errors;
 }
 
 /** A correctly signed request sent with plain fetch, to see exactly what the proxy answers. */

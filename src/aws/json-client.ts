@@ -44,14 +44,23 @@ const EXPIRED_TOKEN_CODES: ReadonlySet<string> = new Set(["ExpiredTokenException
  * retryable failures with full-jitter backoff. aws4fetch's own retry is not used: the retry decision
  * needs the AWS error code, which only the parsed body carries.
  */
+/**
+ * What an owner of a client (a consumer, a checkpointer) sets once, at construction: an observer of
+ * every attempt (metrics) and the retry backoff (a checkpointer caps it at one heartbeat).
+ */
+export interface ClientHooks {
+  onAttempt?: AttemptObserver | undefined;
+  backoff?: BackoffPolicy | undefined;
+}
+
 export class AwsJsonClient {
   readonly protocol: JsonProtocol;
   readonly region: string;
   readonly endpoint: string;
   readonly clock: Clock;
   readonly random: () => number;
-  backoff: BackoffPolicy = defaultBackoff;
-  onAttempt: AttemptObserver | undefined;
+  readonly backoff: BackoffPolicy;
+  readonly onAttempt: AttemptObserver | undefined;
 
   readonly #fetch: typeof fetch;
   readonly #credentials: CredentialSource;
@@ -61,8 +70,10 @@ export class AwsJsonClient {
   /** Signing keys derived per day and region; shared across calls as aws4fetch intends. */
   readonly #signingKeyCache = new Map<string, ArrayBuffer>();
 
-  constructor(protocol: JsonProtocol, options: ClientOptions = {}) {
+  constructor(protocol: JsonProtocol, options: ClientOptions = {}, hooks: ClientHooks = {}) {
     this.protocol = protocol;
+    this.backoff = hooks.backoff ?? defaultBackoff;
+    this.onAttempt = hooks.onAttempt;
     this.region = resolveRegion(options.region);
     this.endpoint = resolveEndpoint(protocol.service, this.region, options.endpoint);
     this.clock = options.clock ?? systemClock;

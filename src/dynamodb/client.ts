@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { clientOptionEntries, type ClientOptions } from "../aws/client-options.ts";
 import { parseOptions } from "../config/validate.ts";
-import { AwsJsonClient, type CallOptions } from "../aws/json-client.ts";
+import { AwsJsonClient, type CallOptions, type ClientHooks } from "../aws/json-client.ts";
 import { TimeoutError } from "../errors.ts";
 import type { AttributeValue, Item } from "./marshal.ts";
 
@@ -56,9 +56,9 @@ export interface ScanInput {
 export class DynamoDBClient {
   readonly http: AwsJsonClient;
 
-  constructor(options: ClientOptions = {}) {
+  constructor(options: ClientOptions = {}, hooks: ClientHooks = {}) {
     parseOptions(v.object(clientOptionEntries), options, "DynamoDBClient");
-    this.http = new AwsJsonClient(DYNAMODB_PROTOCOL, options);
+    this.http = new AwsJsonClient(DYNAMODB_PROTOCOL, options, hooks);
   }
 
   async createTable(input: Record<string, unknown> & { TableName: string }, options?: CallOptions): Promise<TableDescription> {

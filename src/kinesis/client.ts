@@ -2,7 +2,7 @@ import { ConfigError, ProtocolError, TimeoutError } from "../errors.ts";
 import * as v from "valibot";
 import { clientOptionEntries, type ClientOptions } from "../aws/client-options.ts";
 import { parseOptions } from "../config/validate.ts";
-import { AwsJsonClient, type CallOptions } from "../aws/json-client.ts";
+import { AwsJsonClient, type CallOptions, type ClientHooks } from "../aws/json-client.ts";
 import { decodeBase64, encodeBase64 } from "../internal/base64.ts";
 import type {
   ChildShard,
@@ -35,9 +35,9 @@ export function streamRef(stream: string): { StreamName: string } | { StreamARN:
 export class KinesisClient {
   readonly http: AwsJsonClient;
 
-  constructor(options: ClientOptions = {}) {
+  constructor(options: ClientOptions = {}, hooks: ClientHooks = {}) {
     parseOptions(v.object(clientOptionEntries), options, "KinesisClient");
-    this.http = new AwsJsonClient(KINESIS_PROTOCOL, options);
+    this.http = new AwsJsonClient(KINESIS_PROTOCOL, options, hooks);
   }
 
   async describeStreamSummary(stream: string, options?: CallOptions): Promise<StreamSummary> {

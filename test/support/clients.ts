@@ -1,4 +1,5 @@
 import { inject } from "vitest";
+import type { AttemptObserver } from "../../src/aws/json-client.ts";
 import { DynamoDBClient } from "../../src/dynamodb/client.ts";
 import { KinesisClient } from "../../src/kinesis/client.ts";
 import { nodeHttpFetch } from "../../src/node/http-fetch.ts";
@@ -25,14 +26,17 @@ export function localKinesis(options: { endpoint?: string; maxAttempts?: number 
   });
 }
 
-export function localDynamo(options: { endpoint?: string; maxAttempts?: number } = {}): DynamoDBClient {
-  return new DynamoDBClient({
-    endpoint: options.endpoint ?? inject("dynamodbEndpoint"),
-    region: "us-east-1",
-    credentials: testCredentials,
-    ...testTransport(),
-    ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
-  });
+export function localDynamo(options: { endpoint?: string; maxAttempts?: number; onAttempt?: AttemptObserver } = {}): DynamoDBClient {
+  return new DynamoDBClient(
+    {
+      endpoint: options.endpoint ?? inject("dynamodbEndpoint"),
+      region: "us-east-1",
+      credentials: testCredentials,
+      ...testTransport(),
+      ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+    },
+    { onAttempt: options.onAttempt },
+  );
 }
 
 /** A name no other test file uses, so files can share one server. */

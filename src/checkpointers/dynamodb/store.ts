@@ -1,3 +1,4 @@
+import { defaultBackoff } from "../../internal/backoff.ts";
 import { DynamoDBClient } from "../../dynamodb/client.ts";
 import { AwsServiceError, CheckpointTableMissingError } from "../../errors.ts";
 import { RequestListeners } from "../../internal/request-listeners.ts";
@@ -33,10 +34,13 @@ export class DynamoDBCheckPointer implements CheckPointer {
     this.name = this.#options.name;
     this.tableName = this.#options.tableName;
     this.autoCheckpoint = this.#options.autoCheckpoint;
-    this.client = new DynamoDBClient({ ...this.#options.client, fetch: this.#requests.countingFetch(this.#options.client.fetch), clock: this.#options.clock });
     // One call's retries must not outlast a lease: with the default 20 s cap a single renewal could
     // sleep past sessionTimeout under throttling and lose a lease it still held. Cap at a heartbeat.
-    this.client.http.backoff = { ...this.client.http.backoff, capMs: Math.min(this.client.http.backoff.capMs, this.#options.heartbeatMs) };
+    const backoff = { ...defaultBackoff, capMs: Math.min(defaultBackoff.capMs, this.#options.heartbeatMs) };
+    this.client = new DynamoDBClient(
+      { ...this.#options.client, fetch: this.#requests.countingFetch(this.#options.client.fetch), clock: this.#options.clock },
+      { backoff },
+    );
     this.#sessions = new OpenSessions(this.name, this.#options);
   }
 
