@@ -20,7 +20,8 @@ export interface MemoryCheckPointerOptions extends Partial<LeaseOptions> {
 export const MEMORY_DEFAULTS = { name: "memory", sessionTimeout: 10, heartbeatFrequency: 0.25, checkpointInterval: 1, ttlHours: 24 } as const;
 
 const { name: _name, ...leaseEntries } = leaseOptionEntries("it forms row keys");
-const optionsSchema = v.object({
+/** The schema behind `parseOptions` here; exported for the test that checks every option's message. */
+export const optionsSchema = v.object({
   ...leaseEntries,
   name: v.optional(leaseOptionEntries("it forms row keys").name),
   clock: v.optional(clockOption),

@@ -21,7 +21,20 @@ export function parseOptions<const TSchema extends v.GenericSchema>(
   if (result.success) return result.output;
   const issue = result.issues[0];
   const path = v.getDotPath(issue) ?? what;
-  throw new ConfigError(path, `${issue.message} (in ${what} options)`);
+  // Whatever valibot says by default ("Invalid type: Expected …") is jargon: every schema gives its own message.
+  const message = issue.message.startsWith("Invalid ") ? `${path} has the wrong form` : issue.message;
+  throw new ConfigError(path, `${message} (got ${shown(path, issue.input)}; in ${what} options)`);
+}
+
+/** The offending value, short, so the fix is obvious; never the value of a credential (it may be a secret). */
+function shown(path: string, value: unknown): string {
+  if (path.startsWith("credentials")) return describe(value);
+  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
+  if (value instanceof Date) return "a Date";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object" && value !== null) return "an object";
+  return describe(value);
 }
 
 function describe(value: unknown): string {
@@ -30,10 +43,10 @@ function describe(value: unknown): string {
 
 /** A positive, finite number of seconds (the library's unit for durations, as in the Python library). */
 export const seconds = (label: string) =>
-  v.pipe(v.number(`${label} must be a number of seconds`), v.finite(`${label} must be finite`), v.minValue(0, `${label} must be >= 0`));
+  v.pipe(v.number(`${label} must be a number of seconds, e.g. 1.5`), v.finite(`${label} must be finite`), v.minValue(0, `${label} must be >= 0`));
 
 export const positiveInteger = (label: string) =>
-  v.pipe(v.number(`${label} must be a number`), v.integer(`${label} must be an integer`), v.minValue(1, `${label} must be >= 1`));
+  v.pipe(v.number(`${label} must be a whole number, at least 1`), v.integer(`${label} must be an integer`), v.minValue(1, `${label} must be >= 1`));
 
 export const fetchFunction = v.custom<typeof fetch>((value) => typeof value === "function", "fetch must be a function");
 

@@ -74,7 +74,8 @@ export interface ConsumerOptions<T = unknown> extends ClientOptions {
   handleSignals?: boolean | undefined;
 }
 
-const schema = v.object({
+/** The schema behind `parseOptions` here; exported for the test that checks every option's message. */
+export const schema = v.object({
   ...clientOptionEntries,
   streamName: v.pipe(v.string("streamName must be a string"), v.minLength(1, "streamName must not be empty")),
   checkpointer: v.optional(
@@ -97,7 +98,11 @@ const schema = v.object({
   maxQueueBytes: v.optional(positiveInteger("maxQueueBytes")),
   recordLimit: v.optional(v.pipe(positiveInteger("recordLimit"), v.maxValue(10000, "recordLimit must be <= 10000"))),
   shardFetchRate: v.optional(
-    v.pipe(v.number("shardFetchRate must be a number"), v.gtValue(0, "shardFetchRate must be > 0"), v.maxValue(5, "shardFetchRate must be <= 5 (the service limit)")),
+    v.pipe(
+      v.number("shardFetchRate must be a number of calls per second, above 0 and at most 5"),
+      v.gtValue(0, "shardFetchRate must be > 0"),
+      v.maxValue(5, "shardFetchRate must be <= 5 (the service limit)"),
+    ),
   ),
   sleepTimeNoRecords: v.optional(seconds("sleepTimeNoRecords")),
   idleTimeout: v.optional(v.pipe(seconds("idleTimeout"), v.gtValue(0, "idleTimeout must be > 0"))),

@@ -63,9 +63,10 @@ export interface ProducerOptions<T = unknown> extends ClientOptions {
 }
 
 const positiveNumber = (label: string) =>
-  v.pipe(v.number(`${label} must be a number`), v.finite(`${label} must be finite`), v.gtValue(0, `${label} must be > 0`));
+  v.pipe(v.number(`${label} must be a number above 0`), v.finite(`${label} must be finite`), v.gtValue(0, `${label} must be > 0`));
 
-const schema = v.object({
+/** The schema behind `parseOptions` here; exported for the test that checks every option's message. */
+export const schema = v.object({
   ...clientOptionEntries,
   streamName: v.pipe(v.string("streamName must be a string"), v.minLength(1, "streamName must not be empty")),
   processor: v.optional(

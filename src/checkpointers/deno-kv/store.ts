@@ -22,7 +22,8 @@ export interface DenoKvCheckPointerOptions extends LeaseOptions {
 
 export const DENO_KV_DEFAULTS = { keyPrefix: "async-kinesis" } as const;
 
-const schema = v.object({
+/** The schema behind `parseOptions` here; exported for the test that checks every option's message. */
+export const schema = v.object({
   ...leaseOptionEntries("it is part of every key"),
   kv: v.custom<DenoKvLike>(isDenoKvLike, "kv is required: an open Deno.Kv (await Deno.openKv())"),
   keyPrefix: v.optional(v.pipe(v.string("keyPrefix must be a string"), v.minLength(1, "keyPrefix must not be empty"), v.maxLength(200, "keyPrefix must be at most 200 characters"))),

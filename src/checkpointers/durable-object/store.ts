@@ -27,7 +27,8 @@ export const DURABLE_OBJECT_DEFAULTS = { keyPrefix: "async-kinesis" } as const;
 const KEY_PART = /^[A-Za-z0-9_.-]{1,200}$/;
 
 const { ttlHours: _ttlHours, ...leaseEntries } = leaseOptionEntries("it is part of every storage key");
-const schema = v.object({
+/** The schema behind `parseOptions` here; exported for the test that checks every option's message. */
+export const schema = v.object({
   ...leaseEntries,
   storage: v.custom<DurableObjectStorageLike>(isDurableObjectStorageLike, "storage is required: the Durable Object's ctx.storage (get, list, transaction)"),
   keyPrefix: v.optional(v.pipe(v.string("keyPrefix must be a string"), v.regex(KEY_PART, "keyPrefix must be 1-200 characters of A-Z a-z 0-9 _ . -"))),

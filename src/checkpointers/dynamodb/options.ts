@@ -21,7 +21,8 @@ export const DEFAULTS = { ...LEASE_DEFAULTS, createTable: true } as const;
 /** Table names as DynamoDB accepts them. */
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
-const schema = v.object({
+/** The schema behind `parseOptions` here; exported for the test that checks every option's message. */
+export const schema = v.object({
   ...clientOptionEntries,
   ...leaseOptionEntries("it forms the table name and row keys"),
   tableName: v.optional(v.pipe(v.string("tableName must be a string"), v.regex(TABLE_NAME, "tableName must be 3-255 characters of A-Z a-z 0-9 _ . -"))),

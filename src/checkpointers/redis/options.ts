@@ -32,7 +32,8 @@ export interface RedisCheckPointerOptions extends LeaseOptions {
 
 export const DEFAULTS = { ...LEASE_DEFAULTS, keyPrefix: "async-kinesis", commandTimeout: 5, maxAttempts: 5 } as const;
 
-const schema = v.object({
+/** The schema behind `parseOptions` here; exported for the test that checks every option's message. */
+export const schema = v.object({
   ...leaseOptionEntries("it is part of every key and their hash tag"),
   client: v.custom<RedisClientLike>(
     isRedisClientLike,
