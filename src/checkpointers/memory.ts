@@ -2,9 +2,9 @@ import * as v from "valibot";
 import { clockOption, parseOptions } from "../config/validate.ts";
 import { systemClock, type Clock } from "../internal/clock.ts";
 import { leaseOptionEntries, resolveLeaseOptions, type LeaseOptions } from "./lease/lease-options.ts";
-import { OpenSessions, sessionScope, toListings, type CheckpointListing } from "./lease/store-base.ts";
+import { LeaseStore, OpenSessions, sessionScope, toListings, type CheckpointListing } from "./lease/store-base.ts";
 import { MemoryLeaseBackend, type MemoryRows } from "./memory/lease-backend.ts";
-import type { CheckPointer, CheckpointScope, CheckpointSession } from "./types.ts";
+import type { CheckpointScope, CheckpointSession } from "./types.ts";
 
 export interface MemoryCheckPointerOptions extends Partial<LeaseOptions> {
   /** Group name; rows are owned by `<name>/<worker id>` (default "memory"). */
@@ -32,14 +32,14 @@ export const optionsSchema = v.object({
  * consumers in one process splitting a stream's shards. The lease rules are the fleet's (the same
  * session as DynamoDB and Redis, over a map instead of a table). Nothing survives a restart.
  */
-export class MemoryCheckPointer implements CheckPointer {
+export class MemoryCheckPointer extends LeaseStore {
   readonly name: string;
   readonly autoCheckpoint: boolean;
   readonly clock: Clock;
   readonly #rows: MemoryRows = new Map();
-  readonly #sessions: OpenSessions;
 
   constructor(options: MemoryCheckPointerOptions = {}) {
+    super();
     const parsed = parseOptions(optionsSchema, options, "MemoryCheckPointer");
     const timing = resolveLeaseOptions({
       ...parsed,
@@ -51,27 +51,12 @@ export class MemoryCheckPointer implements CheckPointer {
     this.name = timing.name;
     this.autoCheckpoint = timing.autoCheckpoint;
     this.clock = parsed.clock ?? systemClock;
-    this.#sessions = new OpenSessions(this.name, { ...timing, clock: this.clock });
+    this.sessions = new OpenSessions(this.name, { ...timing, clock: this.clock });
   }
 
   async start(scope: CheckpointScope): Promise<CheckpointSession> {
     const { stream, incarnation } = sessionScope(scope);
-    return this.#sessions.open(stream, new MemoryLeaseBackend({ rows: this.#rows, group: this.name, stream, incarnation, clock: this.clock }));
-  }
-
-  /** Confirm and write every buffered checkpoint of every session. */
-  manualCheckpoint(): Promise<void> {
-    return this.#sessions.manualCheckpoint();
-  }
-
-  /** `await using checkpointer = new …`: closes it when the scope ends, as `close()` does. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
-
-  /** Flush and release every session's leases, stop their timers. */
-  close(): Promise<void> {
-    return this.#sessions.close();
+    return this.sessions.open(stream, new MemoryLeaseBackend({ rows: this.#rows, group: this.name, stream, incarnation, clock: this.clock }));
   }
 
   /** What this checkpointer holds for its group (optionally one stream): shard, owner, sequence, last update. */

@@ -3,9 +3,9 @@ import { clockOption, parseOptions } from "../../config/validate.ts";
 import { systemClock, type Clock } from "../../internal/clock.ts";
 import { leaseOptionEntries, resolveLeaseOptions, type LeaseOptions } from "../lease/lease-options.ts";
 import { RowStoreLeaseBackend } from "../lease/row-store.ts";
-import { OpenSessions, sessionScope, toListings, type CheckpointListing } from "../lease/store-base.ts";
+import { LeaseStore, OpenSessions, sessionScope, toListings, type CheckpointListing } from "../lease/store-base.ts";
 import { decodeStoredRow } from "../lease/stored-row.ts";
-import type { CheckPointer, CheckpointScope, CheckpointSession } from "../types.ts";
+import type { CheckpointScope, CheckpointSession } from "../types.ts";
 import { DenoKvRows, isDenoKvLike, type DenoKvLike } from "./kv.ts";
 
 export type { DenoKvAtomicLike, DenoKvLike, KvKeyLike } from "./kv.ts";
@@ -36,16 +36,16 @@ export const schema = v.object({
  * fenced write. Rows expire `ttlHours` after their last write (KV's `expireIn`); a running group's
  * heartbeats keep pushing that out, and a finished shard's row also outlives the stream's retention.
  */
-export class DenoKvCheckPointer implements CheckPointer {
+export class DenoKvCheckPointer extends LeaseStore {
   readonly name: string;
   readonly keyPrefix: string;
   readonly autoCheckpoint: boolean;
   readonly #kv: DenoKvLike;
   readonly #clock: Clock;
   readonly #ttlSeconds: number;
-  readonly #sessions: OpenSessions;
 
   constructor(options: DenoKvCheckPointerOptions) {
+    super();
     const parsed = parseOptions(schema, options, "DenoKvCheckPointer");
     const timing = resolveLeaseOptions(parsed);
     this.name = timing.name;
@@ -54,29 +54,14 @@ export class DenoKvCheckPointer implements CheckPointer {
     this.#kv = parsed.kv;
     this.#clock = parsed.clock ?? systemClock;
     this.#ttlSeconds = timing.ttlHours * 3600;
-    this.#sessions = new OpenSessions(this.name, { ...timing, clock: this.#clock });
+    this.sessions = new OpenSessions(this.name, { ...timing, clock: this.#clock });
   }
 
   /** Open a worker session on `scope` and start its heartbeats. Nothing is written until a shard is allocated. */
   async start(scope: CheckpointScope): Promise<CheckpointSession> {
     const { stream, retentionHours, incarnation } = sessionScope(scope);
     const store = { keyPrefix: this.keyPrefix, group: this.name, clock: this.#clock, ttlSeconds: this.#ttlSeconds };
-    return this.#sessions.open(stream, denoKvLeaseBackend(this.#kv, store, { stream, retentionHours, incarnation }));
-  }
-
-  /** Write every buffered checkpoint of every session; failed shards stay buffered and are listed in one `CheckpointError`. */
-  manualCheckpoint(): Promise<void> {
-    return this.#sessions.manualCheckpoint();
-  }
-
-  /** `await using checkpointer = new …`: closes it when the scope ends, as `close()` does. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
-
-  /** Flush and release every session's leases, stop their timers. The KV stays open (it is yours). */
-  close(): Promise<void> {
-    return this.#sessions.close();
+    return this.sessions.open(stream, denoKvLeaseBackend(this.#kv, store, { stream, retentionHours, incarnation }));
   }
 
   /** What KV holds for this group (optionally one stream): shard, owner, sequence, last update. */

@@ -4,9 +4,9 @@ import { ConfigError } from "../../errors.ts";
 import { systemClock, type Clock } from "../../internal/clock.ts";
 import { leaseOptionEntries, resolveLeaseOptions, type LeaseOptions } from "../lease/lease-options.ts";
 import { RowStoreLeaseBackend } from "../lease/row-store.ts";
-import { OpenSessions, sessionScope, toListings, type CheckpointListing } from "../lease/store-base.ts";
+import { LeaseStore, OpenSessions, sessionScope, toListings, type CheckpointListing } from "../lease/store-base.ts";
 import { decodeStoredRow } from "../lease/stored-row.ts";
-import type { CheckPointer, CheckpointScope, CheckpointSession } from "../types.ts";
+import type { CheckpointScope, CheckpointSession } from "../types.ts";
 import { DurableObjectRows, isDurableObjectStorageLike, type DurableObjectStorageLike } from "./storage.ts";
 
 export type { DurableObjectStorageLike, DurableObjectTransactionLike } from "./storage.ts";
@@ -45,15 +45,15 @@ export const schema = v.object({
  * Rows never expire: storage keys have no TTL. They are small (one per shard); a stream's rows can be
  * listed with `listCheckpoints()` and deleted with the object's storage API.
  */
-export class DurableObjectCheckPointer implements CheckPointer {
+export class DurableObjectCheckPointer extends LeaseStore {
   readonly name: string;
   readonly keyPrefix: string;
   readonly autoCheckpoint: boolean;
   readonly #storage: DurableObjectStorageLike;
   readonly #clock: Clock;
-  readonly #sessions: OpenSessions;
 
   constructor(options: DurableObjectCheckPointerOptions) {
+    super();
     const parsed = parseOptions(schema, options, "DurableObjectCheckPointer");
     const timing = resolveLeaseOptions(parsed);
     this.name = timing.name;
@@ -61,7 +61,7 @@ export class DurableObjectCheckPointer implements CheckPointer {
     this.autoCheckpoint = timing.autoCheckpoint;
     this.#storage = parsed.storage;
     this.#clock = parsed.clock ?? systemClock;
-    this.#sessions = new OpenSessions(this.name, { ...timing, clock: this.#clock });
+    this.sessions = new OpenSessions(this.name, { ...timing, clock: this.#clock });
   }
 
   /** Open a worker session on `scope` and start its heartbeats. Nothing is written until a shard is allocated. */
@@ -69,22 +69,7 @@ export class DurableObjectCheckPointer implements CheckPointer {
     const { stream, retentionHours, incarnation } = sessionScope(scope);
     if (!KEY_PART.test(stream)) throw new ConfigError("streamName", `stream name "${stream}" cannot be part of a storage key`);
     const backend = durableObjectLeaseBackend(this.#storage, { keyPrefix: this.keyPrefix, group: this.name, clock: this.#clock }, { stream, retentionHours, incarnation });
-    return this.#sessions.open(stream, backend);
-  }
-
-  /** Write every buffered checkpoint of every session; failed shards stay buffered and are listed in one `CheckpointError`. */
-  manualCheckpoint(): Promise<void> {
-    return this.#sessions.manualCheckpoint();
-  }
-
-  /** `await using checkpointer = new …`: closes it when the scope ends, as `close()` does. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
-
-  /** Flush and release every session's leases, stop their timers. */
-  close(): Promise<void> {
-    return this.#sessions.close();
+    return this.sessions.open(stream, backend);
   }
 
   /** What the storage holds for this group (optionally one stream): shard, owner, sequence, last update. */

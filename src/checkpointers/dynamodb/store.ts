@@ -3,8 +3,8 @@ import { DynamoDBClient } from "../../dynamodb/client.ts";
 import { AwsServiceError, CheckpointTableMissingError } from "../../errors.ts";
 import { RequestListeners } from "../../internal/request-listeners.ts";
 import { streamNameOf } from "../lease/lease-row.ts";
-import { OpenSessions, sessionScope, toListings, type CheckpointListing } from "../lease/store-base.ts";
-import type { CheckPointer, CheckpointScope, CheckpointSession } from "../types.ts";
+import { LeaseStore, OpenSessions, sessionScope, toListings, type CheckpointListing } from "../lease/store-base.ts";
+import type { CheckpointScope, CheckpointSession } from "../types.ts";
 import { DynamoDBLeaseBackend } from "./lease-backend.ts";
 import { resolveOptions, type DynamoDBCheckPointerOptions, type ResolvedOptions } from "./options.ts";
 import { scanGroup } from "./scan-group.ts";
@@ -18,18 +18,18 @@ export type { CheckpointListing } from "../lease/store-base.ts";
  * split a stream's shards fairly, take over a dead worker's shards after `sessionTimeout`, and resume
  * after the last checkpoint. Each consumer opens its own session (`start`), a worker of its own.
  */
-export class DynamoDBCheckPointer implements CheckPointer {
+export class DynamoDBCheckPointer extends LeaseStore {
   readonly name: string;
   readonly tableName: string;
   readonly autoCheckpoint: boolean;
   /** The DynamoDB client used for every call (exposed for monitoring and tests). */
   readonly client: DynamoDBClient;
   readonly #options: ResolvedOptions;
-  readonly #sessions: OpenSessions;
   readonly #requests = new RequestListeners();
   #table: Promise<void> | undefined;
 
   constructor(options: DynamoDBCheckPointerOptions) {
+    super();
     this.#options = resolveOptions(options);
     this.name = this.#options.name;
     this.tableName = this.#options.tableName;
@@ -41,32 +41,14 @@ export class DynamoDBCheckPointer implements CheckPointer {
       { ...this.#options.client, fetch: this.#requests.countingFetch(this.#options.client.fetch), clock: this.#options.clock },
       { backoff },
     );
-    this.#sessions = new OpenSessions(this.name, this.#options);
+    this.sessions = new OpenSessions(this.name, this.#options);
   }
 
   /** Create the table if configured (once per instance), then open a worker session on `scope`. */
   async start(scope: CheckpointScope): Promise<CheckpointSession> {
     const { stream, retentionHours, incarnation } = sessionScope(scope);
     await this.#ensureTable();
-    return this.#sessions.open(stream, new DynamoDBLeaseBackend({ client: this.client, options: this.#options, stream, retentionHours, incarnation }));
-  }
-
-  /**
-   * Write every buffered checkpoint of every session. Shards whose write failed stay buffered (so a
-   * later call retries them) and are listed in one `CheckpointError`.
-   */
-  manualCheckpoint(): Promise<void> {
-    return this.#sessions.manualCheckpoint();
-  }
-
-  /** `await using checkpointer = new …`: closes it when the scope ends, as `close()` does. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
-
-  /** Flush and release every session's leases, stop their timers. */
-  close(): Promise<void> {
-    return this.#sessions.close();
+    return this.sessions.open(stream, new DynamoDBLeaseBackend({ client: this.client, options: this.#options, stream, retentionHours, incarnation }));
   }
 
   /** Call `listener` for every HTTP request this checkpointer sends (bounded steps count them); returns the undo. */

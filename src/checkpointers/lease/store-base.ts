@@ -1,6 +1,6 @@
 import { CheckpointError, ConfigError } from "../../errors.ts";
 import { randomWorkerId } from "../../internal/worker-id.ts";
-import type { CheckpointScope, ShardCheckpoint } from "../types.ts";
+import type { CheckPointer, CheckpointScope, CheckpointSession, ShardCheckpoint } from "../types.ts";
 import type { LeaseBackend } from "./backend.ts";
 import { streamNameOf, toShardCheckpoint, type LeaseRow } from "./lease-row.ts";
 import { LeaseSession, type SessionTiming } from "./session.ts";
@@ -33,6 +33,32 @@ export function toListings(rows: readonly LeaseRow[]): CheckpointListing[] {
   return rows
     .map((row) => ({ streamName: row.stream, ...toShardCheckpoint(row) }))
     .sort((a, b) => a.streamName.localeCompare(b.streamName) || a.shardId.localeCompare(b.shardId));
+}
+
+/**
+ * What every lease store does the same way once its sessions exist (DynamoDB, Redis, memory, Durable
+ * Objects, Deno KV): flush them, close them, and `await using`. Each store opens its sessions itself.
+ */
+export abstract class LeaseStore implements CheckPointer {
+  /** Set by each store's constructor, once its options are resolved. */
+  protected sessions!: OpenSessions;
+
+  abstract start(scope: CheckpointScope): Promise<CheckpointSession>;
+
+  /** Confirm and write every buffered checkpoint of every session; failed shards stay buffered and are listed in one `CheckpointError`. */
+  manualCheckpoint(): Promise<void> {
+    return this.sessions.manualCheckpoint();
+  }
+
+  /** Flush and release every session's leases, stop their timers. */
+  close(): Promise<void> {
+    return this.sessions.close();
+  }
+
+  /** `await using checkpointer = new …`: closes it when the scope ends, as `close()` does. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
 }
 
 /** A store's open sessions: each a worker `<name>/[<id or workerId>.]<random>`, forgotten when it closes. */

@@ -1,7 +1,7 @@
 import { ConfigError } from "../../errors.ts";
 import { streamNameOf } from "../lease/lease-row.ts";
-import { OpenSessions, sessionScope, toListings, type CheckpointListing } from "../lease/store-base.ts";
-import type { CheckPointer, CheckpointScope, CheckpointSession } from "../types.ts";
+import { LeaseStore, OpenSessions, sessionScope, toListings, type CheckpointListing } from "../lease/store-base.ts";
+import type { CheckpointScope, CheckpointSession } from "../types.ts";
 import { redisCaller, type RedisCall } from "./client.ts";
 import { RequestListeners } from "../../internal/request-listeners.ts";
 import { RedisLeaseBackend } from "./lease-backend.ts";
@@ -19,16 +19,16 @@ export type { CallClient, RedisClientLike, SendCommandClient } from "./client.ts
  * release on close). Bring your own connected client, node-redis or ioredis; every write is one
  * atomic Lua script. Each consumer opens its own session (`start`), a worker of its own.
  */
-export class RedisCheckPointer implements CheckPointer {
+export class RedisCheckPointer extends LeaseStore {
   readonly name: string;
   readonly keyPrefix: string;
   readonly autoCheckpoint: boolean;
   readonly #options: ResolvedOptions;
   readonly #rows: LeaseRows;
-  readonly #sessions: OpenSessions;
   readonly #requests = new RequestListeners();
 
   constructor(options: RedisCheckPointerOptions) {
+    super();
     this.#options = resolveOptions(options);
     this.name = this.#options.name;
     this.keyPrefix = this.#options.keyPrefix;
@@ -39,29 +39,14 @@ export class RedisCheckPointer implements CheckPointer {
       return call(args, signal);
     };
     this.#rows = new LeaseRows(new ScriptRunner(counted), new KeySpace(this.keyPrefix, this.name));
-    this.#sessions = new OpenSessions(this.name, this.#options);
+    this.sessions = new OpenSessions(this.name, this.#options);
   }
 
   /** Open a worker session on `scope` and start its heartbeats. Nothing is written until a shard is allocated. */
   async start(scope: CheckpointScope): Promise<CheckpointSession> {
     const { stream, retentionHours, incarnation } = sessionScope(scope);
     if (!KEY_PART.test(stream)) throw new ConfigError("streamName", `stream name "${stream}" cannot be part of a Redis key (braces, colons or whitespace)`);
-    return this.#sessions.open(stream, new RedisLeaseBackend({ rows: this.#rows, options: this.#options, stream, retentionHours, incarnation }));
-  }
-
-  /** Write every buffered checkpoint of every session; failed shards stay buffered and are listed in one `CheckpointError`. */
-  manualCheckpoint(): Promise<void> {
-    return this.#sessions.manualCheckpoint();
-  }
-
-  /** `await using checkpointer = new …`: closes it when the scope ends, as `close()` does. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
-
-  /** Flush and release every session's leases, stop their timers. The Redis client stays open (it is yours). */
-  close(): Promise<void> {
-    return this.#sessions.close();
+    return this.sessions.open(stream, new RedisLeaseBackend({ rows: this.#rows, options: this.#options, stream, retentionHours, incarnation }));
   }
 
   /** Call `listener` for every command this checkpointer sends (bounded steps count them); returns the undo. */
