@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { decodeBase64, decodeBase64Shared, encodeBase64 } from "../src/internal/base64.ts";
-import { collectGarbage, type BenchContext, type Measurement } from "./context.ts";
+import { type BenchContext, collectGarbage, type Measurement } from "./context.ts";
 import { median, type Row } from "./table.ts";
 
 /**
@@ -29,11 +29,19 @@ export const base64: Measurement = {
       const bufferEncode = opsPerSecond(() => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64").length, samples, sampleMs);
       const oursDecode = opsPerSecond(() => decodeBase64(text).length, samples, sampleMs);
       // As the SDK's fromBase64 does on Node: Buffer.from(text, "base64") viewed as a Uint8Array.
-      const bufferDecode = opsPerSecond(() => {
-        const b = Buffer.from(text, "base64");
-        return new Uint8Array(b.buffer, b.byteOffset, b.byteLength).length;
-      }, samples, sampleMs);
-      context.log(`base64 ${label}: encode ours ${oursEncode.toFixed(0)} vs Buffer ${bufferEncode.toFixed(0)} ops/s; decode ours ${oursDecode.toFixed(0)} vs Buffer ${bufferDecode.toFixed(0)} ops/s`);
+      const bufferDecode = opsPerSecond(
+        () => {
+          const b = Buffer.from(text, "base64");
+          return new Uint8Array(b.buffer, b.byteOffset, b.byteLength).length;
+        },
+        samples,
+        sampleMs,
+      );
+      context.log(
+        `base64 ${label}: encode ours ${oursEncode.toFixed(0)} vs Buffer ${bufferEncode.toFixed(0)} ops/s; decode ours ${oursDecode.toFixed(0)} vs Buffer ${
+          bufferDecode.toFixed(0)
+        } ops/s`,
+      );
       rows.push(
         { name: `encode ${label}`, unit: "ops/s", better: "higher", ours: oursEncode, baseline: bufferEncode },
         { name: `decode ${label}`, unit: "ops/s", better: "higher", ours: oursDecode, baseline: bufferDecode },
@@ -48,9 +56,9 @@ export const base64: Measurement = {
         notes: [
           `Single operations: median of ${samples} samples of ~${sampleMs} ms wall time each, after calibration; random input bytes.`,
           `Batch rows: decoding the ${BATCH.toLocaleString("en-US")} × 100 B records of one GetRecords answer, keeping every result ` +
-            "alive until the batch ends (as a consumer does); CPU time (process.cpuUsage, so GC threads count) per batch, median of " +
-            `${samples} rounds. Buffer's results are views into its 8 KiB pool; decodeBase64 allocates one buffer per record; ` +
-            "decodeBase64Shared carves records out of 8 KiB slabs like Buffer.",
+          "alive until the batch ends (as a consumer does); CPU time (process.cpuUsage, so GC threads count) per batch, median of " +
+          `${samples} rounds. Buffer's results are views into its 8 KiB pool; decodeBase64 allocates one buffer per record; ` +
+          "decodeBase64Shared carves records out of 8 KiB slabs like Buffer.",
           "On Deno, Bun and recent browsers/workerd, src/internal/base64.ts uses the native Uint8Array.toBase64/fromBase64 instead.",
         ],
       },

@@ -19,12 +19,14 @@ export const bundleSize: Measurement = {
         { name: `${platform}: min+gzip, + commands used`, unit: "KiB", better: "lower", ours: ours.gzip / 1024, baseline: sdkWithCommands.gzip / 1024 },
       );
       notes.push(
-        `${platform} minified before gzip: ours ${(ours.raw / 1024).toFixed(1)} KiB, SDK ${(sdk.raw / 1024).toFixed(1)} KiB, SDK + commands ${(sdkWithCommands.raw / 1024).toFixed(1)} KiB.`,
+        `${platform} minified before gzip: ours ${(ours.raw / 1024).toFixed(1)} KiB, SDK ${(sdk.raw / 1024).toFixed(1)} KiB, SDK + commands ${
+          (sdkWithCommands.raw / 1024).toFixed(1)
+        } KiB.`,
       );
     }
     notes.push(
       "Entry: import KinesisClient + DynamoDBClient and construct both (SDK on node with NodeHttpHandler). " +
-        "\"+ commands used\" also imports the SDK commands a consumer, producer and DynamoDB checkpointer send; " +
+        '"+ commands used" also imports the SDK commands a consumer, producer and DynamoDB checkpointer send; ' +
         "ours is the same bundle in both rows because every operation is a method of the client.",
       "esbuild --bundle --minify --format=esm, node builtins external; gzip level 9.",
     );

@@ -61,7 +61,7 @@ export function renderByNode(rawRuns: NodeRun[]): string {
   for (const run of runs) for (const section of run.sections) if (!titles.includes(section.title)) titles.push(section.title);
   const out = [
     `## async-kinesis bench on ${runs.map((run) => `Node ${run.node}`).join(", ")}\n\n` +
-      `- machine: ${first.cpu ?? "unknown CPU"}, ${first.cores ?? "?"} cores; each Node ran the whole driver in turn (its own process, its own children)`,
+    `- machine: ${first.cpu ?? "unknown CPU"}, ${first.cores ?? "?"} cores; each Node ran the whole driver in turn (its own process, its own children)`,
   ];
   for (const title of titles) {
     for (const run of runs) {

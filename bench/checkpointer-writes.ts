@@ -9,7 +9,7 @@ import { startLocalServers } from "../test/support/local-servers.ts";
 import { ManualClock } from "../test/support/manual-clock.ts";
 import { connectRedis, pausableRedis } from "../test/support/redis-clients.ts";
 import { startRedis } from "../test/support/redis-server.ts";
-import { benchCredentials, type BenchContext, type Measurement } from "./context.ts";
+import { type BenchContext, benchCredentials, type Measurement } from "./context.ts";
 import type { Row, Section } from "./table.ts";
 
 /**
@@ -144,10 +144,14 @@ function commonNotes(figures: Figures, write: string): string[] {
   const busyDay = Math.round(figures.busyPerShardMinute * GUIDE_SHARDS * 60 * 24).toLocaleString("en-US");
   return [
     `Defaults as in the guide: sessionTimeout ${DEFAULTS.sessionTimeout} s, heartbeatFrequency ${DEFAULTS.heartbeatFrequency} s, checkpointInterval ${DEFAULTS.checkpointInterval} s. ` +
-      "Time is simulated (test/support/manual-clock.ts); every request is real and counted as it is sent.",
+    "Time is simulated (test/support/manual-clock.ts); every request is real and counted as it is sent.",
     `One worker runs the consumer's allocate round (list the group, offer each shard) every allocateIntervalSeconds (half a heartbeat, 7.5 s).`,
-    `The guide's model: ${GUIDE_SHARDS} shards × ${GUIDE_WRITES_PER_SHARD_MINUTE} heartbeats/min ≈ ${GUIDE_WRITES_PER_DAY.toLocaleString("en-US")} writes/day; it has no figure for (b)–(d). ` +
-      `${GUIDE_SHARDS} busy shards at (b) would be ≈ ${busyDay} ${write}/day (a checkpoint write renews the lease, so it replaces the heartbeat; a write per checkpoint would be ${(CHECKPOINTS_PER_SECOND * 60).toLocaleString("en-US")}/shard/min).`,
+    `The guide's model: ${GUIDE_SHARDS} shards × ${GUIDE_WRITES_PER_SHARD_MINUTE} heartbeats/min ≈ ${
+      GUIDE_WRITES_PER_DAY.toLocaleString("en-US")
+    } writes/day; it has no figure for (b)–(d). ` +
+    `${GUIDE_SHARDS} busy shards at (b) would be ≈ ${busyDay} ${write}/day (a checkpoint write renews the lease, so it replaces the heartbeat; a write per checkpoint would be ${
+      (CHECKPOINTS_PER_SECOND * 60).toLocaleString("en-US")
+    }/shard/min).`,
   ];
 }
 
@@ -155,7 +159,13 @@ async function dynamoSection(context: BenchContext): Promise<Section> {
   const servers = await startLocalServers();
   try {
     const tap = fetchTap();
-    const common = { name: GROUP, tableName: "bench-checkpointer-writes", endpoint: servers.dynamodbEndpoint, region: "us-east-1", credentials: benchCredentials };
+    const common = {
+      name: GROUP,
+      tableName: "bench-checkpointer-writes",
+      endpoint: servers.dynamodbEndpoint,
+      region: "us-east-1",
+      credentials: benchCredentials,
+    };
     // Create the table on the real clock: creation polls DescribeTable with sleeps.
     const creator = new DynamoDBCheckPointer(common);
     await creator.start({ streamName: "setup" });
@@ -175,7 +185,7 @@ async function dynamoSection(context: BenchContext): Promise<Section> {
       notes: [
         ...commonNotes(figures, "writes"),
         "Writes are PutItem, UpdateItem and DeleteItem requests (every lease write here is one conditional UpdateItem). " +
-          "A Scan reads the whole table, so its read units grow with every group and stream sharing the table.",
+        "A Scan reads the whole table, so its read units grow with every group and stream sharing the table.",
       ],
     };
   } finally {
@@ -235,8 +245,8 @@ async function redisSection(context: BenchContext): Promise<Section> {
       notes: [
         ...commonNotes(figures, "commands"),
         "Commands are the write scripts (take, owner write, handoff request), each one EVALSHA. The scripts are loaded before counting: " +
-          "on a fresh server the first use of each costs one more command per concurrent caller (NOSCRIPT, then EVAL), once. " +
-          "The list script reads the group's index and every row of the stream.",
+        "on a fresh server the first use of each costs one more command per concurrent caller (NOSCRIPT, then EVAL), once. " +
+        "The list script reads the group's index and every row of the stream.",
       ],
     };
   } finally {

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { GetRecordsCommand, KinesisClient as SdkKinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { KinesisClient } from "../src/aws/index.ts";
-import { benchCredentials, collectGarbage, type BenchContext, type Measurement } from "./context.ts";
+import { type BenchContext, benchCredentials, collectGarbage, type Measurement } from "./context.ts";
 import { GET_BATCH, PUT_BATCH, RECORD_BYTES, recordBytes } from "./sink-shape.ts";
 import { median, type Row } from "./table.ts";
 
@@ -89,7 +89,13 @@ async function measure(context: BenchContext, endpoint: string) {
     context.log(`client-cpu ${op.name}: ours ${oursCpu.toFixed(2)} CPU-ms/batch, SDK ${sdkCpu.toFixed(2)} CPU-ms/batch`);
     rows.push(
       { name: `${op.name}: CPU per batch`, unit: "ms", better: "lower", ours: oursCpu, baseline: sdkCpu },
-      { name: `${op.name}: records per CPU-second`, unit: "rec/s", better: "higher", ours: (op.recordsPerBatch * 1000) / oursCpu, baseline: (op.recordsPerBatch * 1000) / sdkCpu },
+      {
+        name: `${op.name}: records per CPU-second`,
+        unit: "rec/s",
+        better: "higher",
+        ours: (op.recordsPerBatch * 1000) / oursCpu,
+        baseline: (op.recordsPerBatch * 1000) / sdkCpu,
+      },
     );
     notes.push(`${op.name}: wall time per batch ${oursWall.toFixed(2)} ms ours, ${sdkWall.toFixed(2)} ms SDK (includes the sink's time).`);
   }

@@ -64,10 +64,36 @@ export const coldImport: Measurement = {
         `package ours ${med(files.oursPackage, "importMs").toFixed(1)} ms, SDK ${med(files.sdkPackage, "importMs").toFixed(1)} ms`,
     );
     const rows: Row[] = [
-      { name: "import + construct, bundled", unit: "ms", better: "lower", ours: med(files.oursBundle, "importMs"), baseline: med(files.sdkBundle, "importMs"), target: 10 },
-      { name: "import + construct, package entry", unit: "ms", better: "lower", ours: med(files.oursPackage, "importMs"), baseline: med(files.sdkPackage, "importMs"), target: 10 },
-      { name: "whole process, bundled (spawn→exit)", unit: "ms", better: "lower", ours: med(files.oursBundle, "processMs"), baseline: med(files.sdkBundle, "processMs") },
-      { name: "whole process, package entry (spawn→exit)", unit: "ms", better: "lower", ours: med(files.oursPackage, "processMs"), baseline: med(files.sdkPackage, "processMs") },
+      {
+        name: "import + construct, bundled",
+        unit: "ms",
+        better: "lower",
+        ours: med(files.oursBundle, "importMs"),
+        baseline: med(files.sdkBundle, "importMs"),
+        target: 10,
+      },
+      {
+        name: "import + construct, package entry",
+        unit: "ms",
+        better: "lower",
+        ours: med(files.oursPackage, "importMs"),
+        baseline: med(files.sdkPackage, "importMs"),
+        target: 10,
+      },
+      {
+        name: "whole process, bundled (spawn→exit)",
+        unit: "ms",
+        better: "lower",
+        ours: med(files.oursBundle, "processMs"),
+        baseline: med(files.sdkBundle, "processMs"),
+      },
+      {
+        name: "whole process, package entry (spawn→exit)",
+        unit: "ms",
+        better: "lower",
+        ours: med(files.oursPackage, "processMs"),
+        baseline: med(files.sdkPackage, "processMs"),
+      },
     ];
     return [
       {
@@ -76,10 +102,10 @@ export const coldImport: Measurement = {
         rows,
         notes: [
           `Median of ${runs} fresh processes per row, interleaved, after one unmeasured warm-up each.`,
-          "\"bundled\": one esbuild file per side with every dependency inlined (as in a Lambda bundle). " +
-            "\"package entry\": ours as published (aws4fetch + valibot from node_modules), the SDK from its node_modules packages.",
+          '"bundled": one esbuild file per side with every dependency inlined (as in a Lambda bundle). ' +
+          '"package entry": ours as published (aws4fetch + valibot from node_modules), the SDK from its node_modules packages.',
           `A node process importing an empty module takes ${med(empty, "processMs").toFixed(0)} ms spawn→exit on this machine; ` +
-            "that start-up is in both \"whole process\" rows and in neither \"import + construct\" row.",
+          'that start-up is in both "whole process" rows and in neither "import + construct" row.',
         ],
       },
     ];

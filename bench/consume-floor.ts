@@ -13,11 +13,11 @@
  *   taken (start-up calls, pacing, the queue, checkpoints, metrics, its prefetched page).
  */
 import type { Lease } from "../src/checkpointers/types.ts";
-import { decodeWireRecord, type DecodeContext } from "../src/consumer/decode.ts";
+import { type DecodeContext, decodeWireRecord } from "../src/consumer/decode.ts";
 import type { QueueEntry } from "../src/consumer/entries.ts";
 import { KinesisClient } from "../src/aws/index.ts";
 import { Consumer, JsonProcessor } from "../src/index.ts";
-import { GET_BATCH, SINK_SHARD, SINK_STREAM, jsonRecordBytes } from "./sink-shape.ts";
+import { GET_BATCH, jsonRecordBytes, SINK_SHARD, SINK_STREAM } from "./sink-shape.ts";
 
 export interface ConsumeOptions {
   endpoint: string;

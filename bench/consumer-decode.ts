@@ -2,8 +2,8 @@ import { GetRecordsCommand, KinesisClient as SdkKinesisClient } from "@aws-sdk/c
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { nodeHttpFetch } from "../src/node/http-fetch.ts";
 import { withSink } from "./client-cpu.ts";
-import { measureConsume, type ConsumeResult } from "./consume-floor.ts";
-import { benchCredentials, type BenchContext, type Measurement } from "./context.ts";
+import { type ConsumeResult, measureConsume } from "./consume-floor.ts";
+import { type BenchContext, benchCredentials, type Measurement } from "./context.ts";
 import { consumeOn, type OtherRuntime } from "./runtime-children.ts";
 import { GET_BATCH, jsonRecordBytes } from "./sink-shape.ts";
 import type { Row, Section } from "./table.ts";
@@ -56,13 +56,29 @@ async function measure(context: BenchContext, endpoint: string): Promise<Section
     title: "Consumer decode: GetRecords pages to user items, per client CPU-second",
     baseline: "AWS SDK v3 + JSON.parse",
     rows: [
-      { name: `GetRecords ${GET_BATCH.toLocaleString("en-US")} JSON × ~100 B + decode: records per CPU-second`, unit: "rec/s", better: "higher", ours: rate(node.oursMs), baseline: rate(sdkMs), target: TARGET },
-      { name: "Consumer end to end (for await records()): records per CPU-second", unit: "rec/s", better: "higher", ours: rate(node.consumerMs), baseline: rate(sdkMs), target: TARGET },
+      {
+        name: `GetRecords ${GET_BATCH.toLocaleString("en-US")} JSON × ~100 B + decode: records per CPU-second`,
+        unit: "rec/s",
+        better: "higher",
+        ours: rate(node.oursMs),
+        baseline: rate(sdkMs),
+        target: TARGET,
+      },
+      {
+        name: "Consumer end to end (for await records()): records per CPU-second",
+        unit: "rec/s",
+        better: "higher",
+        ours: rate(node.consumerMs),
+        baseline: rate(sdkMs),
+        target: TARGET,
+      },
     ],
     notes: [
       `Client + decode: KinesisClient.getRecordsRaw + decodeWireRecord (KPL check, base64, JSON.parse, metadata) with JsonProcessor; baseline: SDK GetRecordsCommand + JSON.parse(TextDecoder.decode(Data)) per record. Median of ${node.rounds} rounds of ${node.pagesPerRound} pages per side, alternating with the floor, after warm-up, GC before each round.`,
       `Consumer: a fresh Consumer per round (one-shard stream, MemoryCheckPointer, shardFetchRate 5) until 100,000 items are taken; median of ${node.consumerRounds} rounds. Its CPU includes start-up calls and close().`,
-      `Wall time per 10,000 records: client + decode ${node.wallMs.ours.toFixed(1)} ms, floor ${node.wallMs.floor.toFixed(1)} ms, Consumer ${node.wallMs.consumer.toFixed(0)} ms (paced to 5 GetRecords/s, the service limit).`,
+      `Wall time per 10,000 records: client + decode ${node.wallMs.ours.toFixed(1)} ms, floor ${node.wallMs.floor.toFixed(1)} ms, Consumer ${
+        node.wallMs.consumer.toFixed(0)
+      } ms (paced to 5 GetRecords/s, the service limit).`,
     ],
   };
 
@@ -74,13 +90,35 @@ async function measure(context: BenchContext, endpoint: string): Promise<Section
       floorNotes.push(`${runtime}: ${result.message}`);
       continue;
     }
-    context.log(`consumer-decode: ${result.runtime} CPU-ms per page: floor ${result.floorMs.toFixed(1)}, ours ${result.oursMs.toFixed(1)}, Consumer ${result.consumerMs.toFixed(1)}`);
+    context.log(
+      `consumer-decode: ${result.runtime} CPU-ms per page: floor ${result.floorMs.toFixed(1)}, ours ${result.oursMs.toFixed(1)}, Consumer ${
+        result.consumerMs.toFixed(1)
+      }`,
+    );
     floorRows.push(
-      { name: `${result.runtime}: client + decode, records per CPU-second`, unit: "rec/s", better: "higher", ours: rate(result.oursMs), baseline: rate(result.floorMs), target: FLOOR_TARGET },
-      { name: `${result.runtime}: Consumer end to end, records per CPU-second`, unit: "rec/s", better: "higher", ours: rate(result.consumerMs), baseline: rate(result.floorMs), target: FLOOR_TARGET },
+      {
+        name: `${result.runtime}: client + decode, records per CPU-second`,
+        unit: "rec/s",
+        better: "higher",
+        ours: rate(result.oursMs),
+        baseline: rate(result.floorMs),
+        target: FLOOR_TARGET,
+      },
+      {
+        name: `${result.runtime}: Consumer end to end, records per CPU-second`,
+        unit: "rec/s",
+        better: "higher",
+        ours: rate(result.consumerMs),
+        baseline: rate(result.floorMs),
+        target: FLOOR_TARGET,
+      },
     );
     floorNotes.push(
-      `${result.runtime}: CPU-ms per 10,000-record page: floor ${result.floorMs.toFixed(1)} (${result.floorDecode}), client + decode ${result.oursMs.toFixed(1)} (${(result.oursMs / result.floorMs).toFixed(2)}× the floor), Consumer ${result.consumerMs.toFixed(1)} (${(result.consumerMs / result.floorMs).toFixed(2)}×).`,
+      `${result.runtime}: CPU-ms per 10,000-record page: floor ${result.floorMs.toFixed(1)} (${result.floorDecode}), client + decode ${
+        result.oursMs.toFixed(1)
+      } (${(result.oursMs / result.floorMs).toFixed(2)}× the floor), Consumer ${result.consumerMs.toFixed(1)} (${
+        (result.consumerMs / result.floorMs).toFixed(2)
+      }×).`,
     );
   }
   floorNotes.push(

@@ -1,9 +1,9 @@
 import { performance } from "node:perf_hooks";
 import { KinesisClient } from "../src/aws/index.ts";
-import { Consumer, Producer, type ConsumerOptions, type ProducerOptions } from "../src/index.ts";
+import { Consumer, type ConsumerOptions, Producer, type ProducerOptions } from "../src/index.ts";
 import { startLocalServers } from "../test/support/local-servers.ts";
-import { benchCredentials, type BenchContext, type Measurement } from "./context.ts";
-import type { Row, Section } from "./table.ts";
+import { type BenchContext, benchCredentials, type Measurement } from "./context.ts";
+import type { Row } from "./table.ts";
 
 /**
  * put → yield latency at a steady 100 records/s (issue 11 §6): a Producer puts one ~100-byte JSON
@@ -40,16 +40,31 @@ export const latency: Measurement = {
     const rows: Row[] = results.flatMap(({ label, result }) => [
       { name: `p50 put → yield (${label})`, unit: "ms", better: "lower", ours: result.latency.p50, baseline: TARGET_P50_MS, target: 1 },
       { name: `p99 put → yield (${label})`, unit: "ms", better: "lower", ours: result.latency.p99, baseline: TARGET_P99_MS, target: 1 },
-      { name: `max GetRecords/s/shard (${label})`, unit: "calls", better: "lower", ours: result.maxGetRecordsPerSecond, baseline: MAX_GET_RECORDS_PER_SECOND, target: 1 },
+      {
+        name: `max GetRecords/s/shard (${label})`,
+        unit: "calls",
+        better: "lower",
+        ours: result.maxGetRecordsPerSecond,
+        baseline: MAX_GET_RECORDS_PER_SECOND,
+        target: 1,
+      },
     ]);
     const notes = [
-      `1-shard stream on kinesalite in this process; one Producer and one Consumer (MemoryCheckPointer, TRIM_HORIZON), ${RATE} records/s of ~100-byte JSON for ${seconds} s (candidates: ${candidateSeconds} s); the first ${WARM_UP_MS / 1000} s of records (stream lookup, first connections) are left out. "target" is the issue's bound; "≥1× met" means at or under it.`,
+      `1-shard stream on kinesalite in this process; one Producer and one Consumer (MemoryCheckPointer, TRIM_HORIZON), ${RATE} records/s of ~100-byte JSON for ${seconds} s (candidates: ${candidateSeconds} s); the first ${
+        WARM_UP_MS / 1000
+      } s of records (stream lookup, first connections) are left out. "target" is the issue's bound; "≥1× met" means at or under it.`,
       ...results.map(({ label, result }) => {
         const s = result.stages;
         return (
-          `${label}: ${result.delivered} of ${result.put} records yielded, ${result.putRequests} PutRecords (${(result.put / Math.max(1, result.putRequests)).toFixed(1)} records each), ` +
-          `${result.getRecordsCalls} GetRecords (${(result.getRecordsCalls / result.seconds).toFixed(2)}/s, ${result.emptyPages} empty, shortest gap between two ${result.shortestGetRecordsGapMs.toFixed(1)} ms). ` +
-          `Where the time goes, p50 / p99 ms: buffered in the producer ${fmt(s.buffered)}, PutRecords round trip ${fmt(s.putRoundTrip)}, stored → yielded ${fmt(s.storedToYield)}.`
+          `${label}: ${result.delivered} of ${result.put} records yielded, ${result.putRequests} PutRecords (${
+            (result.put / Math.max(1, result.putRequests)).toFixed(1)
+          } records each), ` +
+          `${result.getRecordsCalls} GetRecords (${
+            (result.getRecordsCalls / result.seconds).toFixed(2)
+          }/s, ${result.emptyPages} empty, shortest gap between two ${result.shortestGetRecordsGapMs.toFixed(1)} ms). ` +
+          `Where the time goes, p50 / p99 ms: buffered in the producer ${fmt(s.buffered)}, PutRecords round trip ${fmt(s.putRoundTrip)}, stored → yielded ${
+            fmt(s.storedToYield)
+          }.`
         );
       }),
     ];

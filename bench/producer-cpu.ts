@@ -3,11 +3,11 @@ import { KinesisClient as SdkKinesisClient, PutRecordsCommand } from "@aws-sdk/c
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { partitionKeyHash } from "../src/aggregation/md5.ts";
 import { nodeHttpFetch } from "../src/node/http-fetch.ts";
-import { BytesProcessor, JsonProcessor, KPLJsonProcessor, Producer, type FlushStats, type Processor, type ProducerOptions } from "../src/index.ts";
+import { BytesProcessor, type FlushStats, JsonProcessor, KPLJsonProcessor, type Processor, Producer, type ProducerOptions } from "../src/index.ts";
 import { withSink } from "./client-cpu.ts";
-import { producerPaced, type PacedResult } from "./producer-paced.ts";
-import { benchCredentials, collectGarbage, type BenchContext, type Measurement } from "./context.ts";
-import { PUT_BATCH, RECORD_BYTES, SINK_STREAM, jsonEvent, recordBytes } from "./sink-shape.ts";
+import { type PacedResult, producerPaced } from "./producer-paced.ts";
+import { type BenchContext, benchCredentials, collectGarbage, type Measurement } from "./context.ts";
+import { jsonEvent, PUT_BATCH, RECORD_BYTES, recordBytes, SINK_STREAM } from "./sink-shape.ts";
 import { median, type Row } from "./table.ts";
 
 /**
@@ -43,7 +43,6 @@ interface RoundResult {
   cpuMs: number;
   wallMs: number;
 }
-
 
 async function measure(context: BenchContext, endpoint: string, paced: PacedResult) {
   const batches = context.quick ? 4 : 40;
@@ -110,7 +109,9 @@ async function measure(context: BenchContext, endpoint: string, paced: PacedResu
     if (c.name.includes("JSON")) jsonSdkCpuPerRecord = sdkCpu / perRound;
     const cpu = { fetch: median(ours.fetch.map((x) => x.cpuMs)), http: median(ours.http.map((x) => x.cpuMs)) };
     context.log(
-      `producer-cpu ${c.name}: ours ${cpu.fetch.toFixed(0)} CPU-ms on fetch, ${cpu.http.toFixed(0)} on node:http; SDK ${sdkCpu.toFixed(0)} CPU-ms per ${perRound} records`,
+      `producer-cpu ${c.name}: ours ${cpu.fetch.toFixed(0)} CPU-ms on fetch, ${cpu.http.toFixed(0)} on node:http; SDK ${
+        sdkCpu.toFixed(0)
+      } CPU-ms per ${perRound} records`,
     );
     for (const transport of ["fetch", "http"] as const) {
       rows.push({
@@ -123,7 +124,9 @@ async function measure(context: BenchContext, endpoint: string, paced: PacedResu
       });
     }
     notes.push(
-      `${c.name}: wall time per ${perRound} records ${median(ours.fetch.map((x) => x.wallMs)).toFixed(0)} ms ours on fetch, ${median(ours.http.map((x) => x.wallMs)).toFixed(0)} ms on node:http, ${median(theirs.map((x) => x.wallMs)).toFixed(0)} ms SDK.`,
+      `${c.name}: wall time per ${perRound} records ${median(ours.fetch.map((x) => x.wallMs)).toFixed(0)} ms ours on fetch, ${
+        median(ours.http.map((x) => x.wallMs)).toFixed(0)
+      } ms on node:http, ${median(theirs.map((x) => x.wallMs)).toFixed(0)} ms SDK.`,
     );
   }
   await Promise.all([...Object.values(bytesProducers), ...Object.values(jsonProducers)].map((p) => p.close()));
@@ -142,7 +145,9 @@ async function measure(context: BenchContext, endpoint: string, paced: PacedResu
   notes.push(
     `Median of ${rounds} rounds of ${perRound} records per side, rounds alternating (fetch, node:http, SDK), after a warm-up round; garbage collected before each round.`,
     `Ours: one Producer per case and transport (one-shard stream as the sink describes it; rate limits raised, bufferTime 60 s so a slow moment never sends a short request, maxQueueSize default 10,000; every request carries ${PUT_BATCH} records; put awaited per record, then flush). "Web build" is the runtime's fetch (undici on Node), what Deno, Bun and workerd users get with their own fetch; "Node build" is the node:http transport of src/node/ (the \`node\` export condition), what Node users get by default. SDK: KinesisClient with NodeHttpHandler, PutRecordsCommand per ${PUT_BATCH} records, sequential. All maxAttempts 1.`,
-    `The default-options row is the at-the-limit run of the next section (${paced.records.toLocaleString("en-US")} records, limits on, clock sped up), against the SDK's JSON number above.`,
+    `The default-options row is the at-the-limit run of the next section (${
+      paced.records.toLocaleString("en-US")
+    } records, limits on, clock sped up), against the SDK's JSON number above.`,
     "Aggregation ratio: a 4-shard stream answered in process, 1000 partition keys, items packed per shard into 1 MiB KPL records.",
   );
   return { title: "Producer CPU against a loopback sink", baseline: "AWS SDK v3 PutRecords", rows, notes };
@@ -194,7 +199,14 @@ function stubKinesis(shards: number): typeof fetch {
       SequenceNumberRange: { StartingSequenceNumber: "1" },
     })),
   };
-  const summary = { StreamDescriptionSummary: { StreamName: SINK_STREAM, StreamARN: "arn:aws:kinesis:us-east-1:123456789012:stream/bench", StreamStatus: "ACTIVE", OpenShardCount: shards } };
+  const summary = {
+    StreamDescriptionSummary: {
+      StreamName: SINK_STREAM,
+      StreamARN: "arn:aws:kinesis:us-east-1:123456789012:stream/bench",
+      StreamStatus: "ACTIVE",
+      OpenShardCount: shards,
+    },
+  };
   return async (_input, init) => {
     const target = new Headers(init?.headers).get("x-amz-target") ?? "";
     let body: unknown;
@@ -202,7 +214,9 @@ function stubKinesis(shards: number): typeof fetch {
     else if (target.endsWith(".ListShards")) body = listing;
     else {
       const raw = init?.body;
-      const request = JSON.parse(raw instanceof Uint8Array ? new TextDecoder().decode(raw) : String(raw)) as { Records: Array<{ PartitionKey: string; ExplicitHashKey?: string }> };
+      const request = JSON.parse(raw instanceof Uint8Array ? new TextDecoder().decode(raw) : String(raw)) as {
+        Records: Array<{ PartitionKey: string; ExplicitHashKey?: string }>;
+      };
       // Answer with the shard Kinesis would pick, so the producer never thinks the stream resharded.
       body = {
         FailedRecordCount: 0,

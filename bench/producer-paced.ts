@@ -1,8 +1,8 @@
 import { performance } from "node:perf_hooks";
-import { sleep, type Clock } from "../src/internal/clock.ts";
-import { JsonProcessor, Producer, type FlushStats } from "../src/index.ts";
-import { benchCredentials, collectGarbage, type BenchContext } from "./context.ts";
-import { PUT_BATCH, SINK_STREAM, jsonEvent } from "./sink-shape.ts";
+import { type Clock, sleep } from "../src/internal/clock.ts";
+import { type FlushStats, JsonProcessor, Producer } from "../src/index.ts";
+import { type BenchContext, benchCredentials, collectGarbage } from "./context.ts";
+import { jsonEvent, PUT_BATCH, SINK_STREAM } from "./sink-shape.ts";
 import { median, type Section } from "./table.ts";
 
 /**
@@ -56,7 +56,9 @@ export async function producerPaced(context: BenchContext, endpoint: string, tra
   const perRecord = (runs: PacedRun[]): number => (median(runs.map((x) => x.cpuMs)) * 1000) / records;
   const requests = median(paced.map((x) => x.requests));
   const partial = Math.max(...paced.map((x) => x.partial), ...unpaced.map((x) => x.partial));
-  context.log(`producer-paced: at the limit ${perRecord(paced).toFixed(2)} CPU-µs/record in ${requests} requests; limits raised ${perRecord(unpaced).toFixed(2)}`);
+  context.log(
+    `producer-paced: at the limit ${perRecord(paced).toFixed(2)} CPU-µs/record in ${requests} requests; limits raised ${perRecord(unpaced).toFixed(2)}`,
+  );
   const section: Section = {
     title: `Producer at its rate limit: ${records.toLocaleString("en-US")} records into a 1-shard stream`,
     baseline: "same, limits raised",
@@ -66,15 +68,28 @@ export async function producerPaced(context: BenchContext, endpoint: string, tra
     ],
     notes: [
       `Default options (per-shard limits on: 1,000 records/s, 1 MiB/s; bufferTime 0.5 s; maxQueueSize 10,000) on the Node build's node:http transport, JsonProcessor, ~100-byte JSON events, 1,000 partition keys, \`put\` awaited per record, then \`flush\`. The baseline column is the same with putRateLimitPerShard and putBandwidthLimitPerShard raised to 1e9.`,
-      `The limited producer runs on a clock ${SPEEDUP}× faster than real time (its sleeps ${SPEEDUP}× shorter), so ${(records / 1000).toFixed(0)} s of pacing take ~${((records / 1000) / SPEEDUP).toFixed(1)} s; wall time ${median(paced.map((x) => x.wallMs)).toFixed(0)} ms at the limit, ${median(unpaced.map((x) => x.wallMs)).toFixed(0)} ms without. Median of ${rounds} rounds each, alternating, GC before each.`,
-      `Target: CPU per record at the limit ≤ 1.2× without (printed as ≥${TARGET}×), requests ≈ records / 500.${partial > 0 ? ` WARNING: ${partial} requests did not carry 500 records; the sink answered them as if they had.` : ""}`,
+      `The limited producer runs on a clock ${SPEEDUP}× faster than real time (its sleeps ${SPEEDUP}× shorter), so ${
+        (records / 1000).toFixed(0)
+      } s of pacing take ~${((records / 1000) / SPEEDUP).toFixed(1)} s; wall time ${median(paced.map((x) => x.wallMs)).toFixed(0)} ms at the limit, ${
+        median(unpaced.map((x) => x.wallMs)).toFixed(0)
+      } ms without. Median of ${rounds} rounds each, alternating, GC before each.`,
+      `Target: CPU per record at the limit ≤ 1.2× without (printed as ≥${TARGET}×), requests ≈ records / 500.${
+        partial > 0 ? ` WARNING: ${partial} requests did not carry 500 records; the sink answered them as if they had.` : ""
+      }`,
     ],
   };
   return { section, records, cpuPerRecordUs: perRecord(paced) };
 }
 
 /** Put `records` events through a fresh producer and flush; whole-process CPU around it. */
-async function putAll(endpoint: string, transport: typeof fetch, records: number, events: readonly unknown[], keys: readonly string[], limited: boolean): Promise<PacedRun> {
+async function putAll(
+  endpoint: string,
+  transport: typeof fetch,
+  records: number,
+  events: readonly unknown[],
+  keys: readonly string[],
+  limited: boolean,
+): Promise<PacedRun> {
   let requests = 0;
   let partial = 0;
   const afterFlush = (stats: FlushStats): void => {

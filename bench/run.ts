@@ -57,9 +57,9 @@ function machine(root: string): string {
     "",
     `- machine: ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${process.platform}/${process.arch}`,
     `- node ${process.version}; esbuild ${packageVersion(root, "esbuild")}; ` +
-      `@aws-sdk/client-kinesis ${packageVersion(root, "@aws-sdk/client-kinesis")}, ` +
-      `@aws-sdk/client-dynamodb ${packageVersion(root, "@aws-sdk/client-dynamodb")}, ` +
-      `@smithy/node-http-handler ${packageVersion(root, "@smithy/node-http-handler")}`,
+    `@aws-sdk/client-kinesis ${packageVersion(root, "@aws-sdk/client-kinesis")}, ` +
+    `@aws-sdk/client-dynamodb ${packageVersion(root, "@aws-sdk/client-dynamodb")}, ` +
+    `@smithy/node-http-handler ${packageVersion(root, "@smithy/node-http-handler")}`,
   ].join("\n");
 }
 

@@ -21,21 +21,18 @@ export async function consumeOn(runtime: OtherRuntime, root: string, workDir: st
   if (!existsSync(binary)) return new Error(`${binary} not installed (npm ci installs it)`);
   const script = join(root, "bench", "consume-runtime.ts");
   const args = [endpoint, ...(quick ? ["--quick"] : [])];
-  const argv =
-    runtime === "bun"
-      ? ["run", script, ...args]
-      : [
-          "run",
-          "--no-config",
-          "--no-lock",
-          "--no-prompt",
-          `--import-map=${await denoImportMap(root, workDir)}`,
-          "--allow-net=127.0.0.1",
-          "--allow-env",
-          "--v8-flags=--expose-gc",
-          script,
-          ...args,
-        ];
+  const argv = runtime === "bun" ? ["run", script, ...args] : [
+    "run",
+    "--no-config",
+    "--no-lock",
+    "--no-prompt",
+    `--import-map=${await denoImportMap(root, workDir)}`,
+    "--allow-net=127.0.0.1",
+    "--allow-env",
+    "--v8-flags=--expose-gc",
+    script,
+    ...args,
+  ];
   const env = { ...process.env, DO_NOT_TRACK: "1", NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
   const { code, stdout, stderr } = await run(binary, argv, root, env);
   const last = stdout.trim().split("\n").at(-1) ?? "";

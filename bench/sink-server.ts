@@ -9,7 +9,7 @@
  * one-shard stream, so a whole Consumer can run against the sink.
  */
 import { createServer } from "node:http";
-import { GET_BATCH, PUT_BATCH, SINK_SHARD, SINK_STREAM, jsonRecordBytes, recordBytes } from "./sink-shape.ts";
+import { GET_BATCH, jsonRecordBytes, PUT_BATCH, recordBytes, SINK_SHARD, SINK_STREAM } from "./sink-shape.ts";
 
 function sequenceNumber(index: number): string {
   return "4959033827149025660855969253836157109592157598913" + String(index).padStart(7, "0");

@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import { KinesisClient } from "../src/aws/index.ts";
 import { nodeHttpFetch } from "../src/node/http-fetch.ts";
 import { withSink } from "./client-cpu.ts";
-import { benchCredentials, collectGarbage, type BenchContext, type Measurement } from "./context.ts";
+import { type BenchContext, benchCredentials, collectGarbage, type Measurement } from "./context.ts";
 import { GET_BATCH, PUT_BATCH, RECORD_BYTES, recordBytes } from "./sink-shape.ts";
 import { median, type Row } from "./table.ts";
 

@@ -48,8 +48,7 @@ let takenOverAt: number | undefined;
 function startWorker(name: string): Worker {
   // The crash is simulated by cutting this worker's network: every request fails like a dead host's.
   let networkUp = true;
-  const workerFetch: typeof fetch = (input, init) =>
-    networkUp ? fetch(input, init) : Promise.reject(new TypeError("fetch failed (network cut by the demo)"));
+  const workerFetch: typeof fetch = (input, init) => networkUp ? fetch(input, init) : Promise.reject(new TypeError("fetch failed (network cut by the demo)"));
   const checkpointer = new DynamoDBCheckPointer({
     name: "demo-app",
     endpoint: servers.dynamodbEndpoint,
@@ -124,7 +123,9 @@ let lastProduced = 0;
 const ticker = setInterval(() => {
   const delivered = [...deliveries.values()].reduce((a, b) => a + b, 0);
   const shardsByWorker = workers
-    .map((w) => `${w.name}${w.state === "running" ? "" : `(${w.state})`}: ${w.consumer.shards.map((s) => s.replace("shardId-0000000000", "#")).join(",") || "-"}`)
+    .map((w) =>
+      `${w.name}${w.state === "running" ? "" : `(${w.state})`}: ${w.consumer.shards.map((s) => s.replace("shardId-0000000000", "#")).join(",") || "-"}`
+    )
     .join(" | ");
   log(`produced ${produced} (+${produced - lastProduced}/s)  delivered ${delivered} (+${delivered - lastDelivered}/s)  ${shardsByWorker}`);
   lastDelivered = delivered;
@@ -168,11 +169,19 @@ console.log(`  lease moves         ${takeoverLog.length}`);
 for (const line of takeoverLog) console.log(`    ${line}`);
 if (crashedAt !== undefined && takenOverAt !== undefined) {
   console.log(
-    `  takeover            C's last shard taken ${(takenOverAt - crashedAt).toFixed(1)} s after its crash (bound: sessionTimeout ${SESSION_TIMEOUT} s + heartbeat ${HEARTBEAT} s)`,
+    `  takeover            C's last shard taken ${
+      (takenOverAt - crashedAt).toFixed(1)
+    } s after its crash (bound: sessionTimeout ${SESSION_TIMEOUT} s + heartbeat ${HEARTBEAT} s)`,
   );
 }
 console.log("  checkpoint table (as the guide's 'View Table Contents' prints it):");
-for (const row of rows) console.log(`    ${row.shardId}  owner=${row.owner ?? "-"}  sequence=${row.sequence ?? "-"}  updated=${row.updatedAt === undefined ? "-" : new Date(row.updatedAt).toISOString()}`);
+for (const row of rows) {
+  console.log(
+    `    ${row.shardId}  owner=${row.owner ?? "-"}  sequence=${row.sequence ?? "-"}  updated=${
+      row.updatedAt === undefined ? "-" : new Date(row.updatedAt).toISOString()
+    }`,
+  );
+}
 console.log(`  took ${seconds().toFixed(1)} s`);
 await servers.close();
 // The crashed worker cannot release anything; do not wait for its retries.

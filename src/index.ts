@@ -11,22 +11,27 @@ export type { Credentials, CredentialsOption, CredentialsProvider } from "./aws/
 export type { Clock } from "./internal/clock.ts";
 export * from "./processors/index.ts";
 export { Consumer } from "./consumer/consumer.ts";
-export type { ConsumerOptions, ConsumerIteratorType, DecodeErrorPolicy } from "./consumer/options.ts";
+export type { ConsumerIteratorType, ConsumerOptions, DecodeErrorPolicy } from "./consumer/options.ts";
 export type { ConsumerRecord } from "./consumer/entries.ts";
-export type { StopAfter, StepEndReason } from "./consumer/step-budget.ts";
+export type { StepEndReason, StopAfter } from "./consumer/step-budget.ts";
 export type { ConsumerEvent, ConsumerStats, LeaseLossReason, ShardStats } from "./consumer/events.ts";
 export { MemoryCheckPointer, type MemoryCheckPointerOptions } from "./checkpointers/memory.ts";
 export type { CheckPointer, CheckpointScope, CheckpointSession, Lease, ShardCheckpoint } from "./checkpointers/types.ts";
 export { Producer, type PutOptions } from "./producer/producer.ts";
 export type { FlushStats, ProducerOptions } from "./producer/options.ts";
 export type { ProducerStats } from "./producer/metrics.ts";
-export { DynamoDBCheckPointer, type CheckpointListing, type DynamoDBCheckPointerOptions } from "./checkpointers/dynamodb/store.ts";
+export { type CheckpointListing, DynamoDBCheckPointer, type DynamoDBCheckPointerOptions } from "./checkpointers/dynamodb/store.ts";
 export {
-  RedisCheckPointer,
   type CallClient,
+  RedisCheckPointer,
   type RedisCheckPointerOptions,
   type RedisClientLike,
   type SendCommandClient,
 } from "./checkpointers/redis/store.ts";
-export { DurableObjectCheckPointer, type DurableObjectCheckPointerOptions, type DurableObjectStorageLike, type DurableObjectTransactionLike } from "./checkpointers/durable-object/store.ts";
-export { DenoKvCheckPointer, type DenoKvCheckPointerOptions, type DenoKvLike, type DenoKvAtomicLike, type KvKeyLike } from "./checkpointers/deno-kv/store.ts";
+export {
+  DurableObjectCheckPointer,
+  type DurableObjectCheckPointerOptions,
+  type DurableObjectStorageLike,
+  type DurableObjectTransactionLike,
+} from "./checkpointers/durable-object/store.ts";
+export { type DenoKvAtomicLike, DenoKvCheckPointer, type DenoKvCheckPointerOptions, type DenoKvLike, type KvKeyLike } from "./checkpointers/deno-kv/store.ts";

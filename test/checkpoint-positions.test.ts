@@ -6,7 +6,19 @@ import { compareSequence, laterSequence, parsePosition, subRecordPosition } from
  * A checkpoint inside a KPL aggregate, `<sequence>:<sub>`, sorts after the record before it and
  * before the whole record: in memory (compareSequence) and in DynamoDB's condition (sequence_order).
  */
-const ordered = ["9", "10:0", "10:1", "10:12", "10", "11:0", "11", "100:3", "100", "49590338271490256608559692538361571095921575989136588898:2", "49590338271490256608559692538361571095921575989136588898"];
+const ordered = [
+  "9",
+  "10:0",
+  "10:1",
+  "10:12",
+  "10",
+  "11:0",
+  "11",
+  "100:3",
+  "100",
+  "49590338271490256608559692538361571095921575989136588898:2",
+  "49590338271490256608559692538361571095921575989136588898",
+];
 
 describe("checkpoint positions inside a KPL aggregate", () => {
   it("compareSequence puts a sub-record position after the previous record and before its own record", () => {

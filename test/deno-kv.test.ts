@@ -36,8 +36,14 @@ describe("DenoKvCheckPointer on Deno", () => {
     const permissions = ["--unstable-kv", "--allow-net=127.0.0.1", "--allow-env", `--allow-read=${scratch}`, `--allow-write=${scratch}`];
     type StepsResult = { steps: string[][]; checkpoints: Array<{ shardId: string; sequence?: string; owner?: string }> };
 
-    const first = parseOutcome<StepsResult>("deno", await runDenoScript(scratch, "test/runtimes/deno-kv-steps.ts", permissions, [inject("kinesisEndpoint"), stream, kvPath, "4"]));
-    const second = parseOutcome<StepsResult>("deno", await runDenoScript(scratch, "test/runtimes/deno-kv-steps.ts", permissions, [inject("kinesisEndpoint"), stream, kvPath, "4", "100"]));
+    const first = parseOutcome<StepsResult>(
+      "deno",
+      await runDenoScript(scratch, "test/runtimes/deno-kv-steps.ts", permissions, [inject("kinesisEndpoint"), stream, kvPath, "4"]),
+    );
+    const second = parseOutcome<StepsResult>(
+      "deno",
+      await runDenoScript(scratch, "test/runtimes/deno-kv-steps.ts", permissions, [inject("kinesisEndpoint"), stream, kvPath, "4", "100"]),
+    );
 
     expect(first.steps).toEqual([produced.slice(0, 4)]);
     expect(second.steps).toEqual([produced.slice(4, 8), produced.slice(8)]);

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { DynamoDBClient } from "../src/dynamodb/client.ts";
-import { type NativeValue, marshallItem, marshallValue, unmarshallItem } from "../src/dynamodb/marshal.ts";
+import { marshallItem, marshallValue, type NativeValue, unmarshallItem } from "../src/dynamodb/marshal.ts";
 import { AwsServiceError, EncodeError } from "../src/errors.ts";
 import { localDynamo, uniqueName } from "./support/clients.ts";
 
@@ -100,7 +100,13 @@ describe("DynamoDBClient against dynalite", () => {
     const key = { pk: { S: "doomed" }, sk: { N: "1" } };
     await dynamo.putItem({ TableName: table, Item: { ...key, ref: { S: "owner" } } });
     const refused = await dynamo
-      .deleteItem({ TableName: table, Key: key, ConditionExpression: "#ref = :me", ExpressionAttributeNames: { "#ref": "ref" }, ExpressionAttributeValues: { ":me": { S: "intruder" } } })
+      .deleteItem({
+        TableName: table,
+        Key: key,
+        ConditionExpression: "#ref = :me",
+        ExpressionAttributeNames: { "#ref": "ref" },
+        ExpressionAttributeValues: { ":me": { S: "intruder" } },
+      })
       .catch((e: unknown) => e);
     expect(refused).toMatchObject({ awsCode: "ConditionalCheckFailedException", operation: "DeleteItem" });
     expect(await dynamo.getItem(table, key)).toBeDefined();

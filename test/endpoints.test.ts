@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resolveEndpoint, serviceEndpoint, type EnvReader } from "../src/aws/endpoints.ts";
+import { type EnvReader, resolveEndpoint, serviceEndpoint } from "../src/aws/endpoints.ts";
 import { ConfigError } from "../src/errors.ts";
 
 /** An injected environment: nothing here reads or writes process.env. */
@@ -74,7 +74,11 @@ describe("endpoints", () => {
   });
 
   it("FIPS in aws-cn, or a flag that is not true/false, is a ConfigError naming the variable", () => {
-    expect(configErrorOf(() => resolveEndpoint("kinesis", "cn-north-1", undefined, envOf({ AWS_USE_FIPS_ENDPOINT: "true" }))).option).toBe("AWS_USE_FIPS_ENDPOINT");
-    expect(configErrorOf(() => resolveEndpoint("kinesis", "us-east-1", undefined, envOf({ AWS_USE_DUALSTACK_ENDPOINT: "yes" }))).option).toBe("AWS_USE_DUALSTACK_ENDPOINT");
+    expect(configErrorOf(() => resolveEndpoint("kinesis", "cn-north-1", undefined, envOf({ AWS_USE_FIPS_ENDPOINT: "true" }))).option).toBe(
+      "AWS_USE_FIPS_ENDPOINT",
+    );
+    expect(configErrorOf(() => resolveEndpoint("kinesis", "us-east-1", undefined, envOf({ AWS_USE_DUALSTACK_ENDPOINT: "yes" }))).option).toBe(
+      "AWS_USE_DUALSTACK_ENDPOINT",
+    );
   });
 });

@@ -8,7 +8,7 @@
  */
 import { resolve } from "node:path";
 import { build } from "esbuild";
-import { Miniflare, Response as MfResponse, fetch as mfFetch, type Request as MfRequest } from "miniflare";
+import { fetch as mfFetch, Miniflare, type Request as MfRequest, Response as MfResponse } from "miniflare";
 import { afterAll, expect, inject, it } from "vitest";
 import { createStream, localKinesis, testCredentials, uniqueName } from "./support/clients.ts";
 

@@ -88,7 +88,10 @@ let bunTsconfig: string;
 
 async function esmEntry(name: string): Promise<string> {
   const dir = join(ROOT, "node_modules", name);
-  const manifest = JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as { exports?: { ".": { import?: string | { default?: string } } }; module?: string };
+  const manifest = JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as {
+    exports?: { ".": { import?: string | { default?: string } } };
+    module?: string;
+  };
   const target = manifest.exports?.["."].import;
   const file = typeof target === "string" ? target : (target?.default ?? manifest.module);
   if (file === undefined) throw new Error(`${name} has no ESM entry`);
@@ -113,7 +116,16 @@ afterAll(async () => {
 });
 
 const deno = (args: string[], env: Record<string, string>): Promise<Outcome> =>
-  run(join(BIN, "deno"), [args[0]!, "--no-config", "--no-lock", "--no-prompt", `--import-map=${importMap}`, "--allow-net=127.0.0.1", "--allow-env", ...args.slice(1)], env);
+  run(join(BIN, "deno"), [
+    args[0]!,
+    "--no-config",
+    "--no-lock",
+    "--no-prompt",
+    `--import-map=${importMap}`,
+    "--allow-net=127.0.0.1",
+    "--allow-env",
+    ...args.slice(1),
+  ], env);
 
 describe("the examples run where they say they run", () => {
   it("examples/node.mjs: two bounded steps on Node read the stream once between them", async () => {

@@ -107,4 +107,3 @@ describe("import graph", () => {
     expect(relativeImports(source)).toEqual(["./a.ts", "../b.ts", "./c.ts", "./d.ts"]);
   });
 });
-

@@ -23,8 +23,7 @@ await consumer.close();
 await producer.close();
 const result = JSON.stringify({ consumer: consumer.constructor.name, producer: producer.constructor.name, rejected });
 `;
-const smokeImport = (specifier: string): string =>
-  `import { Consumer, Producer, MemoryCheckPointer, ConfigError } from ${JSON.stringify(specifier)};\n`;
+const smokeImport = (specifier: string): string => `import { Consumer, Producer, MemoryCheckPointer, ConfigError } from ${JSON.stringify(specifier)};\n`;
 /** A script printing the result. */
 const SMOKE = (specifier: string): string => `${smokeImport(specifier)}${SMOKE_BODY}console.log(result);\n`;
 /** A Worker answering every request with the result (workerd allows no I/O outside a handler). */
@@ -61,7 +60,22 @@ describe("the npm pack tarball installed into a fresh app", () => {
   });
 
   it("carries the built dist/ (made by prepare), the sources its source maps name, and no tests", () => {
-    for (const file of ["package.json", "README.md", "LICENSE", "dist/index.js", "dist/index.d.ts", "dist/index.js.map", "dist/node.js", "src/index.ts", "src/node/index.ts", "dist/aws/index.js", "dist/aws/index.d.ts", "dist/node/aws.js"]) {
+    for (
+      const file of [
+        "package.json",
+        "README.md",
+        "LICENSE",
+        "dist/index.js",
+        "dist/index.d.ts",
+        "dist/index.js.map",
+        "dist/node.js",
+        "src/index.ts",
+        "src/node/index.ts",
+        "dist/aws/index.js",
+        "dist/aws/index.d.ts",
+        "dist/node/aws.js",
+      ]
+    ) {
       expect(files, file).toContain(file);
     }
     expect(files.filter((file) => file.startsWith("test/") || file.startsWith("bench/") || file.startsWith("scripts/"))).toEqual([]);

@@ -2,16 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { decodeAggregateMessage } from "../src/aggregation/kpl-message.ts";
-import {
-  KPL_MAGIC,
-  KPL_OVERHEAD,
-  KplAggregator,
-  deaggregate,
-  hasKplMagic,
-  isInHashRange,
-  recordHashKey,
-  type KplSubRecord,
-} from "../src/aggregation/kpl.ts";
+import { deaggregate, hasKplMagic, isInHashRange, KPL_MAGIC, KPL_OVERHEAD, KplAggregator, type KplSubRecord, recordHashKey } from "../src/aggregation/kpl.ts";
 import { partitionKeyHash } from "../src/aggregation/md5.ts";
 import { ConfigError, EncodeError, RecordTooLargeError } from "../src/errors.ts";
 
@@ -303,11 +294,33 @@ describe("deaggregate reads what the format allows", () => {
 
   it("skips unknown fields of every wire type, at the top level and inside records and tags", () => {
     const unknown = [
-      0x78, 0x96, 0x01, // field 15 varint
-      0x79, 1, 2, 3, 4, 5, 6, 7, 8, // field 15 fixed64
-      0x7a, 0x02, 0x61, 0x62, // field 15 bytes
-      0x7d, 1, 2, 3, 4, // field 15 fixed32
-      0x7b, 0x08, 0x01, 0x7b, 0x7c, 0x7c, // field 15 group holding a varint and a nested group
+      0x78,
+      0x96,
+      0x01, // field 15 varint
+      0x79,
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+      8, // field 15 fixed64
+      0x7a,
+      0x02,
+      0x61,
+      0x62, // field 15 bytes
+      0x7d,
+      1,
+      2,
+      3,
+      4, // field 15 fixed32
+      0x7b,
+      0x08,
+      0x01,
+      0x7b,
+      0x7c,
+      0x7c, // field 15 group holding a varint and a nested group
     ];
     const tag = [0x0a, 0x01, 0x6b, 0x12, 0x01, 0x76, ...unknown];
     const record = [0x08, 0x00, ...unknown, 0x1a, 0x01, 0x78, 0x22, tag.length, ...tag];

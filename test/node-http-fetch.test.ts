@@ -43,7 +43,7 @@ describe("nodeHttpFetch", () => {
 
   it("sends a byte body as it is", async () => {
     const endpoint = await serve((_request, response, body) => response.end(body));
-    const response = await nodeHttpFetch(endpoint, { method: "PUT", body: new TextEncoder().encode("{\"a\":1}") });
+    const response = await nodeHttpFetch(endpoint, { method: "PUT", body: new TextEncoder().encode('{"a":1}') });
     expect(await response.text()).toBe('{"a":1}');
   });
 
@@ -77,7 +77,7 @@ describe("nodeHttpFetch", () => {
   it("rejects an answer cut off before its end, never resolving with part of it", async () => {
     const endpoint = await serve((_request, response) => {
       response.writeHead(200, { "content-length": "100" });
-      response.write("{\"partial\":");
+      response.write('{"partial":');
       setTimeout(() => response.socket?.destroy(), 20);
     });
     await expect(nodeHttpFetch(endpoint)).rejects.toThrow(TypeError);

@@ -8,7 +8,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { marshallItem, unmarshallItem, type AttributeValue, type Item, type NativeValue } from "../src/dynamodb/marshal.ts";
+import { type AttributeValue, type Item, marshallItem, type NativeValue, unmarshallItem } from "../src/dynamodb/marshal.ts";
 import { AwsServiceError } from "../src/errors.ts";
 import { localDynamo, testCredentials, uniqueName } from "./support/clients.ts";
 

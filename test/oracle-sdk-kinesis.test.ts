@@ -1,10 +1,10 @@
 import {
+  type _Record as SdkRecord,
   GetRecordsCommand,
   GetShardIteratorCommand,
   KinesisClient as SdkKinesisClient,
   PutRecordCommand,
   PutRecordsCommand,
-  type _Record as SdkRecord,
 } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { afterAll, describe, expect, inject, it } from "vitest";
@@ -30,7 +30,6 @@ function sdkClient(): SdkKinesisClient {
     maxAttempts: 1,
   });
 }
-
 
 function fixtures(): PutRecordsEntry[] {
   const everyByte = Uint8Array.from({ length: 256 }, (_, i) => i);

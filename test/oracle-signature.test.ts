@@ -126,7 +126,7 @@ const cases: Case[] = [
       Key: { shard_id: { S: "gruppe/straße/€" } },
       UpdateExpression: "SET #n = :n",
       ExpressionAttributeNames: { "#n": "note" },
-      ExpressionAttributeValues: { ":n": { S: "emoji 😀, tab\t, newline\n, quote \" and backslash \\" } },
+      ExpressionAttributeValues: { ":n": { S: 'emoji 😀, tab\t, newline\n, quote " and backslash \\' } },
     },
     credentials: temporary,
     datetime: "20260426T101010Z",
@@ -205,7 +205,9 @@ describe("SigV4 signatures match @smithy/signature-v4 byte for byte", () => {
       expect(signedList).toBe(
         c.credentials.sessionToken === undefined ? "host;x-amz-date;x-amz-target" : "host;x-amz-date;x-amz-security-token;x-amz-target",
       );
-      expect(signed.headers.get("authorization")).toContain(`Credential=${c.credentials.accessKeyId}/${c.datetime.slice(0, 8)}/${c.region}/${c.protocol.service}/aws4_request`);
+      expect(signed.headers.get("authorization")).toContain(
+        `Credential=${c.credentials.accessKeyId}/${c.datetime.slice(0, 8)}/${c.region}/${c.protocol.service}/aws4_request`,
+      );
     });
   }
 

@@ -10,7 +10,14 @@ describe("parseAwsError", () => {
   it("reads a bare __type and a lower-case message", () => {
     const error = parse(400, '{"__type":"ResourceNotFoundException","message":"Stream s under account 1 not found."}');
     expect(error).toBeInstanceOf(AwsServiceError);
-    expect(error).toMatchObject({ service: "kinesis", operation: "TestOp", awsCode: "ResourceNotFoundException", httpStatus: 400, retryable: false, throttling: false });
+    expect(error).toMatchObject({
+      service: "kinesis",
+      operation: "TestOp",
+      awsCode: "ResourceNotFoundException",
+      httpStatus: 400,
+      retryable: false,
+      throttling: false,
+    });
     expect(error.message).toBe("kinesis TestOp: ResourceNotFoundException (HTTP 400): Stream s under account 1 not found.");
   });
 
@@ -31,11 +38,13 @@ describe("parseAwsError", () => {
   });
 
   it("classifies throttling codes as retryable throttling", () => {
-    for (const body of [
-      '{"__type":"ProvisionedThroughputExceededException","message":"Rate exceeded for shard"}',
-      '{"__type":"com.amazon.coral.availability#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}',
-      '{"__type":"LimitExceededException","message":"Rate exceeded for stream"}',
-    ]) {
+    for (
+      const body of [
+        '{"__type":"ProvisionedThroughputExceededException","message":"Rate exceeded for shard"}',
+        '{"__type":"com.amazon.coral.availability#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}',
+        '{"__type":"LimitExceededException","message":"Rate exceeded for stream"}',
+      ]
+    ) {
       expect(parse(400, body)).toMatchObject({ retryable: true, throttling: true });
     }
   });

@@ -4,6 +4,7 @@ import { deaggregate } from "../src/aggregation/kpl.ts";
 import { AsyncKinesisError, ConfigError, DecodeError, EncodeError, RecordTooLargeError } from "../src/errors.ts";
 import { utf8Length } from "../src/internal/utf8.ts";
 import {
+  type AggregatedRecord,
   BytesProcessor,
   JsonLineProcessor,
   JsonListProcessor,
@@ -11,9 +12,8 @@ import {
   KPLJsonProcessor,
   KPLStringProcessor,
   MsgpackProcessor,
-  StringProcessor,
-  type AggregatedRecord,
   type Processor,
+  StringProcessor,
 } from "../src/processors/index.ts";
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -40,8 +40,7 @@ function jsonItems(count: number): unknown[] {
   });
 }
 
-const stringItems = (count: number): string[] =>
-  Array.from({ length: count }, (_, i) => `${UNICODE[i % UNICODE.length]}-${i}-${"z".repeat(i % 40)}`);
+const stringItems = (count: number): string[] => Array.from({ length: count }, (_, i) => `${UNICODE[i % UNICODE.length]}-${i}-${"z".repeat(i % 40)}`);
 
 const bytesItems = (count: number): Uint8Array[] =>
   Array.from({ length: count }, (_, i) => Uint8Array.from({ length: (i * 37) % 200 }, (_, j) => (i + j * 7) % 256));
@@ -308,8 +307,12 @@ describe("reading what other producers write", () => {
     const first = msgpackEncode({ hello: "world" });
     const second = msgpackEncode([1, 2, 3]);
     const payload = new Uint8Array([
-      ...utf8(`${first.byteLength}:`), ...first, ...utf8(","),
-      ...utf8(`${second.byteLength}:`), ...second, ...utf8(","),
+      ...utf8(`${first.byteLength}:`),
+      ...first,
+      ...utf8(","),
+      ...utf8(`${second.byteLength}:`),
+      ...second,
+      ...utf8(","),
     ]);
     expect(new MsgpackProcessor(msgpack).parse(payload)).toEqual([{ hello: "world" }, [1, 2, 3]]);
     expect(new MsgpackProcessor(msgpack).parse(new Uint8Array(0))).toEqual([]);

@@ -158,7 +158,7 @@ describe("Producer persistent errors", () => {
   it("surfaces AccessDenied on close with every undelivered record, after a single request", async () => {
     const stream = await createStream(kinesis, 2, "producer-denied");
     const recording = recordingFetch((operation) =>
-      operation === "PutRecords" ? awsError(400, "AccessDeniedException", "User is not authorized to perform: kinesis:PutRecords") : undefined,
+      operation === "PutRecords" ? awsError(400, "AccessDeniedException", "User is not authorized to perform: kinesis:PutRecords") : undefined
     );
     const producer = localProducer<Item>(stream, { fetch: recording.fetch, bufferTime: 60 });
     for (let n = 0; n < 20; n++) await producer.put({ key: "k", n }, `k${n}`);

@@ -1,4 +1,4 @@
-import { GetRecordsCommand, GetShardIteratorCommand, type _Record as SdkRecord } from "@aws-sdk/client-kinesis";
+import { type _Record as SdkRecord, GetRecordsCommand, GetShardIteratorCommand } from "@aws-sdk/client-kinesis";
 import { decode as msgpackDecode, encode as msgpackEncode } from "@msgpack/msgpack";
 import { describe, expect, it } from "vitest";
 import { partitionKeyHash } from "../src/aggregation/md5.ts";
@@ -12,8 +12,8 @@ import {
   KPLJsonProcessor,
   KPLStringProcessor,
   MsgpackProcessor,
-  StringProcessor,
   type Processor,
+  StringProcessor,
 } from "../src/processors/index.ts";
 import { Producer } from "../src/producer/producer.ts";
 import { ShardMap } from "../src/producer/shard-map.ts";
@@ -25,7 +25,6 @@ import { seededBytes as bytes } from "./support/bytes.ts";
 
 const ONE_MIB = 1024 * 1024;
 const kinesis = localKinesis();
-
 
 function parseAll<T>(processor: Processor<T>, records: readonly StoredRecord[]): T[] {
   return records.flatMap((record) => processor.parse(record.data));
@@ -336,4 +335,3 @@ describe("Producer lifecycle", () => {
     }
   });
 });
-

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ProtoReader, ProtoWriter, WireType, varintSize } from "../src/aggregation/protobuf.ts";
+import { ProtoReader, ProtoWriter, varintSize, WireType } from "../src/aggregation/protobuf.ts";
 import { DecodeError } from "../src/errors.ts";
 
 describe("protobuf varints", () => {

@@ -12,7 +12,7 @@
  * AWS_REGION. The bundle is not lowered for the example: only the block's own syntax meets each Node,
  * so `await using` is a SyntaxError on Node 20 and 22 here exactly as in a user's file.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -20,7 +20,7 @@ import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoDBCheckPointer } from "../src/index.ts";
 import { localKinesis, testCredentials } from "./support/clients.ts";
-import { startLocalServers, type LocalServers } from "./support/local-servers.ts";
+import { type LocalServers, startLocalServers } from "./support/local-servers.ts";
 import { NODE_ENTRY, nodeBinaries, type NodeBinary } from "./support/runtimes.ts";
 import { until } from "./support/until.ts";
 
@@ -208,8 +208,7 @@ for (const node of nodeBinaries()) {
 
     if (node.major >= AWAIT_USING_SINCE) {
       it("Produce with await using puts both items on the stream and ends", () => expectProduce(node, "produce-await-using"));
-      it("Consume with await using reads the stream and commits the last record's checkpoint to DynamoDB", () =>
-        expectConsume(node, "consume-await-using"));
+      it("Consume with await using reads the stream and commits the last record's checkpoint to DynamoDB", () => expectConsume(node, "consume-await-using"));
     } else {
       it("await using in a plain .mjs is a SyntaxError, as the README warns (so the try/finally forms are needed here)", async () => {
         for (const name of ["produce-await-using", "consume-await-using"] as const) {

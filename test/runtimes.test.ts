@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { unmarshallItem } from "../src/dynamodb/marshal.ts";
 import { localDynamo, localKinesis, testCredentials } from "./support/clients.ts";
-import { ENV_REGION, bundleForNode, nodeBinaries, nodeUserAgent, parseOutcome, runOnBun, runOnDeno, runOnNode, startWorker } from "./support/runtimes.ts";
+import { bundleForNode, ENV_REGION, nodeBinaries, nodeUserAgent, parseOutcome, runOnBun, runOnDeno, runOnNode, startWorker } from "./support/runtimes.ts";
 import { SMOKE_PARTITION_KEY, smokeData, type SmokeInput, type SmokeResult } from "./runtimes/smoke.ts";
 
 /**

@@ -33,7 +33,12 @@ describe("unknown option names", () => {
     ["Consumer", () => new Consumer({ ...base, streamName: "s", maxQueSize: 10 } as never), "maxQueSize", "maxQueueSize"],
     ["Producer", () => new Producer({ ...base, streamName: "s", bufferTiem: 1 } as never), "bufferTiem", "bufferTime"],
     ["DynamoDBCheckPointer", () => new DynamoDBCheckPointer({ ...base, name: "g", sesionTimeout: 5 } as never), "sesionTimeout", "sessionTimeout"],
-    ["RedisCheckPointer", () => new RedisCheckPointer({ client: fakeRedis, name: "g", heartbeatFrequncy: 5 } as never), "heartbeatFrequncy", "heartbeatFrequency"],
+    [
+      "RedisCheckPointer",
+      () => new RedisCheckPointer({ client: fakeRedis, name: "g", heartbeatFrequncy: 5 } as never),
+      "heartbeatFrequncy",
+      "heartbeatFrequency",
+    ],
     ["MemoryCheckPointer", () => new MemoryCheckPointer({ autoChekpoint: false } as never), "autoChekpoint", "autoCheckpoint"],
     ["KinesisClient", () => new KinesisClient({ ...base, maxAtempts: 2 } as never), "maxAtempts", "maxAttempts"],
     ["DynamoDBClient", () => new DynamoDBClient({ ...base, attemptTimout: 2 } as never), "attemptTimout", "attemptTimeout"],
@@ -101,7 +106,15 @@ const client = {
   clock: undefined,
   random: undefined,
 } satisfies Record<keyof ClientOptions, undefined>;
-const lease = { sessionTimeout: undefined, heartbeatFrequency: undefined, autoCheckpoint: undefined, checkpointInterval: undefined, ttlHours: undefined, id: undefined, workerId: undefined };
+const lease = {
+  sessionTimeout: undefined,
+  heartbeatFrequency: undefined,
+  autoCheckpoint: undefined,
+  checkpointInterval: undefined,
+  ttlHours: undefined,
+  id: undefined,
+  workerId: undefined,
+};
 const everyOption = {
   Consumer: {
     ...client,
@@ -140,8 +153,19 @@ const everyOption = {
     afterFlush: undefined,
     signal: undefined,
   } satisfies Record<keyof ProducerOptions, unknown>,
-  DynamoDBCheckPointer: { ...client, ...lease, name: "g", tableName: undefined, createTable: undefined } satisfies Record<keyof DynamoDBCheckPointerOptions, unknown>,
-  RedisCheckPointer: { ...lease, name: "g", client: fakeRedis, keyPrefix: undefined, clock: undefined, commandTimeout: undefined, maxAttempts: undefined } satisfies Record<keyof RedisCheckPointerOptions, unknown>,
+  DynamoDBCheckPointer: { ...client, ...lease, name: "g", tableName: undefined, createTable: undefined } satisfies Record<
+    keyof DynamoDBCheckPointerOptions,
+    unknown
+  >,
+  RedisCheckPointer: {
+    ...lease,
+    name: "g",
+    client: fakeRedis,
+    keyPrefix: undefined,
+    clock: undefined,
+    commandTimeout: undefined,
+    maxAttempts: undefined,
+  } satisfies Record<keyof RedisCheckPointerOptions, unknown>,
   MemoryCheckPointer: { ...lease, name: undefined, clock: undefined } satisfies Record<keyof MemoryCheckPointerOptions, unknown>,
 };
 

@@ -12,13 +12,7 @@
  */
 import { DecodeError } from "../errors.ts";
 import { decodeUtf8Lenient } from "../internal/utf8.ts";
-import {
-  ProtoReader,
-  ProtoWriter,
-  WireType,
-  lengthDelimitedFieldSize,
-  varintFieldSize,
-} from "./protobuf.ts";
+import { lengthDelimitedFieldSize, ProtoReader, type ProtoWriter, varintFieldSize, WireType } from "./protobuf.ts";
 
 const AGGREGATE_PARTITION_KEY_TABLE = 1;
 const AGGREGATE_EXPLICIT_HASH_KEY_TABLE = 2;

@@ -11,11 +11,11 @@ import { MAX_HASH_KEY } from "../kinesis/hash-key.ts";
 import type { AggregatedRecord, Aggregator } from "./types.ts";
 import {
   decodeAggregateMessage,
+  type EncodableRecord,
+  type KplAggregateMessage,
   recordEntrySize,
   tableEntrySize,
   writeAggregateMessage,
-  type EncodableRecord,
-  type KplAggregateMessage,
 } from "./kpl-message.ts";
 import { checkMaxBytes } from "./max-bytes.ts";
 import { md5, partitionKeyHash } from "./md5.ts";

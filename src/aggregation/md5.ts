@@ -9,14 +9,70 @@
 
 // floor(abs(sin(i + 1)) * 2^32), as listed in RFC 1321 §3.4 (hard-coded: Math.sin is not exact).
 const SINE_TABLE = [
-  0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
-  0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821,
-  0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
-  0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a,
-  0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70,
-  0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
-  0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
-  0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
+  0xd76aa478,
+  0xe8c7b756,
+  0x242070db,
+  0xc1bdceee,
+  0xf57c0faf,
+  0x4787c62a,
+  0xa8304613,
+  0xfd469501,
+  0x698098d8,
+  0x8b44f7af,
+  0xffff5bb1,
+  0x895cd7be,
+  0x6b901122,
+  0xfd987193,
+  0xa679438e,
+  0x49b40821,
+  0xf61e2562,
+  0xc040b340,
+  0x265e5a51,
+  0xe9b6c7aa,
+  0xd62f105d,
+  0x02441453,
+  0xd8a1e681,
+  0xe7d3fbc8,
+  0x21e1cde6,
+  0xc33707d6,
+  0xf4d50d87,
+  0x455a14ed,
+  0xa9e3e905,
+  0xfcefa3f8,
+  0x676f02d9,
+  0x8d2a4c8a,
+  0xfffa3942,
+  0x8771f681,
+  0x6d9d6122,
+  0xfde5380c,
+  0xa4beea44,
+  0x4bdecfa9,
+  0xf6bb4b60,
+  0xbebfbc70,
+  0x289b7ec6,
+  0xeaa127fa,
+  0xd4ef3085,
+  0x04881d05,
+  0xd9d4d039,
+  0xe6db99e5,
+  0x1fa27cf8,
+  0xc4ac5665,
+  0xf4292244,
+  0x432aff97,
+  0xab9423a7,
+  0xfc93a039,
+  0x655b59c3,
+  0x8f0ccc92,
+  0xffeff47d,
+  0x85845dd1,
+  0x6fa87e4f,
+  0xfe2ce6e0,
+  0xa3014314,
+  0x4e0811a1,
+  0xf7537e82,
+  0xbd3af235,
+  0x2ad7d2bb,
+  0xeb86d391,
 ] as const;
 
 // Per-step left-rotation amounts: each round repeats its four shifts four times.
@@ -61,25 +117,33 @@ function mix(state: Int32Array, w: Int32Array, t: Tables): void {
   for (; i < 16; i++) {
     f = (b & c) | (~b & d);
     x = (a + f + k[i]! + w[i]!) | 0;
-    a = d; d = c; c = b;
+    a = d;
+    d = c;
+    c = b;
     b = (b + ((x << s[i]!) | (x >>> (32 - s[i]!)))) | 0;
   }
   for (; i < 32; i++) {
     f = (d & b) | (~d & c);
     x = (a + f + k[i]! + w[(5 * i + 1) & 15]!) | 0;
-    a = d; d = c; c = b;
+    a = d;
+    d = c;
+    c = b;
     b = (b + ((x << s[i]!) | (x >>> (32 - s[i]!)))) | 0;
   }
   for (; i < 48; i++) {
     f = b ^ c ^ d;
     x = (a + f + k[i]! + w[(3 * i + 5) & 15]!) | 0;
-    a = d; d = c; c = b;
+    a = d;
+    d = c;
+    c = b;
     b = (b + ((x << s[i]!) | (x >>> (32 - s[i]!)))) | 0;
   }
   for (; i < 64; i++) {
     f = c ^ (b | ~d);
     x = (a + f + k[i]! + w[(7 * i) & 15]!) | 0;
-    a = d; d = c; c = b;
+    a = d;
+    d = c;
+    c = b;
     b = (b + ((x << s[i]!) | (x >>> (32 - s[i]!)))) | 0;
   }
 
@@ -138,7 +202,13 @@ function getKeyBlock(): KeyBlock | null {
     const block = new ArrayBuffer(64);
     const digest = new ArrayBuffer(16);
     keyBlock = littleEndian
-      ? { bytes: new Uint8Array(block), words: new Int32Array(block), state: new Int32Array(4), digest: new DataView(digest), digestWords: new Int32Array(digest) }
+      ? {
+        bytes: new Uint8Array(block),
+        words: new Int32Array(block),
+        state: new Int32Array(4),
+        digest: new DataView(digest),
+        digestWords: new Int32Array(digest),
+      }
       : null;
   }
   return keyBlock;

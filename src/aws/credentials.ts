@@ -1,5 +1,5 @@
 import { CredentialsError } from "../errors.ts";
-import { type CredentialChainOptions, credentialChain } from "./credential-chain/chain.ts";
+import { credentialChain, type CredentialChainOptions } from "./credential-chain/chain.ts";
 
 export interface Credentials {
   readonly accessKeyId: string;

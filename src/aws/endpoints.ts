@@ -53,7 +53,10 @@ export function serviceEndpoint(service: EndpointService, region: string, varian
   let suffix = partition.dnsSuffix;
   if (variant.dualStack === true) {
     if (partition.dualStackSuffix === undefined) {
-      throw new ConfigError("AWS_USE_DUALSTACK_ENDPOINT", `the ${partition.name} partition (region ${region}) has no dual-stack endpoints; unset AWS_USE_DUALSTACK_ENDPOINT`);
+      throw new ConfigError(
+        "AWS_USE_DUALSTACK_ENDPOINT",
+        `the ${partition.name} partition (region ${region}) has no dual-stack endpoints; unset AWS_USE_DUALSTACK_ENDPOINT`,
+      );
     }
     suffix = partition.dualStackSuffix;
   }

@@ -11,13 +11,5 @@ export type { Credentials, CredentialsOption, CredentialsProvider } from "./cred
 export type { CallOptions } from "./json-client.ts";
 export { KinesisClient } from "../kinesis/client.ts";
 export type * from "../kinesis/types.ts";
-export { DynamoDBClient, type ConditionalWrite, type QueryInput, type ScanInput, type TableDescription, type TableStatus } from "../dynamodb/client.ts";
-export {
-  marshallItem,
-  marshallValue,
-  unmarshallItem,
-  unmarshallValue,
-  type AttributeValue,
-  type Item,
-  type NativeValue,
-} from "../dynamodb/marshal.ts";
+export { type ConditionalWrite, DynamoDBClient, type QueryInput, type ScanInput, type TableDescription, type TableStatus } from "../dynamodb/client.ts";
+export { type AttributeValue, type Item, marshallItem, marshallValue, type NativeValue, unmarshallItem, unmarshallValue } from "../dynamodb/marshal.ts";

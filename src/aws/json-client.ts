@@ -1,14 +1,14 @@
 import { AwsV4Signer } from "aws4fetch";
-import { AbortedError, AwsServiceError, NetworkError, TimeoutError, isRetryable, type AwsService } from "../errors.ts";
+import { AbortedError, type AwsService, AwsServiceError, isRetryable, NetworkError, TimeoutError } from "../errors.ts";
 import { linkSignals } from "../internal/abort.ts";
-import { abortReason, systemClock, type Clock } from "../internal/clock.ts";
+import { abortReason, type Clock, systemClock } from "../internal/clock.ts";
 import { type ClientOptions, DEFAULT_MAX_ATTEMPTS, resolveRegion } from "./client-options.ts";
 import { resolveEndpoint } from "./endpoints.ts";
-import { CredentialSource, redactSecrets, type Credentials } from "./credentials.ts";
+import { type Credentials, CredentialSource, redactSecrets } from "./credentials.ts";
 import { parseAwsError } from "./parse-error.ts";
 import { EncodedJson } from "./encoded-json.ts";
 import { EndpointReachability } from "./reachability.ts";
-import { backoffDelay, defaultBackoff, type BackoffPolicy } from "../internal/backoff.ts";
+import { backoffDelay, type BackoffPolicy, defaultBackoff } from "../internal/backoff.ts";
 import { isPermissionDenial } from "../internal/permission.ts";
 import { defaultFetch } from "../internal/default-fetch.ts";
 import { describeTransportFailure, netPermissionError } from "./transport-failure.ts";
@@ -96,7 +96,7 @@ export class AwsJsonClient {
   async call<T>(operation: string, body: unknown, options: CallOptions = {}): Promise<T> {
     const payload = body instanceof EncodedJson ? body.bytes : JSON.stringify(body);
     const maxAttempts = options.maxAttempts ?? this.#maxAttempts;
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1;; attempt++) {
       try {
         const result = await this.#attemptOnce<T>(operation, payload, options.signal, options.onServerTime);
         this.onAttempt?.({ service: this.protocol.service, operation, attempt });
@@ -117,7 +117,12 @@ export class AwsJsonClient {
     }
   }
 
-  async #attemptOnce<T>(operation: string, payload: string | Uint8Array<ArrayBuffer>, callerSignal: AbortSignal | undefined, onServerTime?: (epochMs: number) => void): Promise<T> {
+  async #attemptOnce<T>(
+    operation: string,
+    payload: string | Uint8Array<ArrayBuffer>,
+    callerSignal: AbortSignal | undefined,
+    onServerTime?: (epochMs: number) => void,
+  ): Promise<T> {
     if (callerSignal?.aborted) throw abortReason(callerSignal);
     const credentials = await this.#credentials.get();
     // One controller per attempt, aborted by its timer or by the caller; the link to the caller's
@@ -143,8 +148,11 @@ export class AwsJsonClient {
         if (onServerTime !== undefined) reportServerTime(response.headers, onServerTime);
         return parseSuccess<T>(this.protocol.service, operation, text);
       }
-      const error = parseAwsError(this.protocol.service, operation, { status: response.status, headers: response.headers, body: text }, (message) =>
-        redactSecrets(message, credentials),
+      const error = parseAwsError(
+        this.protocol.service,
+        operation,
+        { status: response.status, headers: response.headers, body: text },
+        (message) => redactSecrets(message, credentials),
       );
       // Forget exactly the credentials the service refused, so the next attempt asks the source again.
       if (EXPIRED_TOKEN_CODES.has(error.awsCode)) this.#credentials.invalidate(credentials);

@@ -1,4 +1,4 @@
-import { AwsServiceError, type AwsService } from "../errors.ts";
+import { type AwsService, AwsServiceError } from "../errors.ts";
 import { errorKind } from "./error-codes.ts";
 
 export interface RawErrorResponse {
@@ -21,17 +21,16 @@ export function parseAwsError(
 ): AwsServiceError {
   const json = tryParseObject(response.body);
   const headerCode = response.headers.get("x-amzn-errortype");
-  const awsCode =
-    cleanCode(stringField(json, "__type")) ??
+  const awsCode = cleanCode(stringField(json, "__type")) ??
     cleanCode(stringField(json, "code")) ??
     cleanCode(stringField(json, "Code")) ??
     cleanCode(headerCode ?? undefined) ??
     codeForStatus(response.status);
   const message = redact(
     stringField(json, "message") ??
-    stringField(json, "Message") ??
-    stringField(json, "errorMessage") ??
-    textSnippet(response.body) ??
+      stringField(json, "Message") ??
+      stringField(json, "errorMessage") ??
+      textSnippet(response.body) ??
       `HTTP ${response.status} with an empty body`,
   );
   const kind = errorKind(awsCode, response.status);

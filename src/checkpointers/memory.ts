@@ -1,8 +1,8 @@
 import * as v from "valibot";
 import { clockOption, parseOptions } from "../config/validate.ts";
-import { systemClock, type Clock } from "../internal/clock.ts";
-import { leaseOptionEntries, resolveLeaseOptions, type LeaseOptions } from "./lease/lease-options.ts";
-import { LeaseStore, OpenSessions, sessionScope, toListings, type CheckpointListing } from "./lease/store-base.ts";
+import { type Clock, systemClock } from "../internal/clock.ts";
+import { leaseOptionEntries, type LeaseOptions, resolveLeaseOptions } from "./lease/lease-options.ts";
+import { type CheckpointListing, LeaseStore, OpenSessions, sessionScope, toListings } from "./lease/store-base.ts";
 import { MemoryLeaseBackend, type MemoryRows } from "./memory/lease-backend.ts";
 import type { CheckpointScope, CheckpointSession } from "./types.ts";
 

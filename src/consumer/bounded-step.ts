@@ -1,6 +1,6 @@
 import type { CheckPointer } from "../checkpointers/types.ts";
-import { linkSignals, type LinkedSignal } from "../internal/abort.ts";
-import { monotonicOf, type Clock } from "../internal/clock.ts";
+import { type LinkedSignal, linkSignals } from "../internal/abort.ts";
+import { type Clock, monotonicOf } from "../internal/clock.ts";
 import { RequestListeners } from "../internal/request-listeners.ts";
 import { closingRequests, StepBudget, type StepEndReason, type StopAfter } from "./step-budget.ts";
 

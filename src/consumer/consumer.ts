@@ -2,18 +2,18 @@ import { pickClientOptions } from "../aws/client-options.ts";
 import { MemoryCheckPointer } from "../checkpointers/memory.ts";
 import type { CheckPointer, CheckpointSession } from "../checkpointers/types.ts";
 import { ClosedError, ConfigError, isThrottling, LeaseLostError } from "../errors.ts";
-import { waitSignal, type WaitOptions } from "../config/validate.ts";
-import { linkSignals, type LinkedSignal } from "../internal/abort.ts";
+import { type WaitOptions, waitSignal } from "../config/validate.ts";
+import { type LinkedSignal, linkSignals } from "../internal/abort.ts";
 import { untilAborted } from "../internal/until-aborted.ts";
-import { systemClock, type Clock } from "../internal/clock.ts";
+import { type Clock, systemClock } from "../internal/clock.ts";
 import type { AttemptObserver } from "../aws/json-client.ts";
 import { KinesisClient } from "../kinesis/client.ts";
 import { JsonProcessor } from "../processors/index.ts";
 import type { Processor } from "../processors/types.ts";
 import type { ConsumerRecord, QueueEntry } from "./entries.ts";
-import { ItemDelivery, type ItemDeliveryHost, type EndEntry } from "./delivery.ts";
+import { type EndEntry, ItemDelivery, type ItemDeliveryHost } from "./delivery.ts";
 import { ConsumerMetrics, type ConsumerStats } from "./events.ts";
-import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from "./options.ts";
+import { type ConsumerOptions, resolveConsumerOptions, type ResolvedConsumerOptions } from "./options.ts";
 import { RecordQueue } from "./record-queue.ts";
 import { ConsumerGroup } from "./group.ts";
 import { processSignalWatch } from "./signals.ts";
@@ -193,7 +193,9 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   }
 
   #deliveryHost(): ItemDeliveryHost<T> {
-    // Getters, so the delivery side always sees the consumer's current state.
+    // Getters, so the delivery side always sees the consumer's current state; inside them `this` is the
+    // host object, hence the name for the consumer.
+    // deno-lint-ignore no-this-alias
     const consumer = this;
     return {
       start: () => consumer.#start(),
@@ -321,4 +323,3 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     }
   }
 }
-

@@ -133,8 +133,7 @@ function finishRecord<T>(origin: Origin, start: number, context: DecodeContext<T
 
 /** A payload that failed to decode becomes an error entry naming its shard and sequence. */
 function pushError<T>(origin: Origin, cause: unknown, subSequenceNumber: number | undefined, context: DecodeContext<T>, out: Array<QueueEntry<T>>): void {
-  const error =
-    cause instanceof DecodeError ? cause : new DecodeError(`could not decode record: ${(cause as Error)?.message ?? cause}`, { cause });
+  const error = cause instanceof DecodeError ? cause : new DecodeError(`could not decode record: ${(cause as Error)?.message ?? cause}`, { cause });
   error.shardId = context.shardId;
   error.sequenceNumber = origin.sequenceNumber;
   error.subSequenceNumber = subSequenceNumber;

@@ -28,16 +28,16 @@ interface EntryBase {
 /** What the shard readers hand to the iterator, in shard order. */
 export type QueueEntry<T> =
   | (EntryBase & {
-      kind: "item";
-      record: ConsumerRecord<T>;
-      bytes: number;
-      /**
-       * On the last item of a KPL sub-record that does not complete its Kinesis record: the position
-       * (`<sequence>:<sub>`) a bounded step that ends here commits, so the next step resumes at the next
-       * sub-record. Only a step's end commits it; otherwise records are committed whole (`commit`).
-       */
-      stepCommit?: string;
-    })
+    kind: "item";
+    record: ConsumerRecord<T>;
+    bytes: number;
+    /**
+     * On the last item of a KPL sub-record that does not complete its Kinesis record: the position
+     * (`<sequence>:<sub>`) a bounded step that ends here commits, so the next step resumes at the next
+     * sub-record. Only a step's end commits it; otherwise records are committed whole (`commit`).
+     */
+    stepCommit?: string;
+  })
   /** A record that carried no items (an empty list, a KPL aggregate wholly outside the shard's range). */
   | (EntryBase & { kind: "commit" })
   | (EntryBase & { kind: "error"; error: DecodeError })

@@ -6,7 +6,7 @@ import type { Shard } from "../kinesis/types.ts";
 import type { Processor } from "../processors/types.ts";
 import type { BoundedStep } from "./bounded-step.ts";
 import type { QueueEntry } from "./entries.ts";
-import { leaseLossOf, type ConsumerMetrics } from "./events.ts";
+import { type ConsumerMetrics, leaseLossOf } from "./events.ts";
 import type { ResolvedConsumerOptions } from "./options.ts";
 import type { RecordQueue } from "./record-queue.ts";
 import { planShards, type StartPosition } from "./shard-plan.ts";
@@ -216,7 +216,9 @@ export class ConsumerGroup<T> {
       recordLimit: Math.min(options.recordLimit, options.stopAfter?.records ?? Number.POSITIVE_INFINITY),
       kplHashRangeCheck: options.kplHashRangeCheck,
       // A fresh LATEST / AT_TIMESTAMP start is recorded before anything is read, so a next owner starts there too.
-      recordStart: lease.sequence === undefined && lease.startAt === undefined ? (atMs) => host.untilDone(() => this.#session!.recordStart(shard.shardId, atMs)) : undefined,
+      recordStart: lease.sequence === undefined && lease.startAt === undefined
+        ? (atMs) => host.untilDone(() => this.#session!.recordStart(shard.shardId, atMs))
+        : undefined,
       stop: step?.readerStop(host.stop) ?? host.stop,
       mayFetch: step === undefined ? undefined : () => step.mayFetch(this.readers.size),
       onFatal: (error) => host.fail(error),
@@ -233,7 +235,9 @@ export class ConsumerGroup<T> {
     const cause: unknown = lease.signal.reason;
     if (this.#host.stop.aborted) {
       // Closing: close() releases every held lease, and says so per shard (its queue is already dropped).
-      if (cause instanceof LeaseLostError && cause.reason === "released") this.#host.metrics.emit({ type: "leaseReleased", shardId, reason: "released", droppedRecords: 0 });
+      if (cause instanceof LeaseLostError && cause.reason === "released") {
+        this.#host.metrics.emit({ type: "leaseReleased", shardId, reason: "released", droppedRecords: 0 });
+      }
       return;
     }
     const dropped = this.#host.dropLease(lease);

@@ -116,13 +116,19 @@ export const schema = v.object({
         },
         "stopAfter must be an object with records, seconds or requests",
       ),
-      v.check((bounds) => bounds.records !== undefined || bounds.seconds !== undefined || bounds.requests !== undefined, "stopAfter needs records, seconds or requests"),
+      v.check(
+        (bounds) => bounds.records !== undefined || bounds.seconds !== undefined || bounds.requests !== undefined,
+        "stopAfter needs records, seconds or requests",
+      ),
     ),
   ),
   maxShardConsumers: v.optional(positiveInteger("maxShardConsumers")),
   shardRefreshInterval: v.optional(v.pipe(seconds("shardRefreshInterval"), v.gtValue(0, "shardRefreshInterval must be > 0"))),
   onDecodeError: v.optional(
-    v.union([v.picklist(["throw", "skip"]), v.custom<(e: DecodeError) => "throw" | "skip">((x) => typeof x === "function")], 'onDecodeError must be "throw", "skip" or a function'),
+    v.union(
+      [v.picklist(["throw", "skip"]), v.custom<(e: DecodeError) => "throw" | "skip">((x) => typeof x === "function")],
+      'onDecodeError must be "throw", "skip" or a function',
+    ),
   ),
   kplHashRangeCheck: v.optional(v.picklist(["deliver", "drop"], 'kplHashRangeCheck must be "deliver" or "drop"')),
   onEvent: v.optional(v.custom<(event: ConsumerEvent) => void>((x) => typeof x === "function", "onEvent must be a function")),
@@ -164,13 +170,18 @@ export function resolveConsumerOptions(options: ConsumerOptions<unknown>): Resol
   }
   if (iteratorType !== "AT_TIMESTAMP" && parsed.timestamp !== undefined) {
     // Silently ignoring it would start the consumer somewhere the user did not ask for.
-    throw new ConfigError("timestamp", `applies only with iteratorType "AT_TIMESTAMP" (it is "${iteratorType}"): add iteratorType: "AT_TIMESTAMP", or remove timestamp`);
+    throw new ConfigError(
+      "timestamp",
+      `applies only with iteratorType "AT_TIMESTAMP" (it is "${iteratorType}"): add iteratorType: "AT_TIMESTAMP", or remove timestamp`,
+    );
   }
   if (typeof parsed.timestamp === "number" && parsed.timestamp > MAX_PLAUSIBLE_EPOCH_SECONDS) {
-    throw new ConfigError("timestamp", `${parsed.timestamp} looks like milliseconds, but a number is epoch seconds: write ${Math.floor(parsed.timestamp / 1000)} (ms / 1000) or a Date`);
+    throw new ConfigError(
+      "timestamp",
+      `${parsed.timestamp} looks like milliseconds, but a number is epoch seconds: write ${Math.floor(parsed.timestamp / 1000)} (ms / 1000) or a Date`,
+    );
   }
-  const timestamp =
-    parsed.timestamp === undefined ? undefined : parsed.timestamp instanceof Date ? parsed.timestamp : new Date(parsed.timestamp * 1000);
+  const timestamp = parsed.timestamp === undefined ? undefined : parsed.timestamp instanceof Date ? parsed.timestamp : new Date(parsed.timestamp * 1000);
   const fetchRate = parsed.shardFetchRate ?? 4;
   const fetchIntervalMs = 1000 / fetchRate;
   return {

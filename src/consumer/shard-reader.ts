@@ -1,12 +1,12 @@
 import type { Lease } from "../checkpointers/types.ts";
 import { AwsServiceError, isRetryable } from "../errors.ts";
 import { backoffDelay, defaultBackoff } from "../internal/backoff.ts";
-import { linkSignals, type LinkedSignal } from "../internal/abort.ts";
-import { monotonicOf, type Clock } from "../internal/clock.ts";
+import { type LinkedSignal, linkSignals } from "../internal/abort.ts";
+import { type Clock, monotonicOf } from "../internal/clock.ts";
 import type { KinesisClient } from "../kinesis/client.ts";
 import type { GetRecordsPage, HashKeyRange, WireKinesisRecord } from "../kinesis/types.ts";
 import type { Processor } from "../processors/types.ts";
-import { decodeWireRecord, type DecodeContext } from "./decode.ts";
+import { type DecodeContext, decodeWireRecord } from "./decode.ts";
 import type { QueueEntry } from "./entries.ts";
 import type { ConsumerMetrics } from "./events.ts";
 import type { KplHashRangeCheck } from "./options.ts";

@@ -16,7 +16,7 @@ export interface UntilDoneContext {
  * else is thrown.
  */
 export async function untilDone<R>(context: UntilDoneContext, attempt: () => Promise<R>): Promise<R> {
-  for (let failures = 0; ; failures++) {
+  for (let failures = 0;; failures++) {
     try {
       return await attempt();
     } catch (error) {

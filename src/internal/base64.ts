@@ -53,10 +53,9 @@ function nativeBase64(): NativeBase64 | null {
     };
     const toBase64 = ctor.prototype.toBase64;
     const fromBase64 = ctor.fromBase64;
-    native =
-      typeof toBase64 === "function" && typeof fromBase64 === "function"
-        ? { encode: (bytes) => toBase64.call(bytes), decode: (text) => fromBase64.call(Uint8Array, text) }
-        : null;
+    native = typeof toBase64 === "function" && typeof fromBase64 === "function"
+      ? { encode: (bytes) => toBase64.call(bytes), decode: (text) => fromBase64.call(Uint8Array, text) }
+      : null;
   }
   return native;
 }

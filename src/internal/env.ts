@@ -22,7 +22,10 @@ export function readEnv(name: string): string | undefined {
   } catch (error) {
     // Deno without --allow-env: "not set" would silently pick another region or no credentials.
     if (isPermissionDenial(error)) {
-      throw new ConfigError("--allow-env", `Deno denied reading ${name}: run with --allow-env (or list the AWS_* variables it needs), or pass the setting as an option`);
+      throw new ConfigError(
+        "--allow-env",
+        `Deno denied reading ${name}: run with --allow-env (or list the AWS_* variables it needs), or pass the setting as an option`,
+      );
     }
   }
   try {

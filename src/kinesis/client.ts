@@ -250,12 +250,14 @@ interface WireGetRecords {
 
 interface WirePutRecords {
   FailedRecordCount?: number | null;
-  Records?: Array<{
-    SequenceNumber?: string | null;
-    ShardId?: string | null;
-    ErrorCode?: string | null;
-    ErrorMessage?: string | null;
-  }> | null;
+  Records?:
+    | Array<{
+      SequenceNumber?: string | null;
+      ShardId?: string | null;
+      ErrorCode?: string | null;
+      ErrorMessage?: string | null;
+    }>
+    | null;
 }
 
 function fromWireRange(range: WireHashKeyRange): HashKeyRange {

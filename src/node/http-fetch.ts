@@ -14,7 +14,7 @@
  * is the system error (`ECONNREFUSED`, ...); an abort rejects with the signal's reason.
  */
 import { Buffer } from "node:buffer";
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
+import { Agent as HttpAgent, type IncomingMessage, request as httpRequest, type RequestOptions } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 
 interface Agents {
@@ -53,7 +53,9 @@ interface Plan {
 /** What to send, or undefined when the request needs something only the built-in `fetch` does. */
 function planRequest(input: RequestInfo | URL, init: RequestInit | undefined): Plan | undefined {
   if (typeof input !== "string" && !(input instanceof URL)) return undefined; // a Request: let fetch read it
-  if (init !== undefined && (init.redirect === "error" || init.redirect === "manual" || init.credentials !== undefined || init.cache !== undefined)) return undefined;
+  if (init !== undefined && (init.redirect === "error" || init.redirect === "manual" || init.credentials !== undefined || init.cache !== undefined)) {
+    return undefined;
+  }
   const body = init?.body;
   let payload: string | Uint8Array | undefined;
   if (body === undefined || body === null) payload = undefined;
@@ -186,16 +188,13 @@ class BufferedResponse extends Response {
   override get body(): ReadableStream<Uint8Array<ArrayBuffer>> | null {
     if (this.#stream === undefined) {
       const bytes = this.#bytes;
-      this.#stream =
-        bytes.length === 0 && NULL_BODY.has(this.status)
-          ? null
-          : new ReadableStream<Uint8Array<ArrayBuffer>>({
-              start: (controller) => {
-                this.#used = true;
-                if (bytes.length > 0) controller.enqueue(new Uint8Array(bytes));
-                controller.close();
-              },
-            });
+      this.#stream = bytes.length === 0 && NULL_BODY.has(this.status) ? null : new ReadableStream<Uint8Array<ArrayBuffer>>({
+        start: (controller) => {
+          this.#used = true;
+          if (bytes.length > 0) controller.enqueue(new Uint8Array(bytes));
+          controller.close();
+        },
+      });
     }
     return this.#stream;
   }

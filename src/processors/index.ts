@@ -2,5 +2,5 @@ export type { AggregatedRecord, Aggregator, Processor } from "./types.ts";
 export { BytesProcessor } from "./bytes.ts";
 export { JsonLineProcessor, JsonListProcessor, JsonProcessor } from "./json.ts";
 export { KPLJsonProcessor, KPLStringProcessor } from "./kpl.ts";
-export { MsgpackProcessor, type MsgpackCodec } from "./msgpack.ts";
+export { type MsgpackCodec, MsgpackProcessor } from "./msgpack.ts";
 export { StringProcessor } from "./string.ts";

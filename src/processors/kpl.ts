@@ -3,7 +3,7 @@
  * by the KCL and aws-kinesis-agg as well as by this library. The consumer splits aggregates before a
  * processor sees them; parse still accepts a whole aggregate, so each processor reads what it writes.
  */
-import { KplAggregator, deaggregate } from "../aggregation/kpl.ts";
+import { deaggregate, KplAggregator } from "../aggregation/kpl.ts";
 import { decodeJson, decodeString, encodeJson, encodeString, parseJsonText } from "./codecs.ts";
 import type { Aggregator, Processor } from "./types.ts";
 

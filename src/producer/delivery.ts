@@ -3,14 +3,14 @@ import type { FailedRecord } from "../errors.ts";
 import type { Clock } from "../internal/clock.ts";
 import type { KinesisClient } from "../kinesis/client.ts";
 import type { Admission } from "./admission.ts";
-import { MAX_BATCH_BYTES, laneFundedIn, takeBatch, type BatchLimits } from "./batcher.ts";
+import { type BatchLimits, laneFundedIn, MAX_BATCH_BYTES, takeBatch } from "./batcher.ts";
 import type { FlushStats, ResolvedProducerOptions } from "./options.ts";
 import type { ProducerMetrics } from "./metrics.ts";
-import { entryFailure, mismatchedAnswer, requestFailureOutcome, type FailureOutcome } from "./put-outcome.ts";
+import { entryFailure, type FailureOutcome, mismatchedAnswer, requestFailureOutcome } from "./put-outcome.ts";
 import type { QueuedRecord, UserRecord } from "./queued-record.ts";
 import { ShardRateLimiter } from "./rate-limiter.ts";
 import type { Settlement } from "./settlement.ts";
-import { sendPutRecords, type PutRecordsAnswer } from "./put-records.ts";
+import { type PutRecordsAnswer, sendPutRecords } from "./put-records.ts";
 import { ReshardWatch } from "./reshard-watch.ts";
 import type { Lane, ShardBuffers } from "./shard-buffers.ts";
 import { WakeTimer } from "./wake-timer.ts";
@@ -97,8 +97,7 @@ export class PutDelivery {
     const started = buffers.add(item, generation, now);
     // Wake the pump only when its plan changes: a batch just filled up, or a new deadline comes
     // before the timer that is set (or none is).
-    const filled =
-      (queuedBefore < this.#limits.maxRecords && buffers.queuedRecords >= this.#limits.maxRecords) ||
+    const filled = (queuedBefore < this.#limits.maxRecords && buffers.queuedRecords >= this.#limits.maxRecords) ||
       (bytesBefore < this.#fullBatchBytes && buffers.queuedBytes >= this.#fullBatchBytes);
     const wakeAt = this.#timer.at;
     const deadline = started && (wakeAt === undefined || wakeAt > now + this.#options.bufferTimeMs);
@@ -323,19 +322,16 @@ export class PutDelivery {
 
   /** Items are done: release their room in the queue and tell the flush bookkeeping. */
   #settle(items: readonly UserRecord[], generation: number, failure: { code: string; message: string } | undefined, attempts: number): void {
-    const failures =
-      failure === undefined
-        ? undefined
-        : items.map(
-            (item): FailedRecord => ({
-              data: item.data,
-              partitionKey: item.partitionKey,
-              ...(item.explicitHashKey === undefined ? {} : { explicitHashKey: item.explicitHashKey }),
-              errorCode: failure.code,
-              errorMessage: failure.message,
-              attempts,
-            }),
-          );
+    const failures = failure === undefined ? undefined : items.map(
+      (item): FailedRecord => ({
+        data: item.data,
+        partitionKey: item.partitionKey,
+        ...(item.explicitHashKey === undefined ? {} : { explicitHashKey: item.explicitHashKey }),
+        errorCode: failure.code,
+        errorMessage: failure.message,
+        attempts,
+      }),
+    );
     if (failure === undefined) this.#deps.metrics.recordsPut += items.length;
     this.#deps.settlement.settle(generation, items.length, failures);
     this.#deps.admission.release(items.length);
@@ -384,7 +380,7 @@ class DeliveredItems {
     if (this.#total === 0) return;
     metrics.recordsPut += this.#total;
     settlement.settle(this.#generation, this.#count);
-    if (this.#others !== undefined) for (const [generation, count] of this.#others) settlement.settle(generation, count);
+    if (this.#others !== undefined) { for (const [generation, count] of this.#others) settlement.settle(generation, count); }
     admission.release(this.#total);
   }
 }

@@ -1,16 +1,16 @@
 import { pickClientOptions } from "../aws/client-options.ts";
 import { ClosedError, PutFailedError } from "../errors.ts";
-import { waitSignal, type WaitOptions } from "../config/validate.ts";
-import { abortReason, systemClock, type Clock } from "../internal/clock.ts";
+import { type WaitOptions, waitSignal } from "../config/validate.ts";
+import { abortReason, type Clock, systemClock } from "../internal/clock.ts";
 import { untilAborted } from "../internal/until-aborted.ts";
 import { KinesisClient } from "../kinesis/client.ts";
 import { JsonProcessor } from "../processors/json.ts";
 import type { Processor } from "../processors/types.ts";
 import { Admission } from "./admission.ts";
-import { PutDelivery, type Failure } from "./delivery.ts";
+import { type Failure, PutDelivery } from "./delivery.ts";
 import { ProducerMetrics, type ProducerStats } from "./metrics.ts";
 import { parseExplicitHashKey, randomPartitionKey, validatePartitionKey } from "./keys.ts";
-import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from "./options.ts";
+import { type ProducerOptions, type ResolvedProducerOptions, resolveProducerOptions } from "./options.ts";
 import type { UserRecord } from "./queued-record.ts";
 import { Settlement } from "./settlement.ts";
 import { ShardBuffers } from "./shard-buffers.ts";
@@ -81,10 +81,9 @@ export class Producer<T = unknown> implements AsyncDisposable {
       validatePartitionKey(key);
       const explicitHashKey = options?.explicitHashKey;
       // The MD5 of the key is worked out later, and only if the stream has more than one shard.
-      const item: UserRecord =
-        explicitHashKey === undefined
-          ? { data, partitionKey: key }
-          : { data, partitionKey: key, explicitHashKey, hashKey: parseExplicitHashKey(explicitHashKey) };
+      const item: UserRecord = explicitHashKey === undefined
+        ? { data, partitionKey: key }
+        : { data, partitionKey: key, explicitHashKey, hashKey: parseExplicitHashKey(explicitHashKey) };
       if (this.#failure !== undefined) throw this.#refusal(item);
       const delivery = this.#delivery;
       // Waiting puts go first: a put never overtakes an earlier one (per-key order starts here).
@@ -317,4 +316,3 @@ function isPersistent(error: unknown): boolean {
   if (code === "AWS_SERVICE") return retryable === false;
   return code === "CREDENTIALS" || code === "ABORTED" || code === "CONFIG";
 }
-

@@ -2,7 +2,7 @@ import { deaggregate } from "../aggregation/kpl.ts";
 import type { KinesisClient } from "../kinesis/client.ts";
 import type { QueuedRecord, UserRecord } from "./queued-record.ts";
 import type { ShardRateLimiter } from "./rate-limiter.ts";
-import { UNMAPPED, type ShardBuffers } from "./shard-buffers.ts";
+import { type ShardBuffers, UNMAPPED } from "./shard-buffers.ts";
 import type { ShardMap } from "./shard-map.ts";
 import { loadShardMap } from "./stream-lookup.ts";
 
@@ -105,13 +105,10 @@ export class ReshardWatch {
     this.#misrouted = [];
     for (const { record, shardId } of misrouted) {
       const range = map.rangeOf(shardId);
-      const strays =
-        range === undefined
-          ? []
-          : record.items.filter((item) => {
-              const hash = buffers.hashKeys.ofItem(item);
-              return hash < range.start || hash > range.end;
-            });
+      const strays = range === undefined ? [] : record.items.filter((item) => {
+        const hash = buffers.hashKeys.ofItem(item);
+        return hash < range.start || hash > range.end;
+      });
       const kept = strays.length === 0 ? record.items : record.items.filter((item) => !strays.includes(item));
       this.#deps.settle(kept, record.generation, undefined, record.attempts);
       for (const item of strays) {

@@ -1,4 +1,4 @@
-import { PutFailedError, type FailedRecord } from "../errors.ts";
+import { type FailedRecord, PutFailedError } from "../errors.ts";
 import { abortReason } from "../internal/clock.ts";
 
 interface FlushWaiter {

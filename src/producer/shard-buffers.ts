@@ -4,7 +4,7 @@ import { MAX_HASH_KEY } from "../kinesis/hash-key.ts";
 import { SingleItemAggregator } from "../processors/aggregators.ts";
 import type { Aggregator, Processor } from "../processors/types.ts";
 import { HashKeys } from "./hash-keys.ts";
-import { RecordDeque, type QueuedRecord, type UserRecord } from "./queued-record.ts";
+import { type QueuedRecord, RecordDeque, type UserRecord } from "./queued-record.ts";
 import type { ShardMap } from "./shard-map.ts";
 
 /** The lane for hash keys no open shard covers (mid-reshard): sent anyway, and the map is refreshed. */

@@ -49,7 +49,7 @@ export class WakeTimer {
 
   cancel(): void {
     if (this.#pending === undefined) return;
-    this.#pending.cancel.abort((replaced ??= new AbortedError("wake-up replaced")));
+    this.#pending.cancel.abort(replaced ??= new AbortedError("wake-up replaced"));
     this.#pending = undefined;
   }
 }

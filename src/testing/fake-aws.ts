@@ -64,7 +64,9 @@ export function createFakeAws(options: FakeAwsOptions = {}): FakeAws {
     const target = request.headers.get("x-amz-target") ?? "";
     const protocol = target.startsWith(KINESIS.prefix) ? KINESIS : target.startsWith(DYNAMODB.prefix) ? DYNAMODB : undefined;
     if (protocol === undefined) {
-      return new Response(JSON.stringify({ __type: "UnknownOperationException", message: `the fake AWS does not know X-Amz-Target "${target}"` }), { status: 400 });
+      return new Response(JSON.stringify({ __type: "UnknownOperationException", message: `the fake AWS does not know X-Amz-Target "${target}"` }), {
+        status: 400,
+      });
     }
     const service = protocol === KINESIS ? "kinesis" : "dynamodb";
     const operation = target.slice(protocol.prefix.length);
@@ -111,6 +113,8 @@ function parseBody(text: string): Json {
   } catch {
     throw new FakeAwsError("SerializationException", "the request body is not valid JSON");
   }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new FakeAwsError("SerializationException", "the request body must be a JSON object");
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new FakeAwsError("SerializationException", "the request body must be a JSON object");
+  }
   return parsed as Json;
 }

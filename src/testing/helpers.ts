@@ -26,10 +26,9 @@ export async function collect<T>(iterable: AsyncIterable<T>, options: CollectOpt
   for (;;) {
     const next = iterator.next();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const step =
-      idle === undefined
-        ? await next
-        : await Promise.race([next, new Promise<typeof idleMarker>((resolve) => (timer = setTimeout(() => resolve(idleMarker), idle * 1000)))]);
+    const step = idle === undefined
+      ? await next
+      : await Promise.race([next, new Promise<typeof idleMarker>((resolve) => (timer = setTimeout(() => resolve(idleMarker), idle * 1000)))]);
     if (timer !== undefined) clearTimeout(timer);
     if (step === idleMarker) {
       // The pending next() settles once the source finishes; it must not become an unhandled rejection.

@@ -24,13 +24,15 @@ describe("checkpointers and await using", () => {
     expect((signal?.reason as LeaseLostError).reason).toBe("released");
   });
 
-  it.each([
-    ["DynamoDBCheckPointer", DynamoDBCheckPointer],
-    ["RedisCheckPointer", RedisCheckPointer],
-    ["DurableObjectCheckPointer", DurableObjectCheckPointer],
-    ["DenoKvCheckPointer", DenoKvCheckPointer],
-    ["MemoryCheckPointer", MemoryCheckPointer],
-  ] as const)("%s disposes by calling its close()", async (_name, Class) => {
+  it.each(
+    [
+      ["DynamoDBCheckPointer", DynamoDBCheckPointer],
+      ["RedisCheckPointer", RedisCheckPointer],
+      ["DurableObjectCheckPointer", DurableObjectCheckPointer],
+      ["DenoKvCheckPointer", DenoKvCheckPointer],
+      ["MemoryCheckPointer", MemoryCheckPointer],
+    ] as const,
+  )("%s disposes by calling its close()", async (_name, Class) => {
     const dispose = (Class.prototype as Partial<AsyncDisposable>)[Symbol.asyncDispose];
     expect(typeof dispose).toBe("function");
     const close = vi.fn(() => Promise.resolve());

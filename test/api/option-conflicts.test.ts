@@ -32,7 +32,9 @@ describe("Consumer option conflicts", () => {
   });
 
   it.each([undefined, "LATEST", "TRIM_HORIZON"] as const)("a timestamp with iteratorType %s is a ConfigError that says to add AT_TIMESTAMP", (iteratorType) => {
-    const error = configErrorOf(() => new Consumer({ streamName: "s", region: "us-east-1", timestamp: new Date(), ...(iteratorType === undefined ? {} : { iteratorType }) }));
+    const error = configErrorOf(() =>
+      new Consumer({ streamName: "s", region: "us-east-1", timestamp: new Date(), ...(iteratorType === undefined ? {} : { iteratorType }) })
+    );
     expect(error.option).toBe("timestamp");
     expect(error.message).toContain('iteratorType: "AT_TIMESTAMP"');
   });

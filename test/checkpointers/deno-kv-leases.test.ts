@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { DenoKvRows, type DenoKvLike } from "../../src/checkpointers/deno-kv/kv.ts";
+import { type DenoKvLike, DenoKvRows } from "../../src/checkpointers/deno-kv/kv.ts";
 import { uniqueName } from "../support/clients.ts";
 import { BRIDGE_KEY_PREFIX } from "../support/lease-bridge/hosts.ts";
-import { startDenoKvBridge, type Bridge } from "../support/lease-bridge/start.ts";
-import { BridgedCheckPointer, bridgedLeaseDriver, raceInPlatform, type BridgedPlatform } from "../support/lease-drivers/bridged.ts";
+import { type Bridge, startDenoKvBridge } from "../support/lease-bridge/start.ts";
+import { BridgedCheckPointer, bridgedLeaseDriver, type BridgedPlatform, raceInPlatform } from "../support/lease-drivers/bridged.ts";
 import { runCheckpointerContract } from "./contract.ts";
 import { runWorkerIdTests } from "./lease-suite-extra.ts";
 import { runLeaseSuite } from "./lease-suite.ts";

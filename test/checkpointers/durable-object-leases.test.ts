@@ -2,8 +2,8 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { DurableObjectRows, type DurableObjectStorageLike } from "../../src/checkpointers/durable-object/storage.ts";
 import { uniqueName } from "../support/clients.ts";
 import { BRIDGE_KEY_PREFIX } from "../support/lease-bridge/hosts.ts";
-import { startDurableObjectBridge, type Bridge } from "../support/lease-bridge/start.ts";
-import { BridgedCheckPointer, bridgedLeaseDriver, raceInPlatform, type BridgedPlatform } from "../support/lease-drivers/bridged.ts";
+import { type Bridge, startDurableObjectBridge } from "../support/lease-bridge/start.ts";
+import { BridgedCheckPointer, bridgedLeaseDriver, type BridgedPlatform, raceInPlatform } from "../support/lease-drivers/bridged.ts";
 import { runCheckpointerContract } from "./contract.ts";
 import { runWorkerIdTests } from "./lease-suite-extra.ts";
 import { runLeaseSuite } from "./lease-suite.ts";
@@ -34,7 +34,8 @@ for (const sqlite of [false, true]) {
   runLeaseSuite(label, bridgedLeaseDriver(platform));
   runWorkerIdTests(label, bridgedLeaseDriver(platform));
   runCheckpointerContract(label, {
-    create: ({ autoCheckpoint, clock }) => new BridgedCheckPointer(platform, uniqueName("group"), { autoCheckpoint, ...(clock === undefined ? {} : { clock }) }),
+    create: ({ autoCheckpoint, clock }) =>
+      new BridgedCheckPointer(platform, uniqueName("group"), { autoCheckpoint, ...(clock === undefined ? {} : { clock }) }),
     peer: (store) => {
       const original = store as BridgedCheckPointer;
       return new BridgedCheckPointer(platform, original.name, { autoCheckpoint: original.autoCheckpoint });

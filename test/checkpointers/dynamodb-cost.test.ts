@@ -2,7 +2,7 @@ import { afterEach, describe, expect, inject, it } from "vitest";
 import { DynamoDBCheckPointer } from "../../src/checkpointers/dynamodb/store.ts";
 import type { CheckpointSession } from "../../src/checkpointers/types.ts";
 import { localDynamo, testCredentials, uniqueName } from "../support/clients.ts";
-import { fetchTap, type FetchTap } from "../support/fetch-tap.ts";
+import { type FetchTap, fetchTap } from "../support/fetch-tap.ts";
 import { ManualClock } from "../support/manual-clock.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DynamoDBCheckPointer } from "../../src/checkpointers/dynamodb/store.ts";
 import { testCredentials, uniqueName } from "../support/clients.ts";
-import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.ts";
+import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.ts";
 
 /**
  * Throttling, 5xx and lost answers from DynamoDB (the fault proxy) must neither cost a worker its lease

@@ -2,18 +2,18 @@ import { describe, expect, it } from "vitest";
 import {
   afterConditionFailure,
   afterOwnerWrite,
+  type AllocationInput,
   decideAllocation,
   isStale,
   mustSelfFence,
+  type Observation,
   observe,
   viewGroup,
-  type AllocationInput,
-  type Observation,
 } from "../../src/checkpointers/lease/lease-rules.ts";
 import { cancelHandoff, createLease, ownerWrite, requestHandoff, takeLease } from "../../src/checkpointers/dynamodb/lease-writes.ts";
 import { decodeRow, rowKey } from "../../src/checkpointers/dynamodb/row.ts";
 import { HeldLease } from "../../src/checkpointers/lease/held-lease.ts";
-import { streamNameOf, toShardCheckpoint, type LeaseRow } from "../../src/checkpointers/lease/lease-row.ts";
+import { type LeaseRow, streamNameOf, toShardCheckpoint } from "../../src/checkpointers/lease/lease-row.ts";
 
 /** The pure cores: expiry by local observation, allocation decisions, write shapes, row codec. */
 
@@ -164,7 +164,9 @@ describe("write shapes", () => {
   it("conditions takes on the observed counter and owner, and creates only missing rows", () => {
     expect(takeLease("t", "k", me, { counter: 3 }, stamp).ConditionExpression).toBe("#leasecounter = :counter AND attribute_not_exists(#ref)");
     expect(takeLease("t", "k", me, { counter: 3, owner: "app/x" }, stamp).ConditionExpression).toBe("#leasecounter = :counter AND #ref = :owner");
-    expect(createLease("t", "k", { group: "g", stream: "s", shardId: "x", incarnation: undefined }, me, stamp).ConditionExpression).toBe("attribute_not_exists(#shardid)");
+    expect(createLease("t", "k", { group: "g", stream: "s", shardId: "x", incarnation: undefined }, me, stamp).ConditionExpression).toBe(
+      "attribute_not_exists(#shardid)",
+    );
     // With an incarnation, a row of another incarnation of the stream is replaced too (never one without).
     expect(createLease("t", "k", { group: "g", stream: "s", shardId: "x", incarnation: "1700000000000" }, me, stamp).ConditionExpression).toBe(
       "attribute_not_exists(#shardid) OR (attribute_exists(#incarnation) AND #incarnation <> :incarnation)",

@@ -2,13 +2,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vi
 import { DynamoDBLeaseBackend } from "../../src/checkpointers/dynamodb/lease-backend.ts";
 import { decodeRow, keyItem } from "../../src/checkpointers/dynamodb/row.ts";
 import { DynamoDBCheckPointer, type DynamoDBCheckPointerOptions } from "../../src/checkpointers/dynamodb/store.ts";
-import { ownerWriteBackoff, runFencedWrite, type FencedWriteContext } from "../../src/checkpointers/lease/fenced-write.ts";
+import { type FencedWriteContext, ownerWriteBackoff, runFencedWrite } from "../../src/checkpointers/lease/fenced-write.ts";
 import { HeldLease } from "../../src/checkpointers/lease/held-lease.ts";
 import { unmarshallItem } from "../../src/dynamodb/marshal.ts";
 import { CheckpointError, ProtocolError } from "../../src/errors.ts";
 import type { Clock } from "../../src/internal/clock.ts";
 import { localDynamo, testCredentials, uniqueName } from "../support/clients.ts";
-import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.ts";
+import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.ts";
 import { fetchTap } from "../support/fetch-tap.ts";
 import { ManualClock } from "../support/manual-clock.ts";
 

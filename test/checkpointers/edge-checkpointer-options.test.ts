@@ -37,8 +37,14 @@ describe("DurableObjectCheckPointer options", () => {
   });
 
   it("takes the shared lease options with their rules", () => {
-    expect(configErrorOf(() => new DurableObjectCheckPointer({ name: "g", storage, sessionTimeout: 5, heartbeatFrequency: 10 })).option).toBe("heartbeatFrequency");
-    expect(new DurableObjectCheckPointer({ name: "g", storage, autoCheckpoint: false })).toMatchObject({ name: "g", keyPrefix: "async-kinesis", autoCheckpoint: false });
+    expect(configErrorOf(() => new DurableObjectCheckPointer({ name: "g", storage, sessionTimeout: 5, heartbeatFrequency: 10 })).option).toBe(
+      "heartbeatFrequency",
+    );
+    expect(new DurableObjectCheckPointer({ name: "g", storage, autoCheckpoint: false })).toMatchObject({
+      name: "g",
+      keyPrefix: "async-kinesis",
+      autoCheckpoint: false,
+    });
   });
 });
 
@@ -55,11 +61,24 @@ describe("DenoKvCheckPointer options", () => {
 });
 
 describe("option names of the platform checkpointers", () => {
-  const lease = { sessionTimeout: undefined, heartbeatFrequency: undefined, autoCheckpoint: undefined, checkpointInterval: undefined, id: undefined, workerId: undefined };
+  const lease = {
+    sessionTimeout: undefined,
+    heartbeatFrequency: undefined,
+    autoCheckpoint: undefined,
+    checkpointInterval: undefined,
+    id: undefined,
+    workerId: undefined,
+  };
 
   it("every option the public types declare is accepted by its schema", () => {
-    const durableObject = { ...lease, name: "g", storage, keyPrefix: undefined, clock: undefined } satisfies Record<keyof DurableObjectCheckPointerOptions, unknown>;
-    const denoKv = { ...lease, name: "g", kv, keyPrefix: undefined, clock: undefined, ttlHours: undefined } satisfies Record<keyof DenoKvCheckPointerOptions, unknown>;
+    const durableObject = { ...lease, name: "g", storage, keyPrefix: undefined, clock: undefined } satisfies Record<
+      keyof DurableObjectCheckPointerOptions,
+      unknown
+    >;
+    const denoKv = { ...lease, name: "g", kv, keyPrefix: undefined, clock: undefined, ttlHours: undefined } satisfies Record<
+      keyof DenoKvCheckPointerOptions,
+      unknown
+    >;
     expect(() => new DurableObjectCheckPointer(durableObject)).not.toThrow();
     expect(() => new DenoKvCheckPointer(denoKv)).not.toThrow();
   });

@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
 import type { ConditionalOutcome, LeaseBackend } from "../../src/checkpointers/lease/backend.ts";
-import { ownerWriteBackoff, runFencedWrite, type FencedWriteContext } from "../../src/checkpointers/lease/fenced-write.ts";
+import { type FencedWriteContext, ownerWriteBackoff, runFencedWrite } from "../../src/checkpointers/lease/fenced-write.ts";
 import { HeldLease } from "../../src/checkpointers/lease/held-lease.ts";
 import type { FencedWrite, OwnerWriteKind } from "../../src/checkpointers/lease/lease-rules.ts";
 import { uniqueName } from "../support/clients.ts";

@@ -1,7 +1,7 @@
 import { expect, it } from "vitest";
 import type { CheckpointSession, Lease } from "../../src/checkpointers/types.ts";
 import { LeaseLostError } from "../../src/errors.ts";
-import { sleep, type Clock } from "../../src/internal/clock.ts";
+import { type Clock, sleep } from "../../src/internal/clock.ts";
 import { uniqueName } from "../support/clients.ts";
 import { raceToTake } from "../support/lease-race.ts";
 import { RoundClock } from "../support/round-clock.ts";

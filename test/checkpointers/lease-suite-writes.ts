@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
 import { CheckpointError, LeaseLostError } from "../../src/errors.ts";
-import { sleep, type Clock } from "../../src/internal/clock.ts";
+import { type Clock, sleep } from "../../src/internal/clock.ts";
 import { uniqueName } from "../support/clients.ts";
 import type { StoreTap } from "../support/lease-drivers/driver.ts";
 import { ManualClock } from "../support/manual-clock.ts";

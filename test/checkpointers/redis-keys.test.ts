@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { RedisCheckPointer, type RedisCheckPointerOptions } from "../../src/checkpointers/redis/store.ts";
-import { CheckpointError, ConfigError, LeaseLostError, RedisCommandError } from "../../src/errors.ts";
+import { CheckpointError, ConfigError, type LeaseLostError, RedisCommandError } from "../../src/errors.ts";
 import { uniqueName } from "../support/clients.ts";
-import { command, pausableRedis, rawHash, type NodeRedis } from "../support/redis-clients.ts";
+import { command, type NodeRedis, pausableRedis, rawHash } from "../support/redis-clients.ts";
 import { useRedisFixture } from "../support/redis-fixture.ts";
 
 /**

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { OWNER_WRITE } from "../../src/checkpointers/redis/lua.ts";
 import { uniqueName } from "../support/clients.ts";
 import { redisLeaseDriver } from "../support/lease-drivers/redis.ts";
-import { command, rawHash, type NodeRedis } from "../support/redis-clients.ts";
+import { command, type NodeRedis, rawHash } from "../support/redis-clients.ts";
 import { redisRowKey, useRedisFixture } from "../support/redis-fixture.ts";
 import { runLeaseSuite } from "./lease-suite.ts";
 

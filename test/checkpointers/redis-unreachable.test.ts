@@ -68,9 +68,12 @@ describe("a Redis server that never replied", () => {
     expect(outcome).toMatchObject({ retryable: false, neverAnswered: true, replyCode: undefined });
     expect((outcome as Error).message).toMatch(/no reply within 0\.2 s .*has not replied to any of 3 commands/);
     // The iterator reports the same failure instead of waiting.
-    const iterated = await outcomeWithin((async () => {
-      for await (const _ of consumer) expect.unreachable();
-    })(), 5_000);
+    const iterated = await outcomeWithin(
+      (async () => {
+        for await (const _ of consumer) expect.unreachable();
+      })(),
+      5_000,
+    );
     expect(iterated).toBe(outcome);
   });
 

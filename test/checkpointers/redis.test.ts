@@ -3,7 +3,7 @@ import type { RedisClientLike } from "../../src/checkpointers/redis/client.ts";
 import { RedisCheckPointer } from "../../src/checkpointers/redis/store.ts";
 import { uniqueName } from "../support/clients.ts";
 import { connectRedis, ioredisShaped, type NodeRedis } from "../support/redis-clients.ts";
-import { startRedis, type LocalRedis } from "../support/redis-server.ts";
+import { type LocalRedis, startRedis } from "../support/redis-server.ts";
 import { runCheckpointerContract } from "./contract.ts";
 
 /**
@@ -31,10 +31,12 @@ afterAll(async () => {
 
 const timing = { sessionTimeout: 1.5, heartbeatFrequency: 0.3 };
 
-for (const [shape, wrap] of [
-  ["node-redis sendCommand", (client: NodeRedis): RedisClientLike => client],
-  ["ioredis call", (client: NodeRedis): RedisClientLike => ioredisShaped(client)],
-] as const) {
+for (
+  const [shape, wrap] of [
+    ["node-redis sendCommand", (client: NodeRedis): RedisClientLike => client],
+    ["ioredis call", (client: NodeRedis): RedisClientLike => ioredisShaped(client)],
+  ] as const
+) {
   runCheckpointerContract(`RedisCheckPointer (redis-server, ${shape})`, {
     create: ({ autoCheckpoint, clock }) =>
       new RedisCheckPointer({ name: uniqueName("group"), client: wrap(first), autoCheckpoint, ...timing, ...(clock === undefined ? {} : { clock }) }),

@@ -30,8 +30,16 @@ describe("lease row transitions", () => {
 
   it("a release keeps a pending owner (the row is reserved for it); a finish clears both and marks the shard", () => {
     const asked = { ...held, pendingOwner: "g/b" };
-    expect(ownerWriteRow(asked, "g/a", { kind: "release", counter: 4, sequence: undefined }, 1)).toMatchObject({ owner: undefined, pendingOwner: "g/b", counter: 5 });
-    expect(ownerWriteRow(asked, "g/a", { kind: "finish", counter: 4, sequence: undefined }, 1)).toMatchObject({ owner: undefined, pendingOwner: undefined, finished: true });
+    expect(ownerWriteRow(asked, "g/a", { kind: "release", counter: 4, sequence: undefined }, 1)).toMatchObject({
+      owner: undefined,
+      pendingOwner: "g/b",
+      counter: 5,
+    });
+    expect(ownerWriteRow(asked, "g/a", { kind: "finish", counter: 4, sequence: undefined }, 1)).toMatchObject({
+      owner: undefined,
+      pendingOwner: undefined,
+      finished: true,
+    });
   });
 
   it("keeps the first recorded start", () => {
@@ -43,7 +51,11 @@ describe("lease row transitions", () => {
     expect(takeRow(held, "g/b", { counter: 3, owner: "g/a" }, 1)).toBeUndefined();
     expect(takeRow(held, "g/b", { counter: 4, owner: "g/other" }, 1)).toBeUndefined();
     expect(takeRow({ ...held, owner: undefined, finished: true }, "g/b", { counter: 4 }, 1)).toBeUndefined();
-    expect(takeRow({ ...held, pendingOwner: "g/b" }, "g/b", { counter: 4, owner: "g/a" }, 1)).toMatchObject({ owner: "g/b", counter: 5, pendingOwner: undefined });
+    expect(takeRow({ ...held, pendingOwner: "g/b" }, "g/b", { counter: 4, owner: "g/a" }, 1)).toMatchObject({
+      owner: "g/b",
+      counter: 5,
+      pendingOwner: undefined,
+    });
   });
 
   it("creates only where no row of this incarnation is, moving the counter past a replaced one", () => {

@@ -40,7 +40,12 @@ function dynamoCheckPointer(name: string, fetch?: typeof globalThis.fetch): Dyna
   });
 }
 
-function stepConsumer(streamName: string, checkpointer: CheckPointer, stopAfter: StopAfter, extra: { fetch?: typeof fetch; onEvent?: (e: ConsumerEvent) => void } = {}): Consumer<Item> {
+function stepConsumer(
+  streamName: string,
+  checkpointer: CheckPointer,
+  stopAfter: StopAfter,
+  extra: { fetch?: typeof fetch; onEvent?: (e: ConsumerEvent) => void } = {},
+): Consumer<Item> {
   return new Consumer<Item>({
     streamName,
     checkpointer,
@@ -111,11 +116,13 @@ describe("stopAfter", () => {
     expect(again).toEqual([0, 1, 2]);
   });
 
-  describe.each([
-    ["memory", () => new MemoryCheckPointer()],
-    ["DynamoDB", () => dynamoCheckPointer(uniqueName("step-kpl"))],
-    ["Redis", () => redis.store(uniqueName("step-kpl"))],
-  ] as const)("with %s leases", (_name, makeCheckPointer) => {
+  describe.each(
+    [
+      ["memory", () => new MemoryCheckPointer()],
+      ["DynamoDB", () => dynamoCheckPointer(uniqueName("step-kpl"))],
+      ["Redis", () => redis.store(uniqueName("step-kpl"))],
+    ] as const,
+  )("with %s leases", (_name, makeCheckPointer) => {
     it("a records bound inside a KPL aggregate resumes at the next sub-record, never repeating one", async () => {
       const stream = await createStream(localKinesis(), 1, "step-kpl");
       const [aggregated] = await sdkPutAll(sdk, stream, [{ data: aggregate(range(0, 5)), partitionKey: "agg" }]);
@@ -184,7 +191,9 @@ describe("stopAfter", () => {
         const limitAt = startedAt + 1000;
         const tap = fetchTap();
         const wrapped: typeof fetch = (input, init) => {
-          if (performance.now() >= limitAt && tap.counts()["GetRecords"] !== undefined && new Headers(init?.headers).get("x-amz-target")?.endsWith("GetRecords")) {
+          if (
+            performance.now() >= limitAt && tap.counts()["GetRecords"] !== undefined && new Headers(init?.headers).get("x-amz-target")?.endsWith("GetRecords")
+          ) {
             lateActs.push(`step ${i}: GetRecords after the bound`);
           }
           return tap.fetch(input, init);

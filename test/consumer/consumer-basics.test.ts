@@ -13,7 +13,6 @@ const encoder = new TextEncoder();
 const sdk = sdkKinesis();
 afterAll(() => sdk.destroy());
 
-
 function jsonRecords(count: number, prefix = "r"): Array<{ data: Uint8Array; partitionKey: string }> {
   return Array.from({ length: count }, (_, i) => ({
     data: encoder.encode(JSON.stringify({ id: `${prefix}-${i}`, n: i })),

@@ -51,7 +51,9 @@ describe("delivery guarantees on the side paths", () => {
     const events: ConsumerEvent[] = [];
     await using after = localConsumer<{ n: number }>(stream, { checkpointer, onEvent: (e) => events.push(e) });
     expect((await collect(after)).map((item) => item.n)).toEqual([100, 101, 102]);
-    expect(events.filter((e) => e.type === "checkpointIgnored")).toEqual([expect.objectContaining({ shardId: "shardId-000000000000", reason: "stream-recreated" })]);
+    expect(events.filter((e) => e.type === "checkpointIgnored")).toEqual([
+      expect.objectContaining({ shardId: "shardId-000000000000", reason: "stream-recreated" }),
+    ]);
   });
 
   it("LATEST: records that arrive before the first owner commits anything are delivered by the next owner", async () => {

@@ -10,8 +10,8 @@ import type { ConsumerEvent } from "../../src/consumer/events.ts";
 import { LeaseLostError } from "../../src/errors.ts";
 import { createStream, localKinesis } from "../support/clients.ts";
 import { withSessionOverrides } from "../support/session-overrides.ts";
-import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.ts";
-import { sdkKinesis, sdkPutAll, type SdkPut } from "../support/sdk.ts";
+import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.ts";
+import { sdkKinesis, type SdkPut, sdkPutAll } from "../support/sdk.ts";
 import { collect, hashKeyIn, localConsumer, openShards, until } from "./harness.ts";
 
 const sdk = sdkKinesis();
@@ -24,7 +24,10 @@ afterEach(async () => {
 const encoder = new TextEncoder();
 
 function jsonRecords(count: number, prefix: string): Array<{ data: Uint8Array; partitionKey: string }> {
-  return Array.from({ length: count }, (_, i) => ({ data: encoder.encode(JSON.stringify({ id: `${prefix}-${i}`, pad: "x".repeat(i % 13) })), partitionKey: `${prefix}-${i}` }));
+  return Array.from(
+    { length: count },
+    (_, i) => ({ data: encoder.encode(JSON.stringify({ id: `${prefix}-${i}`, pad: "x".repeat(i % 13) })), partitionKey: `${prefix}-${i}` }),
+  );
 }
 
 function countBy<T>(items: readonly T[], key: (item: T) => string, weight: (item: T) => number = () => 1): Record<string, number> {
@@ -65,8 +68,7 @@ class StealableCheckPointer implements CheckPointer {
 }
 
 type Of<K extends ConsumerEvent["type"]> = Extract<ConsumerEvent, { type: K }>;
-const ofType = <K extends ConsumerEvent["type"]>(events: readonly ConsumerEvent[], type: K): Array<Of<K>> =>
-  events.filter((e): e is Of<K> => e.type === type);
+const ofType = <K extends ConsumerEvent["type"]>(events: readonly ConsumerEvent[], type: K): Array<Of<K>> => events.filter((e): e is Of<K> => e.type === type);
 
 describe("Consumer events", () => {
   it("reports leaseAcquired then shardStarted per shard, fetched pages with records, bytes and lag, and stats that add up", async () => {
@@ -153,7 +155,7 @@ describe("Consumer events", () => {
           data: encoder.encode(JSON.stringify({ id: `${s}-${i}` })),
           partitionKey: `k-${s}-${i}`,
           explicitHashKey: hashKeyIn(shard, (i + 1) / (perShard + 2)),
-        })),
+        }))
       ),
     );
     const shared = new MemoryCheckPointer();
@@ -198,7 +200,7 @@ describe("Consumer events", () => {
           data: encoder.encode(JSON.stringify({ id: `${s}-${i}` })),
           partitionKey: `t-${s}-${i}`,
           explicitHashKey: hashKeyIn(shard, (i + 1) / (perShard + 2)),
-        })),
+        }))
       ),
     );
     const checkpointer = new StealableCheckPointer(new MemoryCheckPointer());

@@ -5,7 +5,7 @@ import type { ConsumerEvent } from "../../src/consumer/events.ts";
 import type { ConsumerOptions } from "../../src/consumer/options.ts";
 import { AwsServiceError } from "../../src/errors.ts";
 import { createStream, localKinesis, testCredentials } from "../support/clients.ts";
-import { type Item, type Put, collectRecords, expectExactlyOnce, expectShardOrder, putItems } from "../support/delivery-checks.ts";
+import { collectRecords, expectExactlyOnce, expectShardOrder, type Item, type Put, putItems } from "../support/delivery-checks.ts";
 import { type FaultRule, startFaultProxy } from "../support/fault-proxy.ts";
 import { startShardFaultProxy } from "../support/shard-fault-proxy.ts";
 

@@ -5,7 +5,7 @@ import type { ConsumerEvent } from "../../src/consumer/events.ts";
 import type { ConsumerOptions } from "../../src/consumer/options.ts";
 import type { KinesisClient } from "../../src/kinesis/client.ts";
 import { createStream, localKinesis, testCredentials } from "../support/clients.ts";
-import { type Item, type Put, expectExactlyOnce, expectShardOrder, itemRecords } from "../support/delivery-checks.ts";
+import { expectExactlyOnce, expectShardOrder, type Item, itemRecords, type Put } from "../support/delivery-checks.ts";
 import { startFastKinesalite } from "../support/fast-kinesalite.ts";
 
 /**

@@ -107,7 +107,7 @@ describe("Consumer reads KPL aggregates made by aws-kinesis-agg", () => {
         };
         if (sub.explicitHashKey !== undefined) record.explicitHashKey = sub.explicitHashKey;
         return record;
-      }),
+      })
     );
     const sortKey = (r: Seen): string => `${r.shardId}/${r.subSequenceNumber}`;
     const comparable = got
@@ -190,8 +190,7 @@ describe('Consumer with kplHashRangeCheck: "drop" drops KPL sub-records outside 
     const first = localConsumer<unknown>(stream, { checkpointer, kplHashRangeCheck: "drop", onEvent: (e) => firstEvents.push(e) });
     expect(await collect(first)).toEqual([]);
     await first.close();
-    const fetched = (events: ConsumerEvent[]): number =>
-      events.reduce((n, e) => (e.type === "fetched" && e.shardId === mine!.shardId ? n + e.records : n), 0);
+    const fetched = (events: ConsumerEvent[]): number => events.reduce((n, e) => (e.type === "fetched" && e.shardId === mine!.shardId ? n + e.records : n), 0);
     expect(fetched(firstEvents)).toBe(1);
 
     const session = await checkpointer.start({ streamName: stream });
@@ -231,7 +230,13 @@ describe("Consumer reads aggregates of many keys from a producer without shard a
       return subRecords.filter((sub) => !inRange(hashOf(sub), shard));
     });
     const expectedEvents = (action: "delivered" | "dropped") =>
-      outside.flatMap((subs, a) => (subs.length === 0 ? [] : [{ type: "kplOutOfRange", shardId: put[a]!.shardId, sequenceNumber: put[a]!.sequenceNumber, count: subs.length, action }]));
+      outside.flatMap((
+        subs,
+        a,
+      ) => (subs.length === 0
+        ? []
+        : [{ type: "kplOutOfRange", shardId: put[a]!.shardId, sequenceNumber: put[a]!.sequenceNumber, count: subs.length, action }])
+      );
     return { stream, shards, aggregates, outside, expectedEvents };
   }
 

@@ -15,8 +15,8 @@ import {
   KPLJsonProcessor,
   KPLStringProcessor,
   MsgpackProcessor,
-  StringProcessor,
   type Processor,
+  StringProcessor,
 } from "../../src/processors/index.ts";
 import { createStream, localKinesis } from "../support/clients.ts";
 import { sdkKinesis, sdkPutAll } from "../support/sdk.ts";

@@ -19,9 +19,9 @@ async function fillShards(stream: string, shards: readonly Shard[], perShard: nu
       data: encoder.encode(JSON.stringify({ id: `${s}-${i}`, pad: "x".repeat(Math.max(0, size - 40)) })),
       partitionKey: `k-${s}-${i}`,
       explicitHashKey: hashKeyIn(shard, (i + 1) / (perShard + 1)),
-    })),
+    }))
   );
-  for (let i = 0; i < records.length; ) {
+  for (let i = 0; i < records.length;) {
     // PutRecords takes at most 500 records and 5 MiB.
     let end = i;
     let bytes = 0;

@@ -4,7 +4,7 @@ import { Consumer } from "../../src/consumer/consumer.ts";
 import type { ConsumerRecord } from "../../src/consumer/entries.ts";
 import { createStream, localKinesis, testCredentials, uniqueName } from "../support/clients.ts";
 import { connectRedis, type NodeRedis } from "../support/redis-clients.ts";
-import { startRedis, type LocalRedis } from "../support/redis-server.ts";
+import { type LocalRedis, startRedis } from "../support/redis-server.ts";
 import { sdkKinesis, sdkPutAll } from "../support/sdk.ts";
 
 /** A Consumer leasing and checkpointing through RedisCheckPointer: kinesalite for the stream, a real redis-server. */

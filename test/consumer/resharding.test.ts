@@ -9,13 +9,13 @@ import type { KinesisClient } from "../../src/kinesis/client.ts";
 import { createStream, localKinesis, testCredentials } from "../support/clients.ts";
 import { withSessionOverrides } from "../support/session-overrides.ts";
 import {
-  type Item,
-  type Put,
   collectRecords,
   expectChildrenAfterParents,
   expectExactlyOnce,
   expectShardOrder,
+  type Item,
   itemRecords,
+  type Put,
   putItems,
   startProducer,
 } from "../support/delivery-checks.ts";
@@ -102,11 +102,17 @@ describe.each(servers)("resharding mid-stream on $name", (server) => {
     const checkpointer = new MemoryCheckPointer();
     const events: ConsumerEvent[] = [];
     const consumer = consumerOn(server.endpoint(), stream, { checkpointer, onEvent: (e) => events.push(e) });
-    const { puts, delivered, resharded: parent } = await reshardWhileReading(kinesis, stream, consumer, { prefix: "s", pauseMs: 20, before: 100, after: 250 }, async () => {
-      const [parent] = await kinesis.listShards(stream);
-      await kinesis.splitShard(stream, parent!.shardId, HALF);
-      return parent;
-    });
+    const { puts, delivered, resharded: parent } = await reshardWhileReading(
+      kinesis,
+      stream,
+      consumer,
+      { prefix: "s", pauseMs: 20, before: 100, after: 250 },
+      async () => {
+        const [parent] = await kinesis.listShards(stream);
+        await kinesis.splitShard(stream, parent!.shardId, HALF);
+        return parent;
+      },
+    );
 
     const shards = await kinesis.listShards(stream);
     const children = shards.filter((s) => s.parentShardId === parent!.shardId).map((s) => s.shardId).sort();
@@ -271,11 +277,17 @@ describe("merging and rescaling on kinesis-local", () => {
     const stream = await createStream(kinesis, 2, "merge");
     const checkpointer = new MemoryCheckPointer();
     const consumer = consumerOn(kinesisLocal.endpoint, stream, { checkpointer });
-    const { puts, delivered, resharded: parents } = await reshardWhileReading(kinesis, stream, consumer, { prefix: "m", pauseMs: 20, before: 100, after: 250 }, async () => {
-      const parents = (await kinesis.listShards(stream)).map((s) => s.shardId).sort();
-      await kinesis.mergeShards(stream, parents[0]!, parents[1]!);
-      return parents;
-    });
+    const { puts, delivered, resharded: parents } = await reshardWhileReading(
+      kinesis,
+      stream,
+      consumer,
+      { prefix: "m", pauseMs: 20, before: 100, after: 250 },
+      async () => {
+        const parents = (await kinesis.listShards(stream)).map((s) => s.shardId).sort();
+        await kinesis.mergeShards(stream, parents[0]!, parents[1]!);
+        return parents;
+      },
+    );
 
     const shards = await kinesis.listShards(stream);
     const child = shards.find((s) => s.parentShardId !== undefined && s.adjacentParentShardId !== undefined)!;
@@ -294,11 +306,17 @@ describe("merging and rescaling on kinesis-local", () => {
     const stream = await createStream(kinesis, 2, "rescale");
     const checkpointer = new MemoryCheckPointer();
     const consumer = consumerOn(kinesisLocal.endpoint, stream, { checkpointer });
-    const { puts, delivered, resharded: original } = await reshardWhileReading(kinesis, stream, consumer, { prefix: "u", pauseMs: 20, before: 100, after: 250 }, async () => {
-      const original = (await kinesis.listShards(stream)).map((s) => s.shardId);
-      await kinesis.updateShardCount(stream, 4);
-      return original;
-    });
+    const { puts, delivered, resharded: original } = await reshardWhileReading(
+      kinesis,
+      stream,
+      consumer,
+      { prefix: "u", pauseMs: 20, before: 100, after: 250 },
+      async () => {
+        const original = (await kinesis.listShards(stream)).map((s) => s.shardId);
+        await kinesis.updateShardCount(stream, 4);
+        return original;
+      },
+    );
 
     const shards = await kinesis.listShards(stream);
     const open = shards.filter((s) => s.sequenceNumberRange.endingSequenceNumber === undefined);

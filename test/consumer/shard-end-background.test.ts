@@ -24,7 +24,10 @@ describe("SHARD_END writes", () => {
   it("a SHARD_END write that never completes does not stall delivery of the other shards", async () => {
     const kinesis = localKinesis();
     const stream = await createStream(kinesis, 2, "stuck-finish");
-    const [low, high] = (await kinesis.listShards(stream)).sort((a, b) => (BigInt(a.hashKeyRange.startingHashKey) < BigInt(b.hashKeyRange.startingHashKey) ? -1 : 1));
+    const [low, high] = (await kinesis.listShards(stream)).sort((
+      a,
+      b,
+    ) => (BigInt(a.hashKeyRange.startingHashKey) < BigInt(b.hashKeyRange.startingHashKey) ? -1 : 1));
     const put = (n: number, hashKey: bigint) => ({ data: encoder.encode(JSON.stringify({ n })), partitionKey: "k", explicitHashKey: hashKey.toString() });
     // One record on the low shard, then the low shard is split: it ends, and its end is consumed first.
     await kinesis.putRecords(stream, [put(0, 1n)]);

@@ -6,7 +6,7 @@ import type { ConsumerOptions } from "../../src/consumer/options.ts";
 import { MemoryCheckPointer } from "../../src/checkpointers/memory.ts";
 import { AwsServiceError } from "../../src/errors.ts";
 import { createStream, localKinesis, testCredentials } from "../support/clients.ts";
-import { type Item, type Put, collectRecords, expectExactlyOnce, putItems } from "../support/delivery-checks.ts";
+import { collectRecords, expectExactlyOnce, type Item, type Put, putItems } from "../support/delivery-checks.ts";
 import { type ShardFault, startShardFaultProxy } from "../support/shard-fault-proxy.ts";
 
 const closers: Array<() => Promise<void>> = [];
@@ -52,7 +52,10 @@ async function twoShardStream(prefix: string): Promise<{ stream: string; gone: s
 describe("a shard that no longer exists", () => {
   it("stops only that shard, with a shardStopped event and its lease released, when GetShardIterator says ResourceNotFoundException", async () => {
     const { stream, gone, others } = await twoShardStream("gone-iterator");
-    const proxy = await startShardFaultProxy({ target: inject("kinesisEndpoint"), rules: [{ shardId: gone, operation: "GetShardIterator", fault: shardGone }] });
+    const proxy = await startShardFaultProxy({
+      target: inject("kinesisEndpoint"),
+      rules: [{ shardId: gone, operation: "GetShardIterator", fault: shardGone }],
+    });
     closers.push(() => proxy.close());
     const checkpointer = new MemoryCheckPointer();
     const events: ConsumerEvent[] = [];

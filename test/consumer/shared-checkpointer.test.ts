@@ -11,7 +11,7 @@ import type { ConsumerRecord } from "../../src/consumer/entries.ts";
 import type { ConsumerEvent } from "../../src/consumer/events.ts";
 import { createStream, localKinesis } from "../support/clients.ts";
 import { withSessionOverrides } from "../support/session-overrides.ts";
-import { sdkKinesis, sdkPutAll, type SdkPut } from "../support/sdk.ts";
+import { sdkKinesis, type SdkPut, sdkPutAll } from "../support/sdk.ts";
 import { collect, hashKeyIn, localConsumer, openShards, until } from "./harness.ts";
 
 const sdk = sdkKinesis();
@@ -83,7 +83,7 @@ async function putPerShard(stream: string, perShard: number): Promise<SdkPut[]> 
       data: new TextEncoder().encode(JSON.stringify({ n: s * 1000 + i })),
       partitionKey: `p-${s}-${i}`,
       explicitHashKey: hashKeyIn(shard, (i + 1) / (perShard + 2)),
-    })),
+    }))
   );
   const put = await sdkPutAll(sdk, stream, records);
   expect(new Set(put.map((p) => p.shardId)).size).toBe(shards.length);

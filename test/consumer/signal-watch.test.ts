@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SignalWatch, type ShutdownSignal, type SignalRuntime } from "../../src/consumer/signals.ts";
+import { type ShutdownSignal, type SignalRuntime, SignalWatch } from "../../src/consumer/signals.ts";
 
 /** A runtime whose signals the test sends by hand, recording what the watch did. */
 function fakeRuntime() {

@@ -25,7 +25,14 @@ async function runDeno(home: TempHome, flags: string[], env: Record<string, stri
     }),
   );
   const args = ["run", "--no-config", "--no-lock", "--no-prompt", `--import-map=${importMap}`, ...flags, "test/runtimes/deno-credentials.ts"];
-  const childEnv = { PATH: process.env["PATH"] ?? "", HOME: home.home, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1", DENO_DIR: join(ROOT, ".tmp", "deno-dir"), ...env };
+  const childEnv = {
+    PATH: process.env["PATH"] ?? "",
+    HOME: home.home,
+    DENO_NO_UPDATE_CHECK: "1",
+    NO_COLOR: "1",
+    DENO_DIR: join(ROOT, ".tmp", "deno-dir"),
+    ...env,
+  };
   const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>((done, fail) => {
     const child = spawn(DENO, args, { cwd: ROOT, env: childEnv, timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";

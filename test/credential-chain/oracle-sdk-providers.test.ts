@@ -1,7 +1,15 @@
-import { fromContainerMetadata, fromHttp, fromIni, fromInstanceMetadata, fromNodeProviderChain, fromProcess, fromTokenFile } from "@aws-sdk/credential-providers";
-import { afterEach, beforeAll, afterAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  fromContainerMetadata,
+  fromHttp,
+  fromIni,
+  fromInstanceMetadata,
+  fromNodeProviderChain,
+  fromProcess,
+  fromTokenFile,
+} from "@aws-sdk/credential-providers";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Credentials } from "../../src/aws/credentials.ts";
-import { type FakeServer, type SeenRequest, metadataJson, startFakeImds, startFakeServer, startFakeSts } from "../support/fake-credential-servers.ts";
+import { type FakeServer, metadataJson, type SeenRequest, startFakeImds, startFakeServer, startFakeSts } from "../support/fake-credential-servers.ts";
 import { chainIn, HOUR, isoIn, type TempHome, tempHome } from "./world.ts";
 
 /**
@@ -60,7 +68,10 @@ describe("oracle: @aws-sdk/credential-providers resolves the same files and envi
       "[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = default-secret\n" +
         "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret\naws_session_token = base-token\n",
     );
-    const processJson = await home.write("process.json", JSON.stringify({ Version: 1, AccessKeyId: "AKIDPROC", SecretAccessKey: "proc-secret", SessionToken: "proc-token", Expiration: EXPIRATION }));
+    const processJson = await home.write(
+      "process.json",
+      JSON.stringify({ Version: 1, AccessKeyId: "AKIDPROC", SecretAccessKey: "proc-secret", SessionToken: "proc-token", Expiration: EXPIRATION }),
+    );
     const config = await home.write(
       "config",
       "[profile static]\naws_access_key_id = AKIDCONFIG\naws_secret_access_key = config-secret\n" +
@@ -95,7 +106,13 @@ describe("oracle: @aws-sdk/credential-providers resolves the same files and envi
 
   it("fromTokenFile (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN)", async () => {
     const tokenFile = await home.write("web-token", "web-token-1");
-    const env = environment({ AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: "arn:aws:iam::1:role/irsa", AWS_ROLE_SESSION_NAME: "pod", AWS_REGION: "eu-west-1", AWS_ENDPOINT_URL_STS: sts.url });
+    const env = environment({
+      AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+      AWS_ROLE_ARN: "arn:aws:iam::1:role/irsa",
+      AWS_ROLE_SESSION_NAME: "pod",
+      AWS_REGION: "eu-west-1",
+      AWS_ENDPOINT_URL_STS: sts.url,
+    });
     const sdk = await fromTokenFile({ clientConfig: { region: "eu-west-1" } })();
     const ours = await chainIn(env)();
     expect(ours.accessKeyId).toBe("ASIA-irsa-WEB-web-token-1");
@@ -104,7 +121,9 @@ describe("oracle: @aws-sdk/credential-providers resolves the same files and envi
 
   it("fromContainerMetadata and fromHttp (AWS_CONTAINER_CREDENTIALS_FULL_URI on loopback with an authorization token)", async () => {
     const agent = await startFakeServer((request) =>
-      request.headers["authorization"] === "pod-token" ? { body: metadataJson({ accessKeyId: "ASIAPOD", secretAccessKey: "pod-secret", sessionToken: "pod-session", expiration: EXPIRATION }) } : { status: 401, body: "" },
+      request.headers["authorization"] === "pod-token"
+        ? { body: metadataJson({ accessKeyId: "ASIAPOD", secretAccessKey: "pod-secret", sessionToken: "pod-session", expiration: EXPIRATION }) }
+        : { status: 401, body: "" }
     );
     try {
       const env = environment({ AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.url}/creds`, AWS_CONTAINER_AUTHORIZATION_TOKEN: "pod-token" });
@@ -118,7 +137,10 @@ describe("oracle: @aws-sdk/credential-providers resolves the same files and envi
   });
 
   it("fromInstanceMetadata (AWS_EC2_METADATA_SERVICE_ENDPOINT on loopback)", async () => {
-    const imds = await startFakeImds("app-role", () => ({ accessKeyId: "ASIAEC2", secretAccessKey: "ec2-secret", sessionToken: "ec2-token", expiration: EXPIRATION }));
+    const imds = await startFakeImds(
+      "app-role",
+      () => ({ accessKeyId: "ASIAEC2", secretAccessKey: "ec2-secret", sessionToken: "ec2-token", expiration: EXPIRATION }),
+    );
     try {
       const env = environment({ AWS_EC2_METADATA_DISABLED: "false", AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url });
       const ours = comparable(await chainIn(env)());

@@ -32,7 +32,10 @@ describe("credential chain: shared files", () => {
   });
 
   it("environment keys win over the files, unless AWS_PROFILE names a profile (as the SDK v3 chain does)", async () => {
-    await home.write(".aws/credentials", "[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = s\n[other]\naws_access_key_id = AKIDOTHER\naws_secret_access_key = s\n");
+    await home.write(
+      ".aws/credentials",
+      "[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = s\n[other]\naws_access_key_id = AKIDOTHER\naws_secret_access_key = s\n",
+    );
     const keys = { AWS_ACCESS_KEY_ID: "AKIDENV", AWS_SECRET_ACCESS_KEY: "env-secret", HOME: home.home };
     expect((await chainIn(keys)()).accessKeyId).toBe("AKIDENV");
     expect((await chainIn({ ...keys, AWS_PROFILE: "other" })()).accessKeyId).toBe("AKIDOTHER");
@@ -46,12 +49,21 @@ describe("credential chain: shared files", () => {
 
   it("role_arn + source_profile: AssumeRole signed with the source profile's keys, form-encoded, at AWS_ENDPOINT_URL_STS", async () => {
     await home.write(".aws/credentials", "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret\n");
-    await home.write(".aws/config", "[profile app]\nrole_arn = arn:aws:iam::123456789012:role/app\nsource_profile = base\nrole_session_name = sess\nexternal_id = ext-1\n");
+    await home.write(
+      ".aws/config",
+      "[profile app]\nrole_arn = arn:aws:iam::123456789012:role/app\nsource_profile = base\nrole_session_name = sess\nexternal_id = ext-1\n",
+    );
     const got = await chainIn({ HOME: home.home, AWS_PROFILE: "app", AWS_ENDPOINT_URL_STS: sts.url })();
     expect(got).toEqual({ accessKeyId: "ASIAROLE", secretAccessKey: "role-secret", sessionToken: "role-token", expiration: new Date(ROLE_KEYS.expiration) });
     const [request] = sts.requests;
     const form = Object.fromEntries(new URLSearchParams(request!.body));
-    expect(form).toEqual({ Action: "AssumeRole", Version: "2011-06-15", RoleArn: "arn:aws:iam::123456789012:role/app", RoleSessionName: "sess", ExternalId: "ext-1" });
+    expect(form).toEqual({
+      Action: "AssumeRole",
+      Version: "2011-06-15",
+      RoleArn: "arn:aws:iam::123456789012:role/app",
+      RoleSessionName: "sess",
+      ExternalId: "ext-1",
+    });
     expect(request!.headers["authorization"]).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDBASE\/\d{8}\/eu-west-1\/sts\/aws4_request/);
   });
 
@@ -81,8 +93,16 @@ describe("credential chain: shared files", () => {
     const json = JSON.stringify({ Version: 1, AccessKeyId: "AKIDPROC", SecretAccessKey: "proc-secret", SessionToken: "proc-token", Expiration: expiration });
     const script = await home.write("creds.json", json);
     const v2 = await home.write("v2.json", JSON.stringify({ Version: 2, AccessKeyId: "A", SecretAccessKey: "proc-secret" }));
-    await home.write(".aws/config", `[default]\ncredential_process = cat ${script}\n[profile v2]\ncredential_process = cat ${v2}\n[profile fails]\ncredential_process = sh -c 'exit 3'\n`);
-    expect(await chainIn({ HOME: home.home })()).toEqual({ accessKeyId: "AKIDPROC", secretAccessKey: "proc-secret", sessionToken: "proc-token", expiration: new Date(expiration) });
+    await home.write(
+      ".aws/config",
+      `[default]\ncredential_process = cat ${script}\n[profile v2]\ncredential_process = cat ${v2}\n[profile fails]\ncredential_process = sh -c 'exit 3'\n`,
+    );
+    expect(await chainIn({ HOME: home.home })()).toEqual({
+      accessKeyId: "AKIDPROC",
+      secretAccessKey: "proc-secret",
+      sessionToken: "proc-token",
+      expiration: new Date(expiration),
+    });
     const wrongVersion = await chainIn({ HOME: home.home, AWS_PROFILE: "v2" })().catch((e: unknown) => e);
     expect((wrongVersion as Error).message).toContain("Version 2");
     expect((wrongVersion as Error).message).not.toContain("proc-secret");
@@ -93,10 +113,15 @@ describe("credential chain: shared files", () => {
   it("an STS error that echoes the source secret and token never shows them", async () => {
     const echo = await startFakeSts((form, request) => ({
       errorCode: "AccessDenied",
-      message: `not allowed; you sent ${request.headers["authorization"] ?? ""} with token ${String(request.headers["x-amz-security-token"])} for ${form.get("RoleArn")} and secret base-secret-VALUE`,
+      message: `not allowed; you sent ${request.headers["authorization"] ?? ""} with token ${String(request.headers["x-amz-security-token"])} for ${
+        form.get("RoleArn")
+      } and secret base-secret-VALUE`,
     }));
     try {
-      await home.write(".aws/credentials", "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret-VALUE\naws_session_token = base-session-TOKEN\n");
+      await home.write(
+        ".aws/credentials",
+        "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret-VALUE\naws_session_token = base-session-TOKEN\n",
+      );
       await home.write(".aws/config", "[profile app]\nrole_arn = arn:aws:iam::1:role/app\nsource_profile = base\n");
       const error = await chainIn({ HOME: home.home, AWS_PROFILE: "app", AWS_ENDPOINT_URL_STS: echo.url })().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(CredentialsError);

@@ -28,7 +28,12 @@ describe("credential chain: web identity, containers, instance metadata", () => 
   it("AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN: unsigned AssumeRoleWithWebIdentity with the file's token and session name", async () => {
     const sts = await serve(startFakeSts(() => keys("ASIAWEB")));
     const tokenFile = await home.write("token", "eyJ.web.token\n");
-    const env = { AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: "arn:aws:iam::1:role/irsa", AWS_ROLE_SESSION_NAME: "pod-1", AWS_ENDPOINT_URL_STS: sts.url };
+    const env = {
+      AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+      AWS_ROLE_ARN: "arn:aws:iam::1:role/irsa",
+      AWS_ROLE_SESSION_NAME: "pod-1",
+      AWS_ENDPOINT_URL_STS: sts.url,
+    };
     expect((await chainIn(env)()).accessKeyId).toBe("ASIAWEB");
     const request = sts.requests[0]!;
     expect(Object.fromEntries(new URLSearchParams(request.body))).toEqual({
@@ -52,14 +57,20 @@ describe("credential chain: web identity, containers, instance metadata", () => 
   it("EKS Pod Identity: FULL_URI with the token file's token as Authorization (the file wins over the variable)", async () => {
     const agent = await serve(startFakeServer(() => ({ body: metadataJson(keys("ASIAPOD")) })));
     const tokenFile = await home.write("pod-token", "pod-token-from-file\n");
-    const env = { AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.url}/v1/credentials`, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile, AWS_CONTAINER_AUTHORIZATION_TOKEN: "from-variable" };
+    const env = {
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.url}/v1/credentials`,
+      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile,
+      AWS_CONTAINER_AUTHORIZATION_TOKEN: "from-variable",
+    };
     expect((await chainIn(env)()).accessKeyId).toBe("ASIAPOD");
     expect(agent.requests[0]!.headers["authorization"]).toBe("pod-token-from-file");
   });
 
   it("a plain-http FULL_URI that is not loopback or a container agent is refused before any request", async () => {
     const fetchFn = loopbackFetch();
-    const error = await chainIn({ AWS_CONTAINER_CREDENTIALS_FULL_URI: "http://10.0.0.5/creds", AWS_CONTAINER_AUTHORIZATION_TOKEN: "t" }, fetchFn)().catch((e: unknown) => e);
+    const error = await chainIn({ AWS_CONTAINER_CREDENTIALS_FULL_URI: "http://10.0.0.5/creds", AWS_CONTAINER_AUTHORIZATION_TOKEN: "t" }, fetchFn)().catch((
+      e: unknown,
+    ) => e);
     expect(error).toBeInstanceOf(CredentialsError);
     expect((error as Error).message).toContain("10.0.0.5");
     expect(fetchFn.urls).toEqual([]);

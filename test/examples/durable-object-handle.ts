@@ -4,6 +4,9 @@
  */
 export async function handle(record: { shardId: string; sequenceNumber: string; data: unknown }, env: unknown): Promise<void> {
   const url = (env as { COLLECTOR_URL: string }).COLLECTOR_URL;
-  const response = await fetch(url, { method: "POST", body: JSON.stringify({ shardId: record.shardId, sequenceNumber: record.sequenceNumber, data: record.data }) });
+  const response = await fetch(url, {
+    method: "POST",
+    body: JSON.stringify({ shardId: record.shardId, sequenceNumber: record.sequenceNumber, data: record.data }),
+  });
   if (!response.ok) throw new Error(`collector answered ${response.status}`);
 }

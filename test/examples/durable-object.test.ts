@@ -60,7 +60,10 @@ async function bundleExample(): Promise<string> {
       {
         name: "collecting-handle",
         setup(b) {
-          b.onResolve({ filter: /^\.\/handle\.ts$/ }, (args) => (args.importer.startsWith(EXAMPLE) ? { path: join(import.meta.dirname, "durable-object-handle.ts") } : undefined));
+          b.onResolve(
+            { filter: /^\.\/handle\.ts$/ },
+            (args) => (args.importer.startsWith(EXAMPLE) ? { path: join(import.meta.dirname, "durable-object-handle.ts") } : undefined),
+          );
         },
       },
     ],
@@ -82,7 +85,10 @@ it("the Durable Object example delivers every record once across many alarms, ea
   const kinesis = localKinesis();
   const stream = await createStream(kinesis, 2, "do-example");
   const put = async (from: number, to: number): Promise<void> => {
-    const entries = Array.from({ length: to - from }, (_, i) => ({ data: new TextEncoder().encode(JSON.stringify({ n: from + i })), partitionKey: `pk-${from + i}` }));
+    const entries = Array.from(
+      { length: to - from },
+      (_, i) => ({ data: new TextEncoder().encode(JSON.stringify({ n: from + i })), partitionKey: `pk-${from + i}` }),
+    );
     const result = await kinesis.putRecords(stream, entries);
     expect(result.failedRecordCount).toBe(0);
   };

@@ -6,18 +6,22 @@
 import { describe, expect, it } from "vitest";
 import type { ConsumerEvent } from "../../src/consumer/events.ts";
 import {
-  type Produced,
   checkCheckpointsNeverRegress,
   checkEveryRecordDelivered,
   checkPerKeyOrder,
   checkSingleDeliverer,
   deliveriesByRun,
+  type Produced,
 } from "./chaos-checks.ts";
 import { chaosSchedule } from "./chaos-schedule.ts";
 import type { WorkerLine } from "./worker-main.ts";
 
 const put = (key: string, n: number, shardId: string, sequence: number): Produced => ({ id: `${key}:${n}`, key, n, shardId, sequenceNumber: String(sequence) });
-const acquired = (shardId: string, at: number): WorkerLine => ({ kind: "event", at, event: { type: "leaseAcquired", shardId, sequence: undefined } satisfies ConsumerEvent });
+const acquired = (shardId: string, at: number): WorkerLine => ({
+  kind: "event",
+  at,
+  event: { type: "leaseAcquired", shardId, sequence: undefined } satisfies ConsumerEvent,
+});
 const record = (p: Produced, at: number): WorkerLine => ({ kind: "record", at, id: p.id, shardId: p.shardId, sequenceNumber: p.sequenceNumber });
 
 const produced = [put("k1", 0, "s0", 10), put("k1", 1, "s0", 11), put("k2", 0, "s0", 12), put("k1", 2, "s0", 13)];
@@ -49,7 +53,10 @@ describe("chaos checks", () => {
   });
 
   it("a checkpoint moving back or vanishing is a regression; a new row or an advance is not", () => {
-    const sample = (at: number, rows: Array<[string, string | undefined]>): { at: number; rows: Map<string, string | undefined> } => ({ at, rows: new Map(rows) });
+    const sample = (at: number, rows: Array<[string, string | undefined]>): { at: number; rows: Map<string, string | undefined> } => ({
+      at,
+      rows: new Map(rows),
+    });
     const forward = [sample(1, [["r0", undefined]]), sample(2, [["r0", "5"]]), sample(3, [["r0", "10"], ["r1", "7"]])];
     expect(checkCheckpointsNeverRegress(forward)).toEqual({ rows: 2, advances: 1, violations: [] });
     // Sequence numbers compare as integers: "9" is before "10" although it sorts after it as text.
@@ -68,11 +75,21 @@ describe("chaos checks", () => {
       { name: "A1", lines: [acquired("s0", 0), record(a!, 100), record(b!, 1200)] },
       { name: "B1", lines: [acquired("s0", 250), record(b!, 300), record(c!, 400), record(d!, 2000)] },
     ];
-    expect(checkSingleDeliverer(deliveriesByRun(both), 500).violations).toEqual(["s0: A1/s0/1 and B1/s0/1 both delivered for 900 ms (> one heartbeat, 500 ms)"]);
+    expect(checkSingleDeliverer(deliveriesByRun(both), 500).violations).toEqual([
+      "s0: A1/s0/1 and B1/s0/1 both delivered for 900 ms (> one heartbeat, 500 ms)",
+    ]);
   });
 
   it("the schedule is a function of its seed: kills every 2–5 s, one split before one merge per reshard window", () => {
-    const options = { durationMs: 45_000, slots: 3, killEveryMs: [2000, 5000], restartAfterMs: [200, 1500], splitAt: 0.3, mergeAt: 0.6, reshardEveryMs: 60_000 } as const;
+    const options = {
+      durationMs: 45_000,
+      slots: 3,
+      killEveryMs: [2000, 5000],
+      restartAfterMs: [200, 1500],
+      splitAt: 0.3,
+      mergeAt: 0.6,
+      reshardEveryMs: 60_000,
+    } as const;
     const plan = chaosSchedule(42, options);
     expect(chaosSchedule(42, options)).toEqual(plan);
     expect(chaosSchedule(43, options)).not.toEqual(plan);

@@ -66,7 +66,10 @@ export interface DeliveryFigures {
 }
 
 /** Every produced record delivered at least once, each delivery where it was put. */
-export function checkEveryRecordDelivered(produced: readonly Produced[], deliveries: readonly ChaosDelivery[]): { figures: DeliveryFigures; violations: string[] } {
+export function checkEveryRecordDelivered(
+  produced: readonly Produced[],
+  deliveries: readonly ChaosDelivery[],
+): { figures: DeliveryFigures; violations: string[] } {
   const violations: string[] = [];
   const byId = new Map(produced.map((p) => [p.id, p]));
   const seen = new Set<string>();
@@ -80,12 +83,18 @@ export function checkEveryRecordDelivered(produced: readonly Produced[], deliver
     }
     seen.add(d.id);
     if (put.shardId !== d.shardId || put.sequenceNumber !== d.sequenceNumber) {
-      if (misplaced++ < 3) violations.push(`${d.id} was put at ${put.shardId}/${put.sequenceNumber} but ${d.worker} delivered it as ${d.shardId}/${d.sequenceNumber}`);
+      if (misplaced++ < 3) {
+        violations.push(`${d.id} was put at ${put.shardId}/${put.sequenceNumber} but ${d.worker} delivered it as ${d.shardId}/${d.sequenceNumber}`);
+      }
     }
   }
   const missing = produced.filter((p) => !seen.has(p.id));
   if (missing.length > 0) {
-    violations.push(`${missing.length} of ${produced.length} produced records never delivered, e.g. ${missing.slice(0, 5).map((p) => `${p.id} (${p.shardId}/${p.sequenceNumber})`).join(", ")}`);
+    violations.push(
+      `${missing.length} of ${produced.length} produced records never delivered, e.g. ${
+        missing.slice(0, 5).map((p) => `${p.id} (${p.shardId}/${p.sequenceNumber})`).join(", ")
+      }`,
+    );
   }
   const delivered = deliveries.filter((d) => byId.has(d.id)).length;
   return { figures: { produced: produced.length, delivered, lost: missing.length, duplicates: delivered - seen.size }, violations };
@@ -122,7 +131,9 @@ export function checkCheckpointsNeverRegress(samples: readonly CheckpointSample[
         continue;
       }
       if (sequence === undefined || compareSequence(sequence, before.sequence) < 0) {
-        if (violations.length < 10) violations.push(`checkpoint of ${row} went from ${before.sequence} (at ${before.at}) back to ${sequence ?? "nothing"} (at ${sample.at})`);
+        if (violations.length < 10) {
+          violations.push(`checkpoint of ${row} went from ${before.sequence} (at ${before.at}) back to ${sequence ?? "nothing"} (at ${sample.at})`);
+        }
         continue;
       }
       if (compareSequence(sequence, before.sequence) > 0) advances++;

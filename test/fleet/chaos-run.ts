@@ -14,9 +14,16 @@ import { type FaultProxy, type FaultRule, startFaultProxy } from "../support/fau
 import { startLocalServers } from "../support/local-servers.ts";
 import { startKeyedProducer } from "./chaos-producer.ts";
 import { mergeAdjacent, splitOne } from "./chaos-reshard.ts";
-import { type CheckpointSample, checkCheckpointsNeverRegress, checkEveryRecordDelivered, checkPerKeyOrder, checkSingleDeliverer, deliveriesByRun } from "./chaos-checks.ts";
+import {
+  checkCheckpointsNeverRegress,
+  checkEveryRecordDelivered,
+  checkPerKeyOrder,
+  type CheckpointSample,
+  checkSingleDeliverer,
+  deliveriesByRun,
+} from "./chaos-checks.ts";
 import { chaosSchedule } from "./chaos-schedule.ts";
-import { ChaosWorker, bundleChaosWorker, repoRoot } from "./chaos-worker.ts";
+import { bundleChaosWorker, ChaosWorker, repoRoot } from "./chaos-worker.ts";
 
 export interface ChaosOptions {
   seed: number;
@@ -262,7 +269,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const checkpoints = checkCheckpointsNeverRegress(samples);
     const single = checkSingleDeliverer(deliveries, heartbeat * 1000);
     violations.push(...delivered.violations, ...order.violations, ...checkpoints.violations, ...single.violations, ...crashes);
-    if (reshards.length !== reshardsPlanned) violations.push(`${reshardsPlanned} splits and merges planned, ${reshards.length} done: ${reshards.join(", ") || "none"}`);
+    if (reshards.length !== reshardsPlanned) {
+      violations.push(`${reshardsPlanned} splits and merges planned, ${reshards.length} done: ${reshards.join(", ") || "none"}`);
+    }
     return {
       seed: options.seed,
       elapsedMs: Date.now() - started,

@@ -14,7 +14,9 @@ const SEED = 0xc4a05;
 const CHAOS_MS = 45_000;
 
 describe("chaos: worker processes SIGKILLed and restarted, a split and a merge, throttling and resets on both services", () => {
-  it("loses no record, keeps per-key order within each delivery run, never regresses a checkpoint, never lets two workers deliver one shard past a heartbeat", { timeout: 175_000 }, async () => {
+  it("loses no record, keeps per-key order within each delivery run, never regresses a checkpoint, never lets two workers deliver one shard past a heartbeat", {
+    timeout: 175_000,
+  }, async () => {
     const report = await runChaos({ seed: SEED, durationMs: CHAOS_MS, drainTimeoutMs: 60_000 });
     console.log(summaryLine(report));
     // The run really was chaotic: kills, both reshards and faults on both services.

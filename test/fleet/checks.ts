@@ -128,11 +128,19 @@ export function expectEveryRecordDelivered(puts: readonly Put[], deliveries: rea
   const redeliveredShards = new Set<string>();
   for (const put of puts) {
     const got = byId.get(put.id)!;
-    for (const d of got) expect({ id: d.id, shardId: d.shardId, sequenceNumber: d.sequenceNumber }).toEqual({ id: put.id, shardId: put.shardId, sequenceNumber: put.sequenceNumber });
+    for (const d of got) {
+      expect({ id: d.id, shardId: d.shardId, sequenceNumber: d.sequenceNumber }).toEqual({
+        id: put.id,
+        shardId: put.shardId,
+        sequenceNumber: put.sequenceNumber,
+      });
+    }
     if (got.length === 1) continue;
     redelivered += got.length - 1;
     redeliveredShards.add(put.shardId);
-    const spansOf = got.map((d) => spans.findIndex((s) => s.worker === d.worker && s.shardId === d.shardId && s.from <= d.at && d.at <= s.to + HANDED_OVER_GRACE_MS));
+    const spansOf = got.map((d) =>
+      spans.findIndex((s) => s.worker === d.worker && s.shardId === d.shardId && s.from <= d.at && d.at <= s.to + HANDED_OVER_GRACE_MS)
+    );
     expect(new Set(spansOf).size, `${put.id} delivered twice within one lease (${got.map((d) => d.worker).join(", ")})`).toBe(spansOf.length);
   }
   return { unique: byId.size, redelivered, redeliveredShards: [...redeliveredShards].sort() };

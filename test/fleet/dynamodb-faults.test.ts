@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vi
 import { unmarshallItem } from "../../src/dynamodb/marshal.ts";
 import { createStream, localDynamo, localKinesis, uniqueName } from "../support/clients.ts";
 import { startProducer } from "../support/delivery-checks.ts";
-import { startFaultProxy, type FaultProxy, type FaultRule } from "../support/fault-proxy.ts";
+import { type FaultProxy, type FaultRule, startFaultProxy } from "../support/fault-proxy.ts";
 import {
   expectDeliveriesInsideLeases,
   expectEveryRecordDelivered,
@@ -19,7 +19,7 @@ import {
   until,
   untilAllDelivered,
 } from "./checks.ts";
-import { FleetWorker, HEARTBEAT, shardCounts, type FleetPlace } from "./fleet.ts";
+import { type FleetPlace, FleetWorker, HEARTBEAT, shardCounts } from "./fleet.ts";
 
 /** Longer than the other fleet tests: one renewal may spend a few seconds in throttling backoff, which is no reason to let go. */
 const SESSION_TIMEOUT = 6;
@@ -118,8 +118,12 @@ describe("a fleet under DynamoDB throttling and 5xx (fault proxy)", () => {
     expect(Object.values(stats.byOperation).reduce((n, op) => n + (op.faults["throttle"] ?? 0), 0)).toBeGreaterThanOrEqual(3);
     expect(Object.values(stats.byOperation).reduce((n, op) => n + (op.faults["http-error"] ?? 0), 0)).toBeGreaterThanOrEqual(3);
     console.log(
-      `[dynamodb faults] ${stats.faults} of ${stats.requests} DynamoDB requests failed (UpdateItem ${JSON.stringify(updates)}, Scan ${JSON.stringify(scans)}) ` +
-        `over ${((closeAt - Math.min(...spans.map((s) => s.from))) / 1000).toFixed(1)} s; 0 leases lost; ${puts.length} records, ${summary.redelivered} redelivered over ${moves} lease moves; ` +
+      `[dynamodb faults] ${stats.faults} of ${stats.requests} DynamoDB requests failed (UpdateItem ${JSON.stringify(updates)}, Scan ${
+        JSON.stringify(scans)
+      }) ` +
+        `over ${
+          ((closeAt - Math.min(...spans.map((s) => s.from))) / 1000).toFixed(1)
+        } s; 0 leases lost; ${puts.length} records, ${summary.redelivered} redelivered over ${moves} lease moves; ` +
         `restart resumed after ${[...lastDelivered.keys()].length} committed checkpoints`,
     );
   });

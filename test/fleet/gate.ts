@@ -42,7 +42,7 @@ export function fetchGate(inner: typeof fetch = (input, init) => globalThis.fetc
   let isShut = false;
   let waiting: Array<{ release: () => void }> = [];
   let inFlight = 0;
-  let idleWaiters: Array<() => void> = [];
+  const idleWaiters: Array<() => void> = [];
   let late: Array<Promise<LateAnswer>> = [];
 
   const send = async (input: RequestInfo | URL, init: RequestInit | undefined): Promise<Response> => {
@@ -51,7 +51,7 @@ export function fetchGate(inner: typeof fetch = (input, init) => globalThis.fetc
       return await inner(input, init);
     } finally {
       inFlight--;
-      if (inFlight === 0) for (const wake of idleWaiters.splice(0)) wake();
+      if (inFlight === 0) { for (const wake of idleWaiters.splice(0)) wake(); }
     }
   };
 

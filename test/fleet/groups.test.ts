@@ -17,7 +17,7 @@ import {
   until,
   untilAllDelivered,
 } from "./checks.ts";
-import { FleetWorker, shardCounts, type FleetPlace } from "./fleet.ts";
+import { type FleetPlace, FleetWorker, shardCounts } from "./fleet.ts";
 
 const kinesis = localKinesis();
 const running: FleetWorker[] = [];
@@ -47,7 +47,7 @@ describe("consumer groups sharing one table", () => {
     await until(() => shardCounts(groups.analytics).join() === "2,2" && shardCounts(groups.archival).join() === "4", "2+2 in analytics, 4 in archival");
     await sleep(1500);
     const puts = await producer.stop();
-    for (const [name, workers] of Object.entries(groups)) {
+    for (const workers of Object.values(groups)) {
       await untilAllDelivered(workers, puts);
     }
     await Promise.all(running.map((w) => w.close()));

@@ -19,7 +19,7 @@ import {
   until,
   untilAllDelivered,
 } from "./checks.ts";
-import { ALLOCATE_INTERVAL, FleetWorker, HEARTBEAT, shardCounts, watchOwnership, type FleetPlace } from "./fleet.ts";
+import { ALLOCATE_INTERVAL, type FleetPlace, FleetWorker, HEARTBEAT, shardCounts, watchOwnership } from "./fleet.ts";
 
 const kinesis = localKinesis();
 const tableName = uniqueName("fleet-in-process");

@@ -20,7 +20,7 @@ import {
   until,
   untilAllDelivered,
 } from "./checks.ts";
-import { FleetWorker, HEARTBEAT, SESSION_TIMEOUT, shardCounts, watchOwnership, type FleetPlace } from "./fleet.ts";
+import { type FleetPlace, FleetWorker, HEARTBEAT, SESSION_TIMEOUT, shardCounts, watchOwnership } from "./fleet.ts";
 import { fetchGate } from "./gate.ts";
 
 const kinesis = localKinesis();

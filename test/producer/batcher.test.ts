@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MAX_BATCH_BYTES, MAX_BATCH_RECORDS, laneFundedIn, takeBatch, type BatchLimits } from "../../src/producer/batcher.ts";
-import { RecordDeque, type QueuedRecord } from "../../src/producer/queued-record.ts";
+import { type BatchLimits, laneFundedIn, MAX_BATCH_BYTES, MAX_BATCH_RECORDS, takeBatch } from "../../src/producer/batcher.ts";
+import { type QueuedRecord, RecordDeque } from "../../src/producer/queued-record.ts";
 import { ShardRateLimiter } from "../../src/producer/rate-limiter.ts";
 import type { Lane } from "../../src/producer/shard-buffers.ts";
 

@@ -4,7 +4,7 @@ import { Producer } from "../../src/producer/producer.ts";
 import type { ProducerOptions } from "../../src/producer/options.ts";
 import { testCredentials } from "../support/clients.ts";
 import { ManualClock } from "../support/manual-clock.ts";
-import { stubKinesis, type StubKinesis } from "./stub-kinesis.ts";
+import { type StubKinesis, stubKinesis } from "./stub-kinesis.ts";
 
 /**
  * A producer faster than its shard (the reason to have per-shard limits) must keep its requests full

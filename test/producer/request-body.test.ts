@@ -4,7 +4,19 @@ import { jsonString, putRecordsBody } from "../../src/producer/request-body.ts";
 import type { QueuedRecord } from "../../src/producer/queued-record.ts";
 
 function record(partitionKey: string, data: Uint8Array, explicitHashKey?: string): QueuedRecord {
-  return { seq: 0, data, partitionKey, explicitHashKey, bytes: data.byteLength, hashKey: undefined, shardId: "s", items: [], generation: 0, dueAt: 0, attempts: 0 };
+  return {
+    seq: 0,
+    data,
+    partitionKey,
+    explicitHashKey,
+    bytes: data.byteLength,
+    hashKey: undefined,
+    shardId: "s",
+    items: [],
+    generation: 0,
+    dueAt: 0,
+    attempts: 0,
+  };
 }
 
 function base64(data: Uint8Array): string {
@@ -13,7 +25,20 @@ function base64(data: Uint8Array): string {
   return btoa(binary);
 }
 
-const awkwardKeys = ["plain-key", 'quo"te', "back\\slash", "tab\there", "line\nbreak", "\u0000\u001f\u007f", "ünïcödé ✓", "😀", "lone \ud800 surrogate", " ", "</script>", "~"];
+const awkwardKeys = [
+  "plain-key",
+  'quo"te',
+  "back\\slash",
+  "tab\there",
+  "line\nbreak",
+  "\u0000\u001f\u007f",
+  "ünïcödé ✓",
+  "😀",
+  "lone \ud800 surrogate",
+  " ",
+  "</script>",
+  "~",
+];
 
 describe("PutRecords request body", () => {
   it("writes each partition key exactly as JSON.stringify would", () => {
@@ -23,7 +48,7 @@ describe("PutRecords request body", () => {
   it("is the UTF-8 of JSON.stringify of the request: names, ARNs, explicit hash keys, awkward keys, every padding", () => {
     // Data of 0 to 11 bytes covers no padding, one "=" and two, with every byte value somewhere.
     const batch = awkwardKeys.map((key, i) =>
-      record(key, Uint8Array.from({ length: i }, (_, j) => (i * 37 + j * 101) & 255), i % 3 === 0 ? String(BigInt(i) << 100n) : undefined),
+      record(key, Uint8Array.from({ length: i }, (_, j) => (i * 37 + j * 101) & 255), i % 3 === 0 ? String(BigInt(i) << 100n) : undefined)
     );
     batch.push(record("all-bytes", Uint8Array.from({ length: 256 }, (_, j) => j)));
     for (const stream of ["orders", "arn:aws:kinesis:us-east-1:123456789012:stream/orders"]) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PutFailedError, type FailedRecord } from "../../src/errors.ts";
+import { type FailedRecord, PutFailedError } from "../../src/errors.ts";
 import { Admission } from "../../src/producer/admission.ts";
 import { Settlement } from "../../src/producer/settlement.ts";
 

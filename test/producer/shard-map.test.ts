@@ -16,8 +16,9 @@ function shard(shardId: string, start: bigint, end: bigint, closed = false): Sha
 /** The ranges kinesalite and AWS give a stream created with `count` shards. */
 function evenShards(count: number): Shard[] {
   const width = (MAX + 1n) / BigInt(count);
-  return Array.from({ length: count }, (_, i) =>
-    shard(`shardId-${String(i).padStart(12, "0")}`, width * BigInt(i), i === count - 1 ? MAX : width * BigInt(i + 1) - 1n),
+  return Array.from(
+    { length: count },
+    (_, i) => shard(`shardId-${String(i).padStart(12, "0")}`, width * BigInt(i), i === count - 1 ? MAX : width * BigInt(i + 1) - 1n),
   );
 }
 

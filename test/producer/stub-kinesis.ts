@@ -48,7 +48,9 @@ export function stubKinesis(streamName: string, shards: number, now: () => numbe
     else if (operation === "ListShards") body = listing;
     else if (operation === "PutRecords") {
       const raw = init?.body;
-      const request = JSON.parse(raw instanceof Uint8Array ? new TextDecoder().decode(raw) : String(raw)) as { Records: Array<{ PartitionKey: string; ExplicitHashKey?: string }> };
+      const request = JSON.parse(raw instanceof Uint8Array ? new TextDecoder().decode(raw) : String(raw)) as {
+        Records: Array<{ PartitionKey: string; ExplicitHashKey?: string }>;
+      };
       puts.push({ records: request.Records.length, at: now() });
       body = {
         FailedRecordCount: 0,

@@ -7,8 +7,7 @@
 import { decodeBase64, decodeBase64Shared, encodeBase64 } from "../../src/internal/base64.ts";
 import { BASE64_DECODE_CASES, BASE64_ENCODE_LENGTHS, base64CaseBytes, type Base64Outcome } from "./base64-cases.ts";
 
-const nativeAvailable =
-  typeof (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64 === "function" &&
+const nativeAvailable = typeof (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64 === "function" &&
   typeof (Uint8Array.prototype as unknown as { toBase64?: unknown }).toBase64 === "function";
 
 const encoded = BASE64_ENCODE_LENGTHS.map((length) => encodeBase64(base64CaseBytes(length)));

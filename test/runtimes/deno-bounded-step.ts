@@ -25,25 +25,25 @@ for (const [name, stopAfter] of bounds) {
     sanitizeOps: true,
     sanitizeResources: true,
     fn: async () => {
-    const checkpointer = new DynamoDBCheckPointer({ name: `${group}-${name}`, sessionTimeout: 10, heartbeatFrequency: 0.5 });
-    let reason: string | undefined;
-    const consumer = new Consumer({
-      streamName,
-      checkpointer,
-      stopAfter,
-      shardFetchRate: 5,
-      onEvent: (event) => {
-        if (event.type === "stepEnded") reason = event.reason;
-      },
-    });
-    let items = 0;
-    try {
-      for await (const _item of consumer) items++;
-    } finally {
-      await consumer.close();
-      await checkpointer.close();
-    }
-    if (items === 0 || reason !== name) throw new Error(`the step delivered ${items} items and ended by ${reason}`);
+      const checkpointer = new DynamoDBCheckPointer({ name: `${group}-${name}`, sessionTimeout: 10, heartbeatFrequency: 0.5 });
+      let reason: string | undefined;
+      const consumer = new Consumer({
+        streamName,
+        checkpointer,
+        stopAfter,
+        shardFetchRate: 5,
+        onEvent: (event) => {
+          if (event.type === "stepEnded") reason = event.reason;
+        },
+      });
+      let items = 0;
+      try {
+        for await (const _item of consumer) items++;
+      } finally {
+        await consumer.close();
+        await checkpointer.close();
+      }
+      if (items === 0 || reason !== name) throw new Error(`the step delivered ${items} items and ended by ${reason}`);
     },
   });
 }

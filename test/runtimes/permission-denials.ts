@@ -31,9 +31,7 @@ async function seen(run: (fetch: typeof globalThis.fetch) => Promise<unknown>): 
 const endpoint = Deno.args[0] ?? "http://127.0.0.1:4567";
 const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" };
 
-const net = await seen((fetch) =>
-  new KinesisClient({ endpoint, region: "eu-west-1", credentials, fetch, maxAttempts: 4 }).describeStreamSummary("any-stream"),
-);
+const net = await seen((fetch) => new KinesisClient({ endpoint, region: "eu-west-1", credentials, fetch, maxAttempts: 4 }).describeStreamSummary("any-stream"));
 // No region option: the client must read AWS_REGION, which Deno refuses.
 const env = await seen(async (fetch) => new KinesisClient({ endpoint, credentials, fetch }).describeStreamSummary("any-stream"));
 console.log(JSON.stringify({ net, env }));

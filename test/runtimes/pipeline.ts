@@ -4,14 +4,7 @@
  * (checkpointing and releasing its leases), and a second Consumer of the same group resumes after those
  * checkpoints and reads nothing. Web APIs only; each runtime's entry beside this file feeds it.
  */
-import {
-  Consumer,
-  DynamoDBCheckPointer,
-  Producer,
-  type CheckpointListing,
-  type ConsumerEvent,
-  type Credentials,
-} from "../../src/index.ts";
+import { type CheckpointListing, Consumer, type ConsumerEvent, type Credentials, DynamoDBCheckPointer, Producer } from "../../src/index.ts";
 import { KinesisClient } from "../../src/aws/index.ts";
 
 export const PIPELINE_ITEMS = 50;
@@ -144,4 +137,3 @@ async function consumeAll(
   run.leases.sort((a, b) => a.shardId.localeCompare(b.shardId));
   return run;
 }
-

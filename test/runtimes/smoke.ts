@@ -3,7 +3,7 @@
  * it runs unchanged on Deno, Bun and workerd. Each runtime has a thin entry beside this file that
  * gathers the input (argv/env or a request body) and prints or returns the JSON result.
  */
-import { DynamoDBClient, KinesisClient, marshallItem, unmarshallItem, type Credentials } from "../../src/aws/index.ts";
+import { type Credentials, DynamoDBClient, KinesisClient, marshallItem, unmarshallItem } from "../../src/aws/index.ts";
 import { encodeBase64 } from "../../src/internal/base64.ts";
 
 export interface SmokeInput {

@@ -4,7 +4,7 @@
  * everything starts inside `fetch`. `POST /` runs smoke.ts, `POST /pipeline` runs pipeline.ts (its
  * timers run inside this one request, which workerd keeps alive while it awaits them).
  */
-import { runPipeline, type PipelineInput } from "./pipeline.ts";
+import { type PipelineInput, runPipeline } from "./pipeline.ts";
 import { describeError, runSmoke, type SmokeInput } from "./smoke.ts";
 
 export default {

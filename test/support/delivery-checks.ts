@@ -143,7 +143,10 @@ export function expectChildrenAfterParents(shards: readonly Shard[], delivered: 
 }
 
 /** Collect records until iteration ends (idle timeout, close or error). */
-export async function collectRecords<T>(iterable: AsyncIterable<ConsumerRecord<T>>, onRecord?: (record: ConsumerRecord<T>) => void | Promise<void>): Promise<Array<ConsumerRecord<T>>> {
+export async function collectRecords<T>(
+  iterable: AsyncIterable<ConsumerRecord<T>>,
+  onRecord?: (record: ConsumerRecord<T>) => void | Promise<void>,
+): Promise<Array<ConsumerRecord<T>>> {
   const out: Array<ConsumerRecord<T>> = [];
   for await (const record of iterable) {
     out.push(record);

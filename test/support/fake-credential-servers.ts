@@ -57,13 +57,14 @@ export function startFakeSts(keysFor: (form: URLSearchParams, request: SeenReque
       return {
         status: 403,
         contentType: "text/xml",
-        body: `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${keys.errorCode}</Code><Message>${escapeXml(keys.message)}</Message></Error><RequestId>r-1</RequestId></ErrorResponse>`,
+        body: `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${keys.errorCode}</Code><Message>${
+          escapeXml(keys.message)
+        }</Message></Error><RequestId>r-1</RequestId></ErrorResponse>`,
       };
     }
     return {
       contentType: "text/xml",
-      body:
-        `<${action}Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><${action}Result>` +
+      body: `<${action}Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><${action}Result>` +
         `<AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/r/s</Arn><AssumedRoleId>AROA:s</AssumedRoleId></AssumedRoleUser>` +
         `<Credentials><AccessKeyId>${keys.accessKeyId}</AccessKeyId><SecretAccessKey>${escapeXml(keys.secretAccessKey)}</SecretAccessKey>` +
         `<SessionToken>${escapeXml(keys.sessionToken)}</SessionToken><Expiration>${keys.expiration}</Expiration></Credentials>` +
@@ -81,7 +82,9 @@ export function startFakeImds(role: string, keys: () => FakeKeys): Promise<FakeS
     }
     if (request.headers["x-aws-ec2-metadata-token"] !== token) return { status: 401, body: "" };
     if (request.method === "GET" && request.path === "/latest/meta-data/iam/security-credentials/") return { body: `${role}\n` };
-    if (request.method === "GET" && request.path === `/latest/meta-data/iam/security-credentials/${role}`) return { contentType: "application/json", body: metadataJson(keys()) };
+    if (request.method === "GET" && request.path === `/latest/meta-data/iam/security-credentials/${role}`) {
+      return { contentType: "application/json", body: metadataJson(keys()) };
+    }
     return { status: 404, body: "" };
   });
 }

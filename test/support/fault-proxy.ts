@@ -1,19 +1,19 @@
-import { Agent, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse, createServer, request as httpRequest } from "node:http";
+import { Agent, createServer, type IncomingMessage, type OutgoingHttpHeaders, request as httpRequest, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   type ErrorBodyStyle,
   type FabricatedResponse,
   type FailedEntry,
-  type RecordErrorCode,
-  type RequestFacts,
-  type ThrottleCode,
   failedEntry,
   mulberry32,
+  type RecordErrorCode,
+  type RequestFacts,
   requestFacts,
   requestIdFor,
   serverErrorResponse,
   serviceOf,
   spliceFailedEntries,
+  type ThrottleCode,
   throttleResponse,
 } from "./fault-responses.ts";
 

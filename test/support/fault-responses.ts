@@ -59,8 +59,7 @@ export interface RequestFacts {
 export function requestFacts(parsed: unknown): RequestFacts {
   const body = typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
   const arn = typeof body["StreamARN"] === "string" ? body["StreamARN"] : undefined;
-  const streamName =
-    typeof body["StreamName"] === "string" ? body["StreamName"] : arn !== undefined ? arn.slice(arn.indexOf("/") + 1) : "unknown-stream";
+  const streamName = typeof body["StreamName"] === "string" ? body["StreamName"] : arn !== undefined ? arn.slice(arn.indexOf("/") + 1) : "unknown-stream";
   const shardId = typeof body["ShardId"] === "string" ? body["ShardId"] : "shardId-000000000000";
   const tableName = typeof body["TableName"] === "string" ? body["TableName"] : "unknown-table";
   return { streamName, shardId, tableName };

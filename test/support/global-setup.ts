@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
 import { startLocalServers } from "./local-servers.ts";
-import { INSTALL_LOG, INSTALL_TIMEOUT_MS, ensureServerTools, runLogged } from "./server-tools.ts";
+import { ensureServerTools, INSTALL_LOG, INSTALL_TIMEOUT_MS, runLogged } from "./server-tools.ts";
 
 /**
  * First the system programs some tests need (redis-server, java): installed with apt when missing and
@@ -18,7 +18,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
   for (const status of tools) {
     if (status.state === "installed") console.log(`[setup] installed ${status.tool.binary} (${status.file}) with apt-get`);
-    if (status.state === "missing") console.warn(`[setup] ${status.tool.binary} is missing (${status.reason}); tests needing it will fail. Run: ${status.command}`);
+    if (status.state === "missing") {
+      console.warn(`[setup] ${status.tool.binary} is missing (${status.reason}); tests needing it will fail. Run: ${status.command}`);
+    }
   }
   const servers = await startLocalServers();
   project.provide("kinesisEndpoint", servers.kinesisEndpoint);

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { RedisCheckPointer, type RedisCheckPointerOptions } from "../../src/checkpointers/redis/store.ts";
 import { connectRedis, type NodeRedis } from "./redis-clients.ts";
-import { startRedis, type LocalRedis } from "./redis-server.ts";
+import { type LocalRedis, startRedis } from "./redis-server.ts";
 
 export interface RedisFixture {
   /** The file's client (set once `beforeAll` has run). */

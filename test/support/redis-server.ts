@@ -1,6 +1,6 @@
 import { connect } from "node:net";
 import { findOnPath, freePort, spawnServer, waitUntilReady } from "./child-server.ts";
-import { REDIS_SERVER, missingToolMessage } from "./server-tools.ts";
+import { missingToolMessage, REDIS_SERVER } from "./server-tools.ts";
 
 export interface LocalRedis {
   /** `redis://127.0.0.1:<port>` */

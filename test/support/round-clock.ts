@@ -1,4 +1,4 @@
-import { sleep, type Clock } from "../../src/internal/clock.ts";
+import { type Clock, sleep } from "../../src/internal/clock.ts";
 
 /**
  * Real time, except that the monotonic reading (what lease expiry is measured on) can be held still

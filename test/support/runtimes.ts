@@ -180,7 +180,9 @@ export async function runOnNode(node: NodeBinary, bundle: string, args: string[]
   const first = outcome.stdout.split("\n")[0] ?? "";
   const version = first.startsWith("{") ? (JSON.parse(first) as { node?: string }).node : undefined;
   if (outcome.code === 0 && version?.startsWith(`v${node.major}.`) !== true) {
-    throw new Error(`${node.path} reported Node ${version ?? "(nothing)"}, not Node ${node.major}: run the suite on Node ${node.major} (the machine's Node), or npm ci`);
+    throw new Error(
+      `${node.path} reported Node ${version ?? "(nothing)"}, not Node ${node.major}: run the suite on Node ${node.major} (the machine's Node), or npm ci`,
+    );
   }
   return outcome;
 }

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startDynamoDBLocal } from "./dynamodb-local.ts";
 import { startRedis } from "./redis-server.ts";
-import { type CommandRunner, JAVA, REDIS_SERVER, type ToolEnvironment, ensureServerTools, runLogged } from "./server-tools.ts";
+import { type CommandRunner, ensureServerTools, JAVA, REDIS_SERVER, runLogged, type ToolEnvironment } from "./server-tools.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -28,7 +28,10 @@ function putExecutable(dir: string, name: string): void {
 }
 
 /** A runner that records what it was asked and answers with `outcome`, optionally "installing" a binary into `bin`. */
-function stubRunner(outcome: (command: string, args: readonly string[]) => { ok: boolean; detail: string; installs?: string }, bin: string): CommandRunner & { calls: string[] } {
+function stubRunner(
+  outcome: (command: string, args: readonly string[]) => { ok: boolean; detail: string; installs?: string },
+  bin: string,
+): CommandRunner & { calls: string[] } {
   const calls: string[] = [];
   const run = async (command: string, args: readonly string[]): Promise<{ ok: boolean; detail: string }> => {
     calls.push([command, ...args].join(" "));
@@ -59,7 +62,10 @@ describe("obtaining redis-server and java for the tests", () => {
 
   it("root with both missing: one apt-get update, then apt-get install -y of each package, and both are found afterwards", async () => {
     const bin = emptyDir();
-    const run = stubRunner((_, args) => ({ ok: true, detail: "exit code 0", ...(args[0] === "install" ? { installs: args[2] === "redis-server" ? "redis-server" : "java" } : {}) }), bin);
+    const run = stubRunner(
+      (_, args) => ({ ok: true, detail: "exit code 0", ...(args[0] === "install" ? { installs: args[2] === "redis-server" ? "redis-server" : "java" } : {}) }),
+      bin,
+    );
     const statuses = await ensureServerTools(environment(bin, 0, run));
     expect(run.calls).toEqual(["apt-get update", "apt-get install -y redis-server", "apt-get install -y default-jre-headless"]);
     expect(statuses.map((s) => [s.tool.binary, s.state])).toEqual([
@@ -91,7 +97,10 @@ describe("obtaining redis-server and java for the tests", () => {
     const logFile = join(emptyDir(), "logs", "install.log");
     const options = { timeoutMs: 20_000, logFile };
     expect(await runLogged(process.execPath, ["-e", "console.log('said hello'); process.exit(3)"], options)).toEqual({ ok: false, detail: "exit code 3" });
-    expect(await runLogged(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { ...options, timeoutMs: 300 })).toEqual({ ok: false, detail: "timed out after 300 ms" });
+    expect(await runLogged(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { ...options, timeoutMs: 300 })).toEqual({
+      ok: false,
+      detail: "timed out after 300 ms",
+    });
     expect(await runLogged(join(emptyDir(), "no-such-command"), [], options)).toMatchObject({ ok: false, detail: expect.stringContaining("could not start") });
     expect(readFileSync(logFile, "utf8")).toContain("said hello");
   });

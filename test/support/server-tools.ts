@@ -6,7 +6,7 @@
  * command runner — comes in as arguments, so the "missing" paths are tested without uninstalling anything.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, openSync, closeSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { findOnPath } from "./child-server.ts";
 
@@ -26,7 +26,11 @@ export const INSTALL_LOG = ".tmp/server-tools.log";
 /** apt-get update or install may take minutes on a cold mirror, but never forever. */
 export const INSTALL_TIMEOUT_MS = 300_000;
 
-export type CommandRunner = (command: string, args: readonly string[], options: { timeoutMs: number; logFile: string }) => Promise<{ ok: boolean; detail: string }>;
+export type CommandRunner = (
+  command: string,
+  args: readonly string[],
+  options: { timeoutMs: number; logFile: string },
+) => Promise<{ ok: boolean; detail: string }>;
 
 export interface ToolEnvironment {
   /** The PATH to look on. */
@@ -80,7 +84,9 @@ export async function ensureServerTools(env: ToolEnvironment, tools: readonly Se
     const after = findOnPath(tool.binary, env.path);
     if (installed.ok && after !== undefined) statuses.push({ tool, state: "installed", file: after });
     else {
-      const why = installed.ok ? `apt-get installed ${tool.packageName} but ${tool.binary} is still not on PATH` : `apt-get install failed (${installed.detail})`;
+      const why = installed.ok
+        ? `apt-get installed ${tool.packageName} but ${tool.binary} is still not on PATH`
+        : `apt-get install failed (${installed.detail})`;
       statuses.push({ tool, state: "missing", command, reason: `${why}; see ${env.logFile}` });
     }
   }

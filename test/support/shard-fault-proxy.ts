@@ -1,4 +1,4 @@
-import { type IncomingMessage, type ServerResponse, createServer, request as httpRequest } from "node:http";
+import { createServer, type IncomingMessage, request as httpRequest, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { requestFacts, throttleResponse } from "./fault-responses.ts";
 
@@ -92,18 +92,22 @@ export async function startShardFaultProxy(options: { target: string; rules?: re
     const target = String(req.headers["x-amz-target"] ?? "");
     const operation = target.slice(target.lastIndexOf(".") + 1);
     const request = parse(body);
-    const shardId =
-      typeof request["ShardId"] === "string"
-        ? request["ShardId"]
-        : typeof request["ShardIterator"] === "string"
-          ? shardOfIterator.get(request["ShardIterator"])
-          : undefined;
+    const shardId = typeof request["ShardId"] === "string"
+      ? request["ShardId"]
+      : typeof request["ShardIterator"] === "string"
+      ? shardOfIterator.get(request["ShardIterator"])
+      : undefined;
     const key = `${operation} ${shardId ?? "-"}`;
     const rule = rules.find((r) => (r.operation === undefined || r.operation === operation) && (r.shardId === undefined || r.shardId === shardId));
     if (rule !== undefined) {
       injected[key] = (injected[key] ?? 0) + 1;
       if (rule.fault.kind === "throttle") {
-        const fabricated = throttleResponse("kinesis", "ProvisionedThroughputExceededException", { ...requestFacts(request), shardId: shardId ?? "unknown" }, "shard-fault-proxy");
+        const fabricated = throttleResponse(
+          "kinesis",
+          "ProvisionedThroughputExceededException",
+          { ...requestFacts(request), shardId: shardId ?? "unknown" },
+          "shard-fault-proxy",
+        );
         return answer(res, fabricated.status, fabricated.headers, fabricated.body);
       }
       const { status, code, message } = rule.fault;

@@ -1,4 +1,4 @@
-import { sleep, type Clock } from "../../src/internal/clock.ts";
+import { type Clock, sleep } from "../../src/internal/clock.ts";
 
 /**
  * Real time, with two ways to move it the way hosts see it move: `stepWall` moves only the wall clock

@@ -164,6 +164,8 @@ describe("in-memory Kinesis, edges", () => {
     const mib = new Uint8Array(1024 * 1024 - 10);
     const six = Array.from({ length: 6 }, () => ({ data: mib, partitionKey: "k" }));
     expect(await rejection(client.putRecords("s", six))).toMatchObject({ awsCode: "InvalidArgumentException" });
-    expect(await rejection(client.putRecords("s", [{ data: new Uint8Array(1024 * 1024), partitionKey: "k" }]))).toMatchObject({ awsCode: "ValidationException" });
+    expect(await rejection(client.putRecords("s", [{ data: new Uint8Array(1024 * 1024), partitionKey: "k" }]))).toMatchObject({
+      awsCode: "ValidationException",
+    });
   });
 });

@@ -4,7 +4,7 @@
  * order that makes each condition pass and fail, must succeed, fail and return the same rows on both.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createLease, ownerWrite, requestHandoff, cancelHandoff, takeLease, type UpdateInput } from "../../src/checkpointers/dynamodb/lease-writes.ts";
+import { cancelHandoff, createLease, ownerWrite, requestHandoff, takeLease, type UpdateInput } from "../../src/checkpointers/dynamodb/lease-writes.ts";
 import { scanGroup } from "../../src/checkpointers/dynamodb/scan-group.ts";
 import { rowKey } from "../../src/checkpointers/dynamodb/row.ts";
 import { DynamoDBClient } from "../../src/dynamodb/client.ts";

@@ -26,7 +26,11 @@ async function produce(backend: Backend, stream: string, from: number, count: nu
   return items;
 }
 
-function consumer(backend: Backend, stream: string, extra: { checkpointer?: DynamoDBCheckPointer; onEvent?: (e: ConsumerEvent) => void; idleTimeout?: number } = {}): Consumer<Item> {
+function consumer(
+  backend: Backend,
+  stream: string,
+  extra: { checkpointer?: DynamoDBCheckPointer; onEvent?: (e: ConsumerEvent) => void; idleTimeout?: number } = {},
+): Consumer<Item> {
   return new Consumer<Item>({ streamName: stream, ...backend.kinesis, shardFetchRate: 5, idleTimeout: extra.idleTimeout ?? 1, ...extra });
 }
 

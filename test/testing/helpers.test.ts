@@ -35,7 +35,7 @@ describe("assertShardOrder", () => {
         { shardId: "a", sequenceNumber: "9" },
         { shardId: "b", sequenceNumber: "1" },
         { shardId: "a", sequenceNumber: "10" },
-      ]),
+      ])
     ).not.toThrow();
   });
 

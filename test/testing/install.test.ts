@@ -48,7 +48,10 @@ it("the tarball carries the testing entry and its types", () => {
 });
 
 it("an installed app imports async-kinesis/testing on Node and round-trips records through the fake", async () => {
-  const result = JSON.parse((await exec(process.execPath, ["app.mjs"], { cwd: app, timeoutMs: 30_000 })).trim().split("\n").at(-1)!) as { delivered: number; resolved: string };
+  const result = JSON.parse((await exec(process.execPath, ["app.mjs"], { cwd: app, timeoutMs: 30_000 })).trim().split("\n").at(-1)!) as {
+    delivered: number;
+    resolved: string;
+  };
   expect(result.delivered).toBe(3);
   expect(result.resolved).toMatch(/\/node_modules\/async-kinesis\/dist\/testing\/index\.js$/);
 });

@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseOutcome, runDenoScript, type Outcome } from "../support/runtimes.ts";
+import { type Outcome, parseOutcome, runDenoScript } from "../support/runtimes.ts";
 import type { FakeScenarioResult } from "./runtimes/scenario.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");

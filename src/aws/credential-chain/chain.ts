@@ -82,7 +82,9 @@ export function credentialChain(options: CredentialChainOptions): () => Promise<
 
 function chainFailure(error: unknown, provider: CredentialProvider, searched: string[]): CredentialsError {
   const where = `(looked in ${searched.join(", ")})`;
-  if (error instanceof CredentialsError) return new CredentialsError(`${error.message} ${where}`, [...searched], error.cause === undefined ? undefined : { cause: error.cause });
+  if (error instanceof CredentialsError) {
+    return new CredentialsError(`${error.message} ${where}`, [...searched], error.cause === undefined ? undefined : { cause: error.cause });
+  }
   // Deno permission denials arrive as ConfigErrors naming the flag: keep their words.
   const detail = error instanceof AsyncKinesisError || error instanceof Error ? error.message : String(error);
   return new CredentialsError(`${provider.name}: ${detail} ${where}`, [...searched], { cause: error });

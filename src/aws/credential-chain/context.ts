@@ -17,4 +17,3 @@ export interface ChainContext {
   /** The region STS is called in: the client's (option, AWS_REGION, AWS_DEFAULT_REGION, the profile's, us-east-1). */
   region: string;
 }
-

@@ -5,7 +5,7 @@ import type { ChainContext } from "./context.ts";
 import { instanceMetadataCredentials } from "./instance-metadata.ts";
 import { processCredentials } from "./process-credentials.ts";
 import type { CredentialProvider } from "./provider.ts";
-import { type Profile, readSharedFiles, type SharedFiles, selectedProfile } from "./shared-files.ts";
+import { type Profile, readSharedFiles, selectedProfile, type SharedFiles } from "./shared-files.ts";
 import { stsCredentials } from "./sts.ts";
 import { assumeRoleWithWebIdentity } from "./web-identity.ts";
 
@@ -75,7 +75,10 @@ async function assumeProfileRole(ctx: ChainContext, files: SharedFiles, name: st
     throw new CredentialsError(`profile "${name}" sets both source_profile and credential_source; keep one`, [NAME]);
   }
   if (profile.has("mfa_serial")) {
-    throw new CredentialsError(`profile "${name}" needs an MFA code (mfa_serial), which a library cannot prompt for; use a credential_process that asks for it`, [NAME]);
+    throw new CredentialsError(
+      `profile "${name}" needs an MFA code (mfa_serial), which a library cannot prompt for; use a credential_process that asks for it`,
+      [NAME],
+    );
   }
   let source: Credentials | undefined;
   if (sourceProfile !== undefined) {
@@ -119,7 +122,9 @@ async function credentialSourceCredentials(ctx: ChainContext, name: string, cred
       return containerCredentials(ctx, resolved);
     }
     default:
-      throw new CredentialsError(`profile "${name}": credential_source must be Environment, Ec2InstanceMetadata or EcsContainer (got "${credentialSource}")`, [NAME]);
+      throw new CredentialsError(`profile "${name}": credential_source must be Environment, Ec2InstanceMetadata or EcsContainer (got "${credentialSource}")`, [
+        NAME,
+      ]);
   }
 }
 

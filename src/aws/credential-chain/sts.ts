@@ -22,7 +22,9 @@ export interface StsRequest {
 
 /** `AWS_ENDPOINT_URL_STS`, then `AWS_ENDPOINT_URL`, then the regional endpoint (the partition's suffix). */
 export function stsEndpoint(env: EnvReader, region: string): string {
-  const configured = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")?.toLowerCase() === "true" ? undefined : (env("AWS_ENDPOINT_URL_STS") ?? env("AWS_ENDPOINT_URL"));
+  const configured = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")?.toLowerCase() === "true"
+    ? undefined
+    : (env("AWS_ENDPOINT_URL_STS") ?? env("AWS_ENDPOINT_URL"));
   if (configured !== undefined) return configured.trim().replace(/\/+$/, "");
   const suffix = region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
   return `https://sts.${region}.${suffix}`;

@@ -29,7 +29,7 @@ export async function timedFetchWithRetry(
   timeoutMs: number,
   retries: number,
 ): Promise<{ status: number; text: string }> {
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 0;; attempt++) {
     try {
       return await timedFetch(fetchFn, url, init, timeoutMs);
     } catch (error) {

@@ -1,12 +1,12 @@
 import * as v from "valibot";
 import { clockOption, parseOptions } from "../../config/validate.ts";
-import { systemClock, type Clock } from "../../internal/clock.ts";
-import { leaseOptionEntries, resolveLeaseOptions, type LeaseOptions } from "../lease/lease-options.ts";
+import { type Clock, systemClock } from "../../internal/clock.ts";
+import { leaseOptionEntries, type LeaseOptions, resolveLeaseOptions } from "../lease/lease-options.ts";
 import { RowStoreLeaseBackend } from "../lease/row-store.ts";
-import { LeaseStore, OpenSessions, sessionScope, toListings, type CheckpointListing } from "../lease/store-base.ts";
+import { type CheckpointListing, LeaseStore, OpenSessions, sessionScope, toListings } from "../lease/store-base.ts";
 import { decodeStoredRow } from "../lease/stored-row.ts";
 import type { CheckpointScope, CheckpointSession } from "../types.ts";
-import { DenoKvRows, isDenoKvLike, type DenoKvLike } from "./kv.ts";
+import { type DenoKvLike, DenoKvRows, isDenoKvLike } from "./kv.ts";
 
 export type { DenoKvAtomicLike, DenoKvLike, KvKeyLike } from "./kv.ts";
 
@@ -26,7 +26,9 @@ export const DENO_KV_DEFAULTS = { keyPrefix: "async-kinesis" } as const;
 export const schema = v.object({
   ...leaseOptionEntries("it is part of every key"),
   kv: v.custom<DenoKvLike>(isDenoKvLike, "kv is required: an open Deno.Kv (await Deno.openKv())"),
-  keyPrefix: v.optional(v.pipe(v.string("keyPrefix must be a string"), v.minLength(1, "keyPrefix must not be empty"), v.maxLength(200, "keyPrefix must be at most 200 characters"))),
+  keyPrefix: v.optional(
+    v.pipe(v.string("keyPrefix must be a string"), v.minLength(1, "keyPrefix must not be empty"), v.maxLength(200, "keyPrefix must be at most 200 characters")),
+  ),
   clock: v.optional(clockOption),
 });
 

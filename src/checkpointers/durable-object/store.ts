@@ -1,13 +1,13 @@
 import * as v from "valibot";
 import { clockOption, parseOptions } from "../../config/validate.ts";
 import { ConfigError } from "../../errors.ts";
-import { systemClock, type Clock } from "../../internal/clock.ts";
-import { leaseOptionEntries, resolveLeaseOptions, type LeaseOptions } from "../lease/lease-options.ts";
+import { type Clock, systemClock } from "../../internal/clock.ts";
+import { leaseOptionEntries, type LeaseOptions, resolveLeaseOptions } from "../lease/lease-options.ts";
 import { RowStoreLeaseBackend } from "../lease/row-store.ts";
-import { LeaseStore, OpenSessions, sessionScope, toListings, type CheckpointListing } from "../lease/store-base.ts";
+import { type CheckpointListing, LeaseStore, OpenSessions, sessionScope, toListings } from "../lease/store-base.ts";
 import { decodeStoredRow } from "../lease/stored-row.ts";
 import type { CheckpointScope, CheckpointSession } from "../types.ts";
-import { DurableObjectRows, isDurableObjectStorageLike, type DurableObjectStorageLike } from "./storage.ts";
+import { DurableObjectRows, type DurableObjectStorageLike, isDurableObjectStorageLike } from "./storage.ts";
 
 export type { DurableObjectStorageLike, DurableObjectTransactionLike } from "./storage.ts";
 
@@ -68,7 +68,11 @@ export class DurableObjectCheckPointer extends LeaseStore {
   async start(scope: CheckpointScope): Promise<CheckpointSession> {
     const { stream, retentionHours, incarnation } = sessionScope(scope);
     if (!KEY_PART.test(stream)) throw new ConfigError("streamName", `stream name "${stream}" cannot be part of a storage key`);
-    const backend = durableObjectLeaseBackend(this.#storage, { keyPrefix: this.keyPrefix, group: this.name, clock: this.#clock }, { stream, retentionHours, incarnation });
+    const backend = durableObjectLeaseBackend(this.#storage, { keyPrefix: this.keyPrefix, group: this.name, clock: this.#clock }, {
+      stream,
+      retentionHours,
+      incarnation,
+    });
     return this.sessions.open(stream, backend);
   }
 

@@ -61,7 +61,13 @@ export class DynamoDBLeaseBackend implements LeaseBackend {
     return this.#update(createLease(this.#options.tableName, this.rowKey(shardId), where, me, this.#stamp(nowMs, "renew")), signal, "read");
   }
 
-  take(shardId: string, me: string, expected: { counter: number; owner?: string | undefined }, nowMs: number, signal: AbortSignal): Promise<ConditionalOutcome> {
+  take(
+    shardId: string,
+    me: string,
+    expected: { counter: number; owner?: string | undefined },
+    nowMs: number,
+    signal: AbortSignal,
+  ): Promise<ConditionalOutcome> {
     return this.#update(takeLease(this.#options.tableName, this.rowKey(shardId), me, expected, this.#stamp(nowMs, "renew")), signal, "read");
   }
 

@@ -1,8 +1,8 @@
 import * as v from "valibot";
-import { clientOptionEntries, pickClientOptions, type ClientOptions } from "../../aws/client-options.ts";
+import { clientOptionEntries, type ClientOptions, pickClientOptions } from "../../aws/client-options.ts";
 import { parseOptions } from "../../config/validate.ts";
-import { systemClock, type Clock } from "../../internal/clock.ts";
-import { LEASE_DEFAULTS, leaseOptionEntries, resolveLeaseOptions, type LeaseOptions } from "../lease/lease-options.ts";
+import { type Clock, systemClock } from "../../internal/clock.ts";
+import { LEASE_DEFAULTS, leaseOptionEntries, type LeaseOptions, resolveLeaseOptions } from "../lease/lease-options.ts";
 
 /**
  * Options of `DynamoDBCheckPointer`: the DynamoDB Checkpointing Guide's, camelCased, same units and

@@ -3,10 +3,10 @@ import { DynamoDBClient } from "../../dynamodb/client.ts";
 import { AwsServiceError, CheckpointTableMissingError } from "../../errors.ts";
 import { RequestListeners } from "../../internal/request-listeners.ts";
 import { streamNameOf } from "../lease/lease-row.ts";
-import { LeaseStore, OpenSessions, sessionScope, toListings, type CheckpointListing } from "../lease/store-base.ts";
+import { type CheckpointListing, LeaseStore, OpenSessions, sessionScope, toListings } from "../lease/store-base.ts";
 import type { CheckpointScope, CheckpointSession } from "../types.ts";
 import { DynamoDBLeaseBackend } from "./lease-backend.ts";
-import { resolveOptions, type DynamoDBCheckPointerOptions, type ResolvedOptions } from "./options.ts";
+import { type DynamoDBCheckPointerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { scanGroup } from "./scan-group.ts";
 import { ensureTable, tableSchemaText } from "./table.ts";
 

@@ -1,4 +1,4 @@
-import { backoffDelay, defaultBackoff, type BackoffPolicy } from "../../internal/backoff.ts";
+import { backoffDelay, type BackoffPolicy, defaultBackoff } from "../../internal/backoff.ts";
 import { isThrottling, ProtocolError } from "../../errors.ts";
 import { compareSequence, laterSequence } from "../../internal/sequence.ts";
 import type { ConditionalOutcome } from "./backend.ts";

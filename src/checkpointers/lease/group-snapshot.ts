@@ -1,4 +1,4 @@
-import { observe, type Observation } from "./lease-rules.ts";
+import { type Observation, observe } from "./lease-rules.ts";
 import type { LeaseRow } from "./lease-row.ts";
 
 /**

@@ -2,7 +2,7 @@ import type { Clock } from "../../internal/clock.ts";
 import type { ConditionalOutcome, LeaseBackend } from "./backend.ts";
 import type { FencedWrite } from "./lease-rules.ts";
 import type { LeaseRow } from "./lease-row.ts";
-import { cancelHandoffRow, createRow, ownerWriteRow, requestHandoffRow, takeRow, type RowIdentity } from "./row-transitions.ts";
+import { cancelHandoffRow, createRow, ownerWriteRow, requestHandoffRow, type RowIdentity, takeRow } from "./row-transitions.ts";
 
 /** A change to one row: the row to write, given the row as stored, or undefined when the write's condition fails. */
 export type RowTransition = (row: LeaseRow | undefined) => LeaseRow | undefined;
@@ -71,7 +71,13 @@ export class RowStoreLeaseBackend implements LeaseBackend {
     return this.#rows.change(shardId, (row) => this.#stamped(createRow(row, id, me, nowMs), nowMs), signal);
   }
 
-  take(shardId: string, me: string, expected: { counter: number; owner?: string | undefined }, nowMs: number, signal: AbortSignal): Promise<ConditionalOutcome> {
+  take(
+    shardId: string,
+    me: string,
+    expected: { counter: number; owner?: string | undefined },
+    nowMs: number,
+    signal: AbortSignal,
+  ): Promise<ConditionalOutcome> {
     return this.#rows.change(shardId, (row) => this.#stamped(takeRow(row, me, expected, nowMs), nowMs), signal);
   }
 

@@ -1,13 +1,13 @@
 import { AbortedError, CheckpointError, ClosedError, LeaseLostError, type LeaseLostReason } from "../../errors.ts";
-import { monotonicOf, type Clock } from "../../internal/clock.ts";
+import { type Clock, monotonicOf } from "../../internal/clock.ts";
 import { laterSequence } from "../../internal/sequence.ts";
 import type { CheckpointSession, Lease, ShardCheckpoint } from "../types.ts";
 import type { ConditionalOutcome, LeaseBackend } from "./backend.ts";
-import { ownerWriteBackoff, runFencedWrite, type FencedWriteContext, type OwnerWriteOptions, type OwnerWriteResult } from "./fenced-write.ts";
+import { type FencedWriteContext, ownerWriteBackoff, type OwnerWriteOptions, type OwnerWriteResult, runFencedWrite } from "./fenced-write.ts";
 import { GroupSnapshot } from "./group-snapshot.ts";
 import { HeldLease } from "./held-lease.ts";
-import { afterOwnerWrite, decideAllocation, mustSelfFence, viewGroup, type OwnerWriteKind } from "./lease-rules.ts";
-import { isForeignIncarnation, toShardCheckpoint, type LeaseRow } from "./lease-row.ts";
+import { afterOwnerWrite, decideAllocation, mustSelfFence, type OwnerWriteKind, viewGroup } from "./lease-rules.ts";
+import { isForeignIncarnation, type LeaseRow, toShardCheckpoint } from "./lease-row.ts";
 
 /** The options every lease store shares, resolved: durations in milliseconds. */
 export interface SessionTiming {
@@ -416,7 +416,9 @@ export class LeaseSession implements CheckpointSession {
   /** The next heartbeat, or sooner when a coalesced checkpoint has waited `checkpointInterval`; never inside a failure's backoff. */
   #writeDueAt(lease: HeldLease): number {
     const heartbeat = lease.lastAttemptAt + this.#options.heartbeatMs;
-    const due = !this.#options.autoCheckpoint || lease.pendingSince === undefined ? heartbeat : Math.min(heartbeat, lease.pendingSince + this.#options.checkpointIntervalMs);
+    const due = !this.#options.autoCheckpoint || lease.pendingSince === undefined
+      ? heartbeat
+      : Math.min(heartbeat, lease.pendingSince + this.#options.checkpointIntervalMs);
     return Math.max(due, lease.retryNotBefore ?? due);
   }
 

@@ -2,7 +2,7 @@ import { CheckpointError, ConfigError } from "../../errors.ts";
 import { randomWorkerId } from "../../internal/worker-id.ts";
 import type { CheckPointer, CheckpointScope, CheckpointSession, ShardCheckpoint } from "../types.ts";
 import type { LeaseBackend } from "./backend.ts";
-import { streamNameOf, toShardCheckpoint, type LeaseRow } from "./lease-row.ts";
+import { type LeaseRow, streamNameOf, toShardCheckpoint } from "./lease-row.ts";
 import { LeaseSession, type SessionTiming } from "./session.ts";
 
 /**
@@ -25,7 +25,11 @@ export function sessionScope(scope: CheckpointScope): { stream: string; retentio
   if (created !== undefined && !(typeof created === "number" && Number.isFinite(created))) {
     throw new ConfigError("streamCreatedAt", "streamCreatedAt must be epoch milliseconds");
   }
-  return { stream: streamNameOf(scope.streamName), retentionHours: scope.retentionHours ?? 24, incarnation: created === undefined ? undefined : String(Math.round(created)) };
+  return {
+    stream: streamNameOf(scope.streamName),
+    retentionHours: scope.retentionHours ?? 24,
+    incarnation: created === undefined ? undefined : String(Math.round(created)),
+  };
 }
 
 /** Rows as listings, by stream and then shard. */

@@ -1,7 +1,7 @@
 import type { Clock } from "../../internal/clock.ts";
 import type { ConditionalOutcome } from "../lease/backend.ts";
 import type { LeaseRow } from "../lease/lease-row.ts";
-import { RowStoreLeaseBackend, type RowStore, type RowTransition } from "../lease/row-store.ts";
+import { type RowStore, RowStoreLeaseBackend, type RowTransition } from "../lease/row-store.ts";
 
 /** The rows of one MemoryCheckPointer: every group, stream and shard, by key. */
 export type MemoryRows = Map<string, LeaseRow>;

@@ -45,10 +45,9 @@ export interface CallLimits {
  * the cause. After a first reply, the same failures are an outage and stay retryable.
  */
 export function redisCaller(client: RedisClientLike, limits?: CallLimits): RedisCall {
-  const send: (args: string[]) => Promise<unknown> =
-    "call" in client && typeof client.call === "function"
-      ? (args) => (client as CallClient).call(args[0]!, ...args.slice(1))
-      : (args) => (client as SendCommandClient).sendCommand(args);
+  const send: (args: string[]) => Promise<unknown> = "call" in client && typeof client.call === "function"
+    ? (args) => (client as CallClient).call(args[0]!, ...args.slice(1))
+    : (args) => (client as SendCommandClient).sendCommand(args);
   const reachability = new EndpointReachability(limits?.maxAttempts ?? Number.POSITIVE_INFINITY);
   return async (args, signal) => {
     if (signal?.aborted) throw abortReason(signal);
@@ -77,7 +76,8 @@ export function redisCaller(client: RedisClientLike, limits?: CallLimits): Redis
 function giveUpIfNeverAnswered(reachability: EndpointReachability, failure: RedisCommandError): RedisCommandError {
   if (failure.replyCode !== undefined || !reachability.givesUpAfterFailure()) return failure;
   const cause = failure.cause ?? failure;
-  const hint = `Redis has not replied to any of ${reachability.failuresBeforeAnswer} commands of this checkpointer; check the client's URL, port, TLS and password, and that it is connected`;
+  const hint =
+    `Redis has not replied to any of ${reachability.failuresBeforeAnswer} commands of this checkpointer; check the client's URL, port, TLS and password, and that it is connected`;
   return new RedisCommandError(failure.command, undefined, false, `${describeTransportFailure(cause)} (${hint})`, { cause, neverAnswered: true });
 }
 

@@ -52,7 +52,13 @@ export class RedisLeaseBackend implements LeaseBackend {
     return outcomeOf(await this.#rows.create(this.#stream, shardId, me, this.incarnation, this.#stamp(nowMs, "renew"), signal));
   }
 
-  async take(shardId: string, me: string, expected: { counter: number; owner?: string | undefined }, nowMs: number, signal: AbortSignal): Promise<ConditionalOutcome> {
+  async take(
+    shardId: string,
+    me: string,
+    expected: { counter: number; owner?: string | undefined },
+    nowMs: number,
+    signal: AbortSignal,
+  ): Promise<ConditionalOutcome> {
     return outcomeOf(await this.#rows.take(this.#stream, shardId, me, expected, this.#stamp(nowMs, "renew"), signal));
   }
 

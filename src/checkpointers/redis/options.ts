@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { clockOption, parseOptions, positiveInteger, seconds } from "../../config/validate.ts";
-import { systemClock, type Clock } from "../../internal/clock.ts";
-import { LEASE_DEFAULTS, leaseOptionEntries, resolveLeaseOptions, type LeaseOptions } from "../lease/lease-options.ts";
+import { type Clock, systemClock } from "../../internal/clock.ts";
+import { LEASE_DEFAULTS, leaseOptionEntries, type LeaseOptions, resolveLeaseOptions } from "../lease/lease-options.ts";
 import { isRedisClientLike, type RedisClientLike } from "./client.ts";
 
 /** Options of `RedisCheckPointer`: the Python library's, camelCased, with the lease settings of lease/lease-options.ts. */

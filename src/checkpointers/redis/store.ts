@@ -1,12 +1,12 @@
 import { ConfigError } from "../../errors.ts";
 import { streamNameOf } from "../lease/lease-row.ts";
-import { LeaseStore, OpenSessions, sessionScope, toListings, type CheckpointListing } from "../lease/store-base.ts";
+import { type CheckpointListing, LeaseStore, OpenSessions, sessionScope, toListings } from "../lease/store-base.ts";
 import type { CheckpointScope, CheckpointSession } from "../types.ts";
-import { redisCaller, type RedisCall } from "./client.ts";
+import { type RedisCall, redisCaller } from "./client.ts";
 import { RequestListeners } from "../../internal/request-listeners.ts";
 import { RedisLeaseBackend } from "./lease-backend.ts";
 import { LeaseRows } from "./lease-rows.ts";
-import { resolveOptions, type RedisCheckPointerOptions, type ResolvedOptions } from "./options.ts";
+import { type RedisCheckPointerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { KEY_PART, KeySpace } from "./rows.ts";
 import { ScriptRunner } from "./scripts.ts";
 

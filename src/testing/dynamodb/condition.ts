@@ -1,6 +1,6 @@
 import type { AttributeValue, Item } from "../../dynamodb/marshal.ts";
 import { invalid } from "../wire.ts";
-import { tokenize, TokenCursor } from "./tokens.ts";
+import { TokenCursor, tokenize } from "./tokens.ts";
 import { attributeName, attributeValue, compare, equal, type Placeholders } from "./values.ts";
 
 /**
@@ -61,8 +61,7 @@ function primary(c: TokenCursor, item: Item, p: Placeholders): boolean {
   if (c.accept("IN")) {
     c.expect("(");
     let found = false;
-    do found = equal(left, operand(c, item, p)) || found;
-    while (c.accept(","));
+    do found = equal(left, operand(c, item, p)) || found; while (c.accept(","));
     c.expect(")");
     return found;
   }

@@ -1,6 +1,6 @@
 import type { Clock } from "../../internal/clock.ts";
 import type { AttributeValue, Item } from "../../dynamodb/marshal.ts";
-import { FaultQueue, type FakeFailure } from "../faults.ts";
+import { type FakeFailure, FaultQueue } from "../faults.ts";
 import { FakeAwsError, invalid, type Json, numberField, stringField } from "../wire.ts";
 import { evaluateCondition } from "./condition.ts";
 import { applyUpdate } from "./update.ts";
@@ -109,8 +109,9 @@ export class FakeDynamoDB {
       case "DescribeTimeToLive": {
         const table = this.#tableOf(body);
         return {
-          TimeToLiveDescription:
-            table.ttlAttribute === undefined ? { TimeToLiveStatus: "DISABLED" } : { TimeToLiveStatus: "ENABLED", AttributeName: table.ttlAttribute },
+          TimeToLiveDescription: table.ttlAttribute === undefined
+            ? { TimeToLiveStatus: "DISABLED" }
+            : { TimeToLiveStatus: "ENABLED", AttributeName: table.ttlAttribute },
         };
       }
       case "GetItem": {
@@ -203,7 +204,9 @@ export class FakeDynamoDB {
     const expression = stringField(body, "UpdateExpression", true);
     const { item, touched } = applyUpdate(expression, old ?? copyItem(keyItem), placeholdersOf(body));
     for (const k of table.keySchema) {
-      if (touched.has(k.AttributeName)) throw invalid(`One or more parameter values were invalid: Cannot update attribute ${k.AttributeName}. This attribute is part of the key`);
+      if (touched.has(k.AttributeName)) {
+        throw invalid(`One or more parameter values were invalid: Cannot update attribute ${k.AttributeName}. This attribute is part of the key`);
+      }
     }
     table.items.set(key, item);
     return returnValues(stringField(body, "ReturnValues") ?? "NONE", old, item, touched);

@@ -1,6 +1,6 @@
 import type { AttributeValue, Item } from "../../dynamodb/marshal.ts";
 import { invalid } from "../wire.ts";
-import { tokenize, TokenCursor } from "./tokens.ts";
+import { TokenCursor, tokenize } from "./tokens.ts";
 import { arithmetic, attributeName, attributeValue, copyItem, type Placeholders } from "./values.ts";
 
 /**

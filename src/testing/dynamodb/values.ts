@@ -10,7 +10,11 @@ export interface Placeholders {
 export function attributeName(token: string, p: Placeholders): string {
   if (!token.startsWith("#")) return token;
   const name = p.names[token];
-  if (name === undefined) throw invalid(`Value provided in ExpressionAttributeNames unused or missing: An expression attribute name used in the document path is not defined; attribute name: ${token}`);
+  if (name === undefined) {
+    throw invalid(
+      `Value provided in ExpressionAttributeNames unused or missing: An expression attribute name used in the document path is not defined; attribute name: ${token}`,
+    );
+  }
   return name;
 }
 

@@ -3,7 +3,7 @@ import { decodeBase64, encodeBase64 } from "../../internal/base64.ts";
 import { FaultQueue } from "../faults.ts";
 import { FakeAwsError, invalid, type Json, numberField, stringField } from "../wire.ts";
 import { IteratorTable } from "./iterators.ts";
-import { makeToken, parseToken, selectShards, shardSelection, type ShardSelection } from "./list-shards.ts";
+import { makeToken, parseToken, selectShards, type ShardSelection, shardSelection } from "./list-shards.ts";
 import { checkedSize, startIndex } from "./record-requests.ts";
 import { StreamState } from "./stream-state.ts";
 import { wireShard } from "./wire-shapes.ts";
@@ -114,7 +114,7 @@ export class FakeKinesis {
         partitionKey: r.partitionKey,
         data: decodeBase64(r.data),
         approximateArrivalTimestamp: new Date(r.arrivedAt),
-      })),
+      }))
     );
   }
 
@@ -258,7 +258,9 @@ export class FakeKinesis {
     const limit = numberField(body, "Limit") ?? MAX_GET_RECORDS;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_GET_RECORDS) throw invalid("Limit must be 1 to 10000");
     const state = this.#stream(position.stream);
-    if (state.incarnation !== position.incarnation) throw new FakeAwsError("ResourceNotFoundException", `Stream ${position.stream} was deleted; the iterator belongs to it`);
+    if (state.incarnation !== position.incarnation) {
+      throw new FakeAwsError("ResourceNotFoundException", `Stream ${position.stream} was deleted; the iterator belongs to it`);
+    }
     const shard = state.shard(position.shardId);
     const page = shard.records.slice(position.index, position.index + limit);
     const next = position.index + page.length;
@@ -297,7 +299,9 @@ export class FakeKinesis {
     if (!Array.isArray(entries) || entries.length < 1) throw invalid("Records must hold at least one record");
     if (entries.length > MAX_PUT_RECORDS) throw invalid(`Records has ${entries.length} records; at most 500 are allowed`);
     const sizes = entries.map((entry: Json) => checkedSize(entry));
-    if (sizes.reduce((sum, size) => sum + size, 0) > MAX_PUT_RECORDS_BYTES) throw new FakeAwsError("InvalidArgumentException", "Records size exceeds 5 MB limit");
+    if (sizes.reduce((sum, size) => sum + size, 0) > MAX_PUT_RECORDS_BYTES) {
+      throw new FakeAwsError("InvalidArgumentException", "Records size exceeds 5 MB limit");
+    }
     let failed = 0;
     const results = entries.map((entry: Json) => {
       const data = stringField(entry, "Data", true);

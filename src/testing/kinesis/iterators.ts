@@ -32,7 +32,9 @@ export class IteratorTable {
     if (generation !== this.#generation || now - issuedAt > ITERATOR_LIFETIME_MS) {
       throw new FakeAwsError(
         "ExpiredIteratorException",
-        `Iterator expired. The iterator was created at time ${new Date(issuedAt).toUTCString()} while right now it is ${new Date(now).toUTCString()} which is further in the future than the tolerated delay of 300000 milliseconds.`,
+        `Iterator expired. The iterator was created at time ${new Date(issuedAt).toUTCString()} while right now it is ${
+          new Date(now).toUTCString()
+        } which is further in the future than the tolerated delay of 300000 milliseconds.`,
       );
     }
     return { stream, incarnation, shardId, index };

@@ -47,4 +47,3 @@ export function startIndex(shard: FakeShard, type: string, body: Json): number {
       throw invalid(`ShardIteratorType ${type} is not one of TRIM_HORIZON, LATEST, AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, AT_TIMESTAMP`);
   }
 }
-

@@ -63,7 +63,9 @@ export class StreamState {
 
   shard(shardId: string): FakeShard {
     const shard = this.shards.find((s) => s.shardId === shardId);
-    if (shard === undefined) throw new FakeAwsError("ResourceNotFoundException", `Shard ${shardId} in stream ${this.name} under account 000000000000 does not exist`);
+    if (shard === undefined) {
+      throw new FakeAwsError("ResourceNotFoundException", `Shard ${shardId} in stream ${this.name} under account 000000000000 does not exist`);
+    }
     return shard;
   }
 
@@ -81,7 +83,9 @@ export class StreamState {
   /** Close `shardId` and open two children split at `newStartingHashKey` (default: the middle). */
   split(shardId: string, newStartingHashKey?: string): [FakeShard, FakeShard] {
     const parent = this.#openShard(shardId);
-    const at = newStartingHashKey === undefined ? parent.startingHashKey + (parent.endingHashKey - parent.startingHashKey + 1n) / 2n : parseHashKey(newStartingHashKey, "NewStartingHashKey");
+    const at = newStartingHashKey === undefined
+      ? parent.startingHashKey + (parent.endingHashKey - parent.startingHashKey + 1n) / 2n
+      : parseHashKey(newStartingHashKey, "NewStartingHashKey");
     if (at <= parent.startingHashKey || at > parent.endingHashKey) {
       throw invalid(`NewStartingHashKey ${at} must lie inside ${parent.shardId}'s range and above its starting key`);
     }

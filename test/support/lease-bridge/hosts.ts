@@ -4,12 +4,12 @@
  * takeover, each one atomic step of that storage. Web APIs only: bundled into a worker, run by Deno.
  */
 import { denoKvLeaseBackend } from "../../../src/checkpointers/deno-kv/store.ts";
-import { DenoKvRows, type DenoKvLike } from "../../../src/checkpointers/deno-kv/kv.ts";
+import { type DenoKvLike, DenoKvRows } from "../../../src/checkpointers/deno-kv/kv.ts";
 import { DurableObjectRows, type DurableObjectStorageLike } from "../../../src/checkpointers/durable-object/storage.ts";
 import { durableObjectLeaseBackend } from "../../../src/checkpointers/durable-object/store.ts";
 import type { LeaseRow } from "../../../src/checkpointers/lease/lease-row.ts";
 import type { RowStore } from "../../../src/checkpointers/lease/row-store.ts";
-import type { BridgeHost, BridgedRawRow, RowAddress } from "./protocol.ts";
+import type { BridgedRawRow, BridgeHost, RowAddress } from "./protocol.ts";
 
 export const BRIDGE_KEY_PREFIX = "async-kinesis";
 /** The suites' stores keep rows an hour after their last write. */
@@ -29,7 +29,11 @@ function hostOver(rowsOf: (address: Omit<RowAddress, "shardId">) => RowStore, ba
     backend,
     rawRow: async (address) => rawOf(await rowsOf(address).read(address.shardId, signal)),
     async takeOver(address) {
-      const outcome = await rowsOf(address).change(address.shardId, (row) => (row === undefined ? undefined : { ...row, owner: address.owner, counter: row.counter + 1 }), signal);
+      const outcome = await rowsOf(address).change(
+        address.shardId,
+        (row) => (row === undefined ? undefined : { ...row, owner: address.owner, counter: row.counter + 1 }),
+        signal,
+      );
       if (!outcome.landed) throw new Error(`no row for ${address.shardId} to take over`);
     },
   };
@@ -38,7 +42,8 @@ function hostOver(rowsOf: (address: Omit<RowAddress, "shardId">) => RowStore, ba
 export function durableObjectHost(storage: DurableObjectStorageLike): BridgeHost {
   return hostOver(
     ({ group, stream }) => new DurableObjectRows(storage, BRIDGE_KEY_PREFIX, group, stream),
-    (group, stream, incarnation, clock) => durableObjectLeaseBackend(storage, { keyPrefix: BRIDGE_KEY_PREFIX, group, clock }, { stream, retentionHours: 24, incarnation }),
+    (group, stream, incarnation, clock) =>
+      durableObjectLeaseBackend(storage, { keyPrefix: BRIDGE_KEY_PREFIX, group, clock }, { stream, retentionHours: 24, incarnation }),
   );
 }
 

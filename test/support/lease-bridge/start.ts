@@ -5,7 +5,7 @@
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
-import { spawnServer, waitUntilReady, type SpawnedServer } from "../child-server.ts";
+import { type SpawnedServer, spawnServer, waitUntilReady } from "../child-server.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 

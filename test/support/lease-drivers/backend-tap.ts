@@ -10,17 +10,15 @@ import type { StoreTap } from "./driver.ts";
  * rows, and a failed write throws as a broken connection would, without touching them.
  */
 export class BackendTap extends CallGate implements StoreTap {
-
   wrap(inner: LeaseBackend, random?: () => number): LeaseBackend {
-    const gate: CallGate = this;
     const read = async <T>(signal: AbortSignal, call: () => Promise<T>): Promise<T> => {
-      await gate.pass(signal);
+      await this.pass(signal);
       return call();
     };
     const write = async (signal: AbortSignal, carried: readonly string[], call: () => Promise<ConditionalOutcome>): Promise<ConditionalOutcome> => {
-      const late = await gate.pass(signal);
-      if (gate.write()) throw new Error("connection reset: the store did not answer");
-      if (late) gate.arrivedLate(carried);
+      const late = await this.pass(signal);
+      if (this.write()) throw new Error("connection reset: the store did not answer");
+      if (late) this.arrivedLate(carried);
       return call();
     };
     return {
@@ -33,11 +31,11 @@ export class BackendTap extends CallGate implements StoreTap {
       create: (shardId: string, me: string, nowMs: number, signal: AbortSignal) => write(signal, [], () => inner.create(shardId, me, nowMs, signal)),
       take: (shardId: string, me: string, expected: { counter: number; owner?: string | undefined }, nowMs: number, signal: AbortSignal) =>
         write(signal, [], () => inner.take(shardId, me, expected, nowMs, signal)),
-      requestHandoff: (shardId: string, me: string, owner: string, signal: AbortSignal) => write(signal, [], () => inner.requestHandoff(shardId, me, owner, signal)),
+      requestHandoff: (shardId: string, me: string, owner: string, signal: AbortSignal) =>
+        write(signal, [], () => inner.requestHandoff(shardId, me, owner, signal)),
       ownerWrite: (shardId: string, me: string, fenced: FencedWrite, signal: AbortSignal) =>
         write(signal, fenced.sequence === undefined ? [] : [fenced.sequence], () => inner.ownerWrite(shardId, me, fenced, signal)),
       cancelHandoff: (shardId: string, me: string, signal: AbortSignal) => write(signal, [], () => inner.cancelHandoff(shardId, me, signal)),
     };
   }
-
 }

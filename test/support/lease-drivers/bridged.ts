@@ -4,7 +4,7 @@ import type { FencedWrite } from "../../../src/checkpointers/lease/lease-rules.t
 import type { LeaseRow } from "../../../src/checkpointers/lease/lease-row.ts";
 import { OpenSessions, sessionScope } from "../../../src/checkpointers/lease/store-base.ts";
 import type { CheckPointer, CheckpointScope, CheckpointSession } from "../../../src/checkpointers/types.ts";
-import { systemClock, type Clock } from "../../../src/internal/clock.ts";
+import { type Clock, systemClock } from "../../../src/internal/clock.ts";
 import type { BackendCall, BackendMethod, BridgedRawRow, RaceOutcome, RowAddress } from "../lease-bridge/protocol.ts";
 import { BackendTap } from "./backend-tap.ts";
 import type { LeaseDriver, RawRow, SuiteStoreOptions } from "./driver.ts";
@@ -60,7 +60,13 @@ class RemoteLeaseBackend implements LeaseBackend {
   create(shardId: string, me: string, nowMs: number, signal: AbortSignal): Promise<ConditionalOutcome> {
     return this.#call("create", [shardId, me, nowMs], signal);
   }
-  take(shardId: string, me: string, expected: { counter: number; owner?: string | undefined }, nowMs: number, signal: AbortSignal): Promise<ConditionalOutcome> {
+  take(
+    shardId: string,
+    me: string,
+    expected: { counter: number; owner?: string | undefined },
+    nowMs: number,
+    signal: AbortSignal,
+  ): Promise<ConditionalOutcome> {
     return this.#call("take", [shardId, me, expected, nowMs], signal);
   }
   requestHandoff(shardId: string, me: string, owner: string, signal: AbortSignal): Promise<ConditionalOutcome> {

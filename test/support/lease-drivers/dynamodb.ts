@@ -32,17 +32,15 @@ export class DynamoTap extends CallGate implements StoreTap {
 
   constructor() {
     super();
-    const gate: CallGate = this;
     this.fetch = async (input, init) => {
-      const late = await gate.pass(init?.signal ?? undefined);
+      const late = await this.pass(init?.signal ?? undefined);
       if (WRITE_OPERATIONS.has(operationOf(init))) {
-        if (gate.write()) return new Response(JSON.stringify({ __type: "InternalServerError", message: "injected by the test" }), { status: 500 });
-        if (late) gate.arrivedLate(valuesOf(init?.body));
+        if (this.write()) return new Response(JSON.stringify({ __type: "InternalServerError", message: "injected by the test" }), { status: 500 });
+        if (late) this.arrivedLate(valuesOf(init?.body));
       }
       return globalThis.fetch(input, init);
     };
   }
-
 }
 
 /**

@@ -3,7 +3,7 @@ import { resolveLeaseOptions } from "../../../src/checkpointers/lease/lease-opti
 import { OpenSessions, sessionScope } from "../../../src/checkpointers/lease/store-base.ts";
 import { MemoryLeaseBackend, type MemoryRows } from "../../../src/checkpointers/memory/lease-backend.ts";
 import type { CheckPointer, CheckpointScope, CheckpointSession } from "../../../src/checkpointers/types.ts";
-import { systemClock, type Clock } from "../../../src/internal/clock.ts";
+import { type Clock, systemClock } from "../../../src/internal/clock.ts";
 import { BackendTap } from "./backend-tap.ts";
 import type { LeaseDriver, RawRow, SuiteStoreOptions } from "./driver.ts";
 

@@ -8,12 +8,14 @@ import { ScriptRunner } from "../../../src/checkpointers/redis/scripts.ts";
 import { RedisCheckPointer } from "../../../src/checkpointers/redis/store.ts";
 import { systemClock } from "../../../src/internal/clock.ts";
 import { command, rawHash } from "../redis-clients.ts";
-import { redisRowKey, type RedisFixture } from "../redis-fixture.ts";
+import { type RedisFixture, redisRowKey } from "../redis-fixture.ts";
 import { CallGate } from "./call-gate.ts";
 import type { LeaseDriver, RawRow, StoreTap } from "./driver.ts";
 
 /** The scripts that write a row, by source and by the hash EVALSHA names them with. */
-const WRITE_SCRIPTS = new Set([TAKE, OWNER_WRITE, REQUEST_HANDOFF, CANCEL_HANDOFF].flatMap((source) => [source, createHash("sha1").update(source).digest("hex")]));
+const WRITE_SCRIPTS = new Set(
+  [TAKE, OWNER_WRITE, REQUEST_HANDOFF, CANCEL_HANDOFF].flatMap((source) => [source, createHash("sha1").update(source).digest("hex")]),
+);
 
 function isWrite(args: readonly string[]): boolean {
   return (args[0] === "EVALSHA" || args[0] === "EVAL") && WRITE_SCRIPTS.has(args[1] ?? "");
@@ -28,19 +30,17 @@ export class RedisTap extends CallGate implements StoreTap {
 
   constructor(inner: () => SendCommandClient) {
     super();
-    const gate: CallGate = this;
     this.client = {
-      async sendCommand(args: string[]): Promise<unknown> {
-        const late = await gate.pass();
+      sendCommand: async (args: string[]): Promise<unknown> => {
+        const late = await this.pass();
         if (isWrite(args)) {
-          if (gate.write()) throw new Error("Socket closed unexpectedly");
-          if (late) gate.arrivedLate(args);
+          if (this.write()) throw new Error("Socket closed unexpectedly");
+          if (late) this.arrivedLate(args);
         }
         return inner().sendCommand(args);
       },
     };
   }
-
 }
 
 /** Another worker's takeover in one atomic step: its ref, and the counter bumped. */
