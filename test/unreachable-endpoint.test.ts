@@ -1,6 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { DynamoDBCheckPointer } from "../src/checkpointers/dynamodb/store.ts";
 import { Consumer } from "../src/consumer/consumer.ts";
 import type { ConsumerEvent } from "../src/consumer/events.ts";
@@ -10,24 +10,9 @@ import { createStream, localKinesis, testCredentials } from "./support/clients.t
 import { closedLoopbackEndpoint } from "./support/closed-port.ts";
 import { type Item, putItems } from "./support/delivery-checks.ts";
 import { startFaultProxy } from "./support/fault-proxy.ts";
+import { closeAfterEach, outcomeWithin } from "./support/outcome.ts";
 
-const closers: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
-});
-
-/** Settles with the outcome, or with "hung" when `promise` has not settled within `ms`. */
-async function outcomeWithin(promise: Promise<unknown>, ms: number): Promise<unknown> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const hung = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve("hung"), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => "resolved", (error: unknown) => error), hung]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const closers = closeAfterEach();
 
 function expectUnreachable(outcome: unknown, endpoint: string): void {
   expect(outcome).toBeInstanceOf(NetworkError);

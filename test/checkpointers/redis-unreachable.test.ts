@@ -1,5 +1,5 @@
 import { createClient } from "redis";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import type { SendCommandClient } from "../../src/checkpointers/redis/client.ts";
 import { RedisCheckPointer } from "../../src/checkpointers/redis/store.ts";
 import { Consumer } from "../../src/consumer/consumer.ts";
@@ -7,29 +7,14 @@ import { RedisCommandError } from "../../src/errors.ts";
 import { createStream, localKinesis, testCredentials } from "../support/clients.ts";
 import { closedLoopbackEndpoint } from "../support/closed-port.ts";
 import { useRedisFixture } from "../support/redis-fixture.ts";
+import { closeAfterEach, outcomeWithin } from "../support/outcome.ts";
 
 /**
  * A RedisCheckPointer whose server has never replied must end the consumer with a typed error naming
  * the cause, after a bounded number of commands, instead of retrying (or waiting) forever.
  */
 
-const closers: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
-});
-
-/** Settles with the outcome, or with "hung" when `promise` has not settled within `ms`. */
-async function outcomeWithin(promise: Promise<unknown>, ms: number): Promise<unknown> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const hung = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve("hung"), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => "resolved", (error: unknown) => error), hung]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const closers = closeAfterEach();
 
 // No jitter: the consumer's start-up retries sleep only their fixed 100 ms.
 const fast = { region: "us-east-1", credentials: testCredentials, random: () => 0 } as const;
