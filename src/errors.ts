@@ -22,8 +22,11 @@ export type ErrorCode =
   | "TABLE_MISSING"
   | "REDIS";
 
+/** Base class of every error this library throws. Match on `code` (or `name`), never on the message text. */
 export class AsyncKinesisError extends Error {
+  /** The concrete class name; each subclass narrows it to a string literal. */
   override readonly name: string = "AsyncKinesisError";
+  /** What kind of failure this is, one value per subclass; stable across releases. */
   readonly code: ErrorCode;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
@@ -34,7 +37,9 @@ export class AsyncKinesisError extends Error {
 
 /** An option was missing, of the wrong type or out of range. `option` names it as the user wrote it. */
 export class ConfigError extends AsyncKinesisError {
+  /** Literal discriminant: `err.name === "ConfigError"` narrows to this class. */
   override readonly name = "ConfigError" as const;
+  /** The offending option's path as the user wrote it, e.g. `producer.batchSize`. */
   readonly option: string;
 
   constructor(option: string, message: string) {
@@ -45,7 +50,9 @@ export class ConfigError extends AsyncKinesisError {
 
 /** No credentials could be found; `searched` lists where we looked, never what we found. */
 export class CredentialsError extends AsyncKinesisError {
+  /** Literal discriminant: `err.name === "CredentialsError"` narrows to this class. */
   override readonly name = "CredentialsError" as const;
+  /** The sources tried, in order (e.g. environment variables, profile file); never a secret. */
   readonly searched: readonly string[];
 
   constructor(message: string, searched: readonly string[], options?: { cause?: unknown }) {
@@ -54,16 +61,24 @@ export class CredentialsError extends AsyncKinesisError {
   }
 }
 
+/** The AWS service a request went to. */
 export type AwsService = "kinesis" | "dynamodb";
 
+/** What the AWS client knows about a failed response; the input of `AwsServiceError`. */
 export interface AwsErrorDetails {
+  /** The service that answered. */
   service: AwsService;
+  /** The API action, e.g. `PutRecords` or `UpdateItem`. */
   operation: string;
   /** The AWS error code without its namespace, e.g. `ProvisionedThroughputExceededException`. */
   awsCode: string;
+  /** The response's HTTP status code. */
   httpStatus: number;
+  /** The `x-amzn-RequestId` header, when the response had one; quote it to AWS support. */
   requestId?: string | undefined;
+  /** Whether the same request may succeed if sent again (5xx, throttling, transient codes). */
   retryable: boolean;
+  /** Whether the service refused for rate or throughput; retried with a longer backoff. */
   throttling: boolean;
   /** How many attempts were made before this error was given up on (1 = no retry). */
   attempts?: number;
@@ -71,14 +86,23 @@ export interface AwsErrorDetails {
 
 /** An error response from Kinesis or DynamoDB. */
 export class AwsServiceError extends AsyncKinesisError {
+  /** Literal discriminant: `err.name === "AwsServiceError"` narrows to this class. */
   override readonly name = "AwsServiceError" as const;
+  /** The service that answered. */
   readonly service: AwsService;
+  /** The API action, e.g. `PutRecords` or `UpdateItem`. */
   readonly operation: string;
+  /** The AWS error code without its namespace, e.g. `ResourceNotFoundException`. */
   readonly awsCode: string;
+  /** The response's HTTP status code. */
   readonly httpStatus: number;
+  /** The `x-amzn-RequestId` header; undefined when the response had none. */
   readonly requestId: string | undefined;
+  /** Whether the same request may succeed if sent again (5xx, throttling, transient codes). */
   readonly retryable: boolean;
+  /** Whether the service refused for rate or throughput. */
   readonly throttling: boolean;
+  /** How many attempts were made before giving up (1 = no retry). */
   attempts: number;
   /** DynamoDB's current item on a failed condition (with ReturnValuesOnConditionCheckFailure). */
   item: Record<string, unknown> | undefined;
@@ -103,7 +127,9 @@ export class AwsServiceError extends AsyncKinesisError {
  * host name, which no amount of retrying fixes. The message names the root cause (e.g. ECONNREFUSED).
  */
 export class NetworkError extends AsyncKinesisError {
+  /** Literal discriminant: `err.name === "NetworkError"` narrows to this class. */
   override readonly name = "NetworkError" as const;
+  /** False only when `neverAnswered`: a wrong endpoint will not start answering. */
   readonly retryable: boolean;
   /** No request to this endpoint has ever been answered; retrying stopped after `maxAttempts`. */
   readonly neverAnswered: boolean;
@@ -116,8 +142,11 @@ export class NetworkError extends AsyncKinesisError {
 
 /** One attempt took longer than its per-attempt timeout. Retryable. */
 export class TimeoutError extends AsyncKinesisError {
+  /** Literal discriminant: `err.name === "TimeoutError"` narrows to this class. */
   override readonly name = "TimeoutError" as const;
+  /** Always true: a slow attempt says nothing about the next one. */
   readonly retryable = true;
+  /** The per-attempt timeout that elapsed, in milliseconds. */
   readonly timeoutMs: number;
   constructor(message: string, timeoutMs: number) {
     super("TIMEOUT", message);
@@ -127,6 +156,7 @@ export class TimeoutError extends AsyncKinesisError {
 
 /** The caller's signal aborted the operation. */
 export class AbortedError extends AsyncKinesisError {
+  /** Literal discriminant: `err.name === "AbortedError"` narrows to this class. */
   override readonly name = "AbortedError" as const;
   constructor(message = "the operation was aborted", options?: { cause?: unknown }) {
     super("ABORTED", message, options);
@@ -135,6 +165,7 @@ export class AbortedError extends AsyncKinesisError {
 
 /** A response that parsed as HTTP 200 but is not what the protocol promises. */
 export class ProtocolError extends AsyncKinesisError {
+  /** Literal discriminant: `err.name === "ProtocolError"` narrows to this class. */
   override readonly name = "ProtocolError" as const;
   constructor(message: string, options?: { cause?: unknown }) {
     super("PROTOCOL", message, options);
@@ -143,6 +174,7 @@ export class ProtocolError extends AsyncKinesisError {
 
 /** An operation was attempted on a consumer, producer or checkpointer that is closed. */
 export class ClosedError extends AsyncKinesisError {
+  /** Literal discriminant: `err.name === "ClosedError"` narrows to this class. */
   override readonly name = "ClosedError" as const;
   constructor(what: string) {
     super("CLOSED", `${what} is closed`);
@@ -151,8 +183,11 @@ export class ClosedError extends AsyncKinesisError {
 
 /** Where a payload that failed to decode came from; the consumer fills it in, processors cannot know. */
 export interface DecodeErrorOrigin {
+  /** The shard the record was read from. */
   shardId?: string | undefined;
+  /** The Kinesis sequence number of the record that failed. */
   sequenceNumber?: string | undefined;
+  /** The position inside a KPL-aggregated record; undefined for a plain record. */
   subSequenceNumber?: number | undefined;
 }
 
@@ -161,9 +196,13 @@ export interface DecodeErrorOrigin {
  * protobuf). The message never quotes the payload; `cause` holds the parser's own error if any.
  */
 export class DecodeError extends AsyncKinesisError {
+  /** Literal discriminant: `err.name === "DecodeError"` narrows to this class. */
   override readonly name = "DecodeError" as const;
+  /** The shard the record was read from; undefined when a processor is used on its own. */
   shardId: string | undefined;
+  /** The sequence number of the failing record; undefined when a processor is used on its own. */
   sequenceNumber: string | undefined;
+  /** The position inside a KPL-aggregated record; undefined for a plain record. */
   subSequenceNumber: number | undefined;
 
   constructor(message: string, options?: { cause?: unknown } & DecodeErrorOrigin) {
@@ -176,6 +215,7 @@ export class DecodeError extends AsyncKinesisError {
 
 /** An item could not be serialized by its processor (e.g. `undefined`, a BigInt or a cycle for JSON). */
 export class EncodeError extends AsyncKinesisError {
+  /** Literal discriminant: `err.name === "EncodeError"` narrows to this class. */
   override readonly name = "EncodeError" as const;
   constructor(message: string, options?: { cause?: unknown }) {
     super("ENCODE", message, options);
@@ -184,8 +224,11 @@ export class EncodeError extends AsyncKinesisError {
 
 /** One item, encoded, is larger than a record may be (`limit` bytes); it can never be sent. */
 export class RecordTooLargeError extends AsyncKinesisError {
+  /** Literal discriminant: `err.name === "RecordTooLargeError"` narrows to this class. */
   override readonly name = "RecordTooLargeError" as const;
+  /** The encoded size in bytes, framing included (aggregation or newline framing, when the processor adds one). */
   readonly size: number;
+  /** The largest record allowed, in bytes. */
   readonly limit: number;
   constructor(size: number, limit: number) {
     super("RECORD_TOO_LARGE", `record of ${size} bytes exceeds the limit of ${limit} bytes`);
@@ -199,6 +242,7 @@ export class RecordTooLargeError extends AsyncKinesisError {
  * that Kinesis would reject. Raised by `Producer.put` before anything is queued or sent.
  */
 export class InvalidPartitionKeyError extends AsyncKinesisError {
+  /** Literal discriminant: `err.name === "InvalidPartitionKeyError"` narrows to this class. */
   override readonly name = "InvalidPartitionKeyError" as const;
   /** Which argument was wrong. */
   readonly key: "partitionKey" | "explicitHashKey";
@@ -212,10 +256,13 @@ export class InvalidPartitionKeyError extends AsyncKinesisError {
 export interface FailedRecord {
   /** The item as it was given to `put`. */
   readonly data: unknown;
+  /** The partition key the record was put with. */
   readonly partitionKey: string;
+  /** The explicit hash key, if the record was put with one. */
   readonly explicitHashKey?: string | undefined;
   /** The AWS error code of the last attempt (per record or for the whole request), or this library's code. */
   readonly errorCode: string;
+  /** The error message of the last attempt, as AWS or this library gave it. */
   readonly errorMessage: string;
   /** PutRecords attempts that carried this record (0 if it was never sent). */
   readonly attempts: number;
@@ -227,8 +274,11 @@ export interface FailedRecord {
  * lists exactly those records; every other accepted record was delivered.
  */
 export class PutFailedError extends AsyncKinesisError {
+  /** Literal discriminant: `err.name === "PutFailedError"` narrows to this class. */
   override readonly name = "PutFailedError" as const;
+  /** The stream the records were meant for. */
   readonly streamName: string;
+  /** The undelivered records, oldest first, at most the producer's `maxRetainedFailures`. */
   readonly failures: readonly FailedRecord[];
   /** Further failed records not listed in `failures`: the oldest, dropped over the producer's `maxRetainedFailures`. */
   readonly droppedFailures: number;
@@ -267,8 +317,11 @@ export type LeaseLostReason =
 
 /** The reason a lease's `signal` aborts with: only that shard stops, the rest of the worker goes on. */
 export class LeaseLostError extends AsyncKinesisError {
+  /** Literal discriminant: `err.name === "LeaseLostError"` narrows to this class. */
   override readonly name = "LeaseLostError" as const;
+  /** The shard whose lease was lost. */
   readonly shardId: string;
+  /** How the lease was lost; only `taken` and `expired` mean another worker may have processed records meanwhile. */
   readonly reason: LeaseLostReason;
   /** The new owner's ref, when known. */
   readonly owner: string | undefined;
@@ -283,7 +336,9 @@ export class LeaseLostError extends AsyncKinesisError {
 
 /** The checkpoint table does not exist and `createTable` is false; the message says how to create it. */
 export class CheckpointTableMissingError extends AsyncKinesisError {
+  /** Literal discriminant: `err.name === "CheckpointTableMissingError"` narrows to this class. */
   override readonly name = "CheckpointTableMissingError" as const;
+  /** The table that was looked for. */
   readonly tableName: string;
   /** The option that would have created it. */
   readonly option = "createTable" as const;
@@ -296,7 +351,9 @@ export class CheckpointTableMissingError extends AsyncKinesisError {
 
 /** One or more shards' checkpoints could not be written; `failures` lists each shard with its error. */
 export class CheckpointError extends AsyncKinesisError {
+  /** Literal discriminant: `err.name === "CheckpointError"` narrows to this class. */
   override readonly name = "CheckpointError" as const;
+  /** Each shard whose checkpoint was not written, with the error its write failed with. */
   readonly failures: ReadonlyArray<{ readonly shardId: string; readonly error: unknown }>;
 
   constructor(message: string, failures: ReadonlyArray<{ shardId: string; error: unknown }>) {
@@ -312,10 +369,13 @@ export class CheckpointError extends AsyncKinesisError {
  * client closed). Retryable when the server is only busy or failing over, or the connection failed.
  */
 export class RedisCommandError extends AsyncKinesisError {
+  /** Literal discriminant: `err.name === "RedisCommandError"` narrows to this class. */
   override readonly name = "RedisCommandError" as const;
   /** The command name, e.g. `EVALSHA` (never its arguments). */
   readonly command: string;
+  /** The first word of Redis's error reply (e.g. `WRONGTYPE`, `LOADING`); undefined when no reply came. */
   readonly replyCode: string | undefined;
+  /** True for `BUSY`, `LOADING`, `TRYAGAIN`, failover replies and lost connections. */
   readonly retryable: boolean;
   /** The server has never replied to this checkpointer and `maxAttempts` commands failed: not retryable. */
   readonly neverAnswered: boolean;
@@ -341,10 +401,15 @@ export function isRetryable(error: unknown): boolean {
   return error instanceof TimeoutError;
 }
 
+/**
+ * True for a Kinesis or DynamoDB throttling response (e.g. `ProvisionedThroughputExceededException`); false for anything else, network errors
+ * included.
+ */
 export function isThrottling(error: unknown): boolean {
   return error instanceof AwsServiceError && error.throttling;
 }
 
+/** True for any error this library throws; narrows to `AsyncKinesisError` so `error.code` can be switched on. */
 export function isAsyncKinesisError(error: unknown): error is AsyncKinesisError {
   return error instanceof AsyncKinesisError;
 }

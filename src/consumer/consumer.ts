@@ -27,6 +27,7 @@ import { untilDone } from "./until-done.ts";
  * and asked for the next one, so a crash replays records and never loses them.
  */
 export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
+  /** The stream's name or ARN, as given in the options. */
   readonly streamName: string;
   readonly #options: ResolvedConsumerOptions;
   readonly #kinesis: KinesisClient;
@@ -165,6 +166,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     return this.#closing;
   }
 
+  /** `close()`, for `await using`: leaving the scope commits what was consumed and releases the leases. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -3,15 +3,21 @@ import type { DecodeError } from "../errors.ts";
 
 /** One user item with where it came from. `data` is the decoded item. */
 export interface ConsumerRecord<T = unknown> {
+  /** The decoded item, as the consumer's processor produced it. */
   data: T;
+  /** The partition key the record was put with (a KPL sub-record's own key). */
   partitionKey: string;
+  /** The Kinesis sequence number, a decimal string; shared by all sub-records of one KPL aggregate. */
   sequenceNumber: string;
   /** Position inside a KPL aggregate; absent for plain records. */
   subSequenceNumber?: number;
   /** A KPL sub-record's explicit hash key, when its producer set one. */
   explicitHashKey?: string;
+  /** The shard the record was read from. */
   shardId: string;
+  /** When Kinesis accepted the record (second precision on AWS). */
   approximateArrivalTimestamp: Date;
+  /** How far the shard's reader was behind the tip when it fetched this record, in milliseconds; undefined if Kinesis did not say. */
   millisBehindLatest: number | undefined;
 }
 

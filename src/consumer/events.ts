@@ -72,8 +72,11 @@ export function leaseLossOf(cause: unknown): { reason: LeaseLossReason; message:
   return { reason: "fenced", message };
 }
 
+/** Counters of one shard, as read by this worker. */
 export interface ShardStats {
+  /** The lag reported by the shard's last fetch, in milliseconds; undefined before the first fetch. */
   millisBehindLatest: number | undefined;
+  /** Items from this shard handed to the caller. */
   recordsDelivered: number;
   /** KPL sub-records read from this shard whose hash key lies outside it (delivered or dropped, per `kplHashRangeCheck`). */
   kplOutOfRange: number;
@@ -81,9 +84,13 @@ export interface ShardStats {
 
 /** A snapshot of the counters behind the events, for metrics scrapers. */
 export interface ConsumerStats {
+  /** Items handed to the caller since the consumer started (a KPL aggregate counts each sub-record). */
   recordsDelivered: number;
+  /** Payload bytes of the delivered items, before decoding. */
   bytesDelivered: number;
+  /** Throttled Kinesis calls (each also emitted as a `throttled` event). */
   throttles: number;
+  /** Count of `error` events per error class name, e.g. `{ NetworkError: 2 }`. */
   errorsByName: Record<string, number>;
   /** KPL sub-records outside their shard's hash range, over all shards (see `kplOutOfRange` events). */
   kplOutOfRange: number;
@@ -95,6 +102,7 @@ export interface ConsumerStats {
   queueHighWater: number;
   /** The most payload bytes the queue has held at once. */
   queueBytesHighWater: number;
+  /** Per-shard counters, keyed by shard id, for every shard this worker has read. */
   shards: Record<string, ShardStats>;
 }
 

@@ -7,6 +7,7 @@ import type { Processor } from "../processors/types.ts";
 import type { ConsumerEvent } from "./events.ts";
 import type { StopAfter } from "./step-budget.ts";
 
+/** Where a shard with no checkpoint starts: its oldest record, new records only, or `startTimestamp`. */
 export type ConsumerIteratorType = "TRIM_HORIZON" | "LATEST" | "AT_TIMESTAMP";
 
 /**
@@ -23,6 +24,7 @@ export type DecodeErrorPolicy = "throw" | "skip" | ((error: DecodeError) => "thr
  */
 export type KplHashRangeCheck = "deliver" | "drop";
 
+/** Options of `new Consumer()`; only `streamName` is required. Invalid values throw `ConfigError` from the constructor. */
 export interface ConsumerOptions<T = unknown> extends ClientOptions {
   /** Stream name or ARN. */
   streamName: string;

@@ -28,6 +28,7 @@ export interface FlushStats {
   requestError?: string;
 }
 
+/** Options of `new Producer()`; only `streamName` is required. Invalid values throw `ConfigError` from the constructor. */
 export interface ProducerOptions<T = unknown> extends ClientOptions {
   /** Stream name or ARN. */
   streamName: string;

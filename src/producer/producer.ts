@@ -16,6 +16,7 @@ import { Settlement } from "./settlement.ts";
 import { ShardBuffers } from "./shard-buffers.ts";
 import { lookUpStream } from "./stream-lookup.ts";
 
+/** Per-item routing for `Producer.put`. */
 export interface PutOptions {
   /** Route by this decimal hash key (0 to 2^128 - 1) instead of the MD5 of the partition key. */
   explicitHashKey?: string | undefined;
@@ -34,6 +35,7 @@ const RESOLVED = Promise.resolve();
  * with `PutFailedError` listing those that could not be; `close` flushes and stops.
  */
 export class Producer<T = unknown> implements AsyncDisposable {
+  /** The stream's name or ARN, as given in the options. */
   readonly streamName: string;
   readonly #options: ResolvedProducerOptions;
   readonly #processor: Processor<T>;
@@ -143,6 +145,7 @@ export class Producer<T = unknown> implements AsyncDisposable {
     return this.#closing;
   }
 
+  /** `close()`, for `await using`: leaving the scope delivers what was accepted, or throws `PutFailedError`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
