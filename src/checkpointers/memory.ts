@@ -6,6 +6,7 @@ import { type CheckpointListing, LeaseStore, OpenSessions, sessionScope, toListi
 import { MemoryLeaseBackend, type MemoryRows } from "./memory/lease-backend.ts";
 import type { CheckpointScope, CheckpointSession } from "./types.ts";
 
+/** Options of `MemoryCheckPointer`; all optional, with shorter lease timings than the fleet stores (`MEMORY_DEFAULTS`). */
 export interface MemoryCheckPointerOptions extends Partial<LeaseOptions> {
   /** Group name; rows are owned by `<name>/<worker id>` (default "memory"). */
   name?: string;
@@ -33,8 +34,11 @@ export const optionsSchema = v.object({
  * session as DynamoDB and Redis, over a map instead of a table). Nothing survives a restart.
  */
 export class MemoryCheckPointer extends LeaseStore {
+  /** The consumer group name (default "memory"); rows are owned by `<name>/<worker id>`. */
   readonly name: string;
+  /** Whether checkpoints are written on their own (default true) or held until `manualCheckpoint()`. */
   readonly autoCheckpoint: boolean;
+  /** The time source lease expiry is measured with (default the system clock). */
   readonly clock: Clock;
   readonly #rows: MemoryRows = new Map();
 
@@ -54,6 +58,7 @@ export class MemoryCheckPointer extends LeaseStore {
     this.sessions = new OpenSessions(this.name, { ...timing, clock: this.clock });
   }
 
+  /** Open a worker session for `scope.streamName`; sessions of one instance share its rows, so they split the shards. */
   async start(scope: CheckpointScope): Promise<CheckpointSession> {
     const { stream, incarnation } = sessionScope(scope);
     return this.sessions.open(stream, new MemoryLeaseBackend({ rows: this.#rows, group: this.name, stream, incarnation, clock: this.clock }));

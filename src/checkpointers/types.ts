@@ -5,6 +5,7 @@
 
 /** Where a shard's processing stands, as stored by the checkpointer. */
 export interface ShardCheckpoint {
+  /** The shard this row is for. */
   shardId: string;
   /** Last committed sequence number (records up to and including it are done). */
   sequence?: string | undefined;
@@ -24,11 +25,13 @@ export interface ShardCheckpoint {
 
 /** A shard this worker holds. `signal` aborts when the lease is lost or handed to another worker. */
 export interface Lease {
+  /** The shard this lease is for. */
   shardId: string;
   /** Resume strictly after this sequence; undefined means start as the consumer is configured. */
   sequence?: string | undefined;
   /** Without a sequence: epoch ms where an earlier owner started reading; start there (AT_TIMESTAMP). */
   startAt?: number | undefined;
+  /** Aborts, with a `LeaseLostError` as its reason, when the lease is lost, handed over or released. */
   signal: AbortSignal;
   /**
    * Whether the lease may still be used to hand out records: not ended, and its last successful
@@ -40,6 +43,7 @@ export interface Lease {
 
 /** The stream-level identity a checkpointer is bound to before use (namespaces the rows). */
 export interface CheckpointScope {
+  /** The stream's name (not ARN); namespaces the rows so groups can read several streams from one table. */
   streamName: string;
   /**
    * The stream's creation time (epoch ms): rows written for another incarnation of a stream with the

@@ -15,6 +15,7 @@ function parseMaybeAggregated<T>(data: Uint8Array, decode: (bytes: Uint8Array) =
 
 /** JSON items, KPL-aggregated. */
 export class KPLJsonProcessor<T = unknown> implements Processor<T> {
+  /** The JSON items of a KPL aggregate, or the one JSON document of a plain record; throws `DecodeError`. */
   parse(data: Uint8Array): T[] {
     return parseMaybeAggregated(data, (bytes) => decodeJson(bytes) as T);
   }
@@ -24,6 +25,7 @@ export class KPLJsonProcessor<T = unknown> implements Processor<T> {
     return [parseJsonText(text, `payload (${text.length} bytes)`) as T];
   }
 
+  /** Packs JSON items into KPL aggregated records up to `maxBytes`. */
   aggregator(maxBytes: number): Aggregator<T> {
     return new KplAggregator<T>(maxBytes, encodeJson);
   }
@@ -31,14 +33,17 @@ export class KPLJsonProcessor<T = unknown> implements Processor<T> {
 
 /** UTF-8 string items, KPL-aggregated. */
 export class KPLStringProcessor implements Processor<string> {
+  /** The UTF-8 strings of a KPL aggregate, or the one string of a plain record; throws `DecodeError` on invalid UTF-8. */
   parse(data: Uint8Array): string[] {
     return parseMaybeAggregated(data, decodeString);
   }
 
+  /** The text itself: ASCII never starts with the KPL magic, so it is one plain record. */
   parseText(text: string): string[] {
     return [text];
   }
 
+  /** Packs strings into KPL aggregated records up to `maxBytes`. */
   aggregator(maxBytes: number): Aggregator<string> {
     return new KplAggregator<string>(maxBytes, encodeString);
   }

@@ -8,11 +8,15 @@ import { NetstringAggregator } from "./aggregators.ts";
 import { splitNetstrings } from "./netstring.ts";
 import type { Aggregator, Processor } from "./types.ts";
 
+/** The two functions of a MessagePack library (e.g. `@msgpack/msgpack`) that `MsgpackProcessor` calls. */
 export interface MsgpackCodec {
+  /** Serialize one item; may throw, which becomes an `EncodeError`. */
   encode(item: unknown): Uint8Array;
+  /** Deserialize one item's bytes; may throw, which becomes a `DecodeError`. */
   decode(bytes: Uint8Array): unknown;
 }
 
+/** MessagePack items framed as netstrings, many per record. The constructor throws `ConfigError` without both codec functions. */
 export class MsgpackProcessor<T = unknown> implements Processor<T> {
   readonly #codec: MsgpackCodec;
 
@@ -23,6 +27,7 @@ export class MsgpackProcessor<T = unknown> implements Processor<T> {
     this.#codec = { encode: codec.encode.bind(codec), decode: codec.decode.bind(codec) };
   }
 
+  /** The record's items, one per netstring; throws `DecodeError` on bad framing or bytes the codec rejects. */
   parse(data: Uint8Array): T[] {
     return splitNetstrings(data).map((payload, index) => {
       try {
@@ -33,6 +38,7 @@ export class MsgpackProcessor<T = unknown> implements Processor<T> {
     });
   }
 
+  /** Packs encoded items as netstrings up to `maxBytes`; throws `EncodeError` when the codec fails or returns no `Uint8Array`. */
   aggregator(maxBytes: number): Aggregator<T> {
     return new NetstringAggregator<T>(maxBytes, (item) => {
       let bytes: unknown;

@@ -14,15 +14,21 @@ export type KvKeyLike = readonly KvKeyPartLike[];
  * module type-checks everywhere. A real `Deno.Kv` (from `Deno.openKv()`) fits it as it is.
  */
 export interface DenoKvLike {
+  /** The value and its versionstamp; both null when the key is absent. */
   get(key: KvKeyLike): Promise<{ value: unknown; versionstamp: string | null }>;
+  /** Every entry whose key starts with `prefix`. */
   list(selector: { prefix: KvKeyLike }): AsyncIterable<{ key: KvKeyLike; value: unknown }>;
+  /** Start an atomic operation (checks, then writes, all or nothing). */
   atomic(): DenoKvAtomicLike;
 }
 
 /** The part of `Deno.AtomicOperation` a fenced write uses. */
 export interface DenoKvAtomicLike {
+  /** Make the commit fail unless each key still has this versionstamp (null: the key must be absent). */
   check(...checks: Array<{ key: KvKeyLike; versionstamp: string | null }>): DenoKvAtomicLike;
+  /** Write `value` at commit; `expireIn` is in milliseconds. */
   set(key: KvKeyLike, value: unknown, options?: { expireIn?: number }): DenoKvAtomicLike;
+  /** Apply the checks and writes atomically; `ok` is false when a check failed and nothing was written. */
   commit(): Promise<{ ok: boolean }>;
 }
 

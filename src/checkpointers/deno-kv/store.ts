@@ -39,8 +39,11 @@ export const schema = v.object({
  * heartbeats keep pushing that out, and a finished shard's row also outlives the stream's retention.
  */
 export class DenoKvCheckPointer extends LeaseStore {
+  /** The consumer group name: part of every key and owner ref. */
   readonly name: string;
+  /** First part of every key (default `async-kinesis`): keys are `[keyPrefix, name, stream, shard]`. */
   readonly keyPrefix: string;
+  /** Whether checkpoints are written on their own (default true) or held until `manualCheckpoint()`. */
   readonly autoCheckpoint: boolean;
   readonly #kv: DenoKvLike;
   readonly #clock: Clock;

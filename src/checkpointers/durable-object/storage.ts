@@ -9,14 +9,19 @@ import { decodeStoredRow, encodeStoredRow } from "../lease/stored-row.ts";
  * The real object has more (and overloads); it fits this shape as it is.
  */
 export interface DurableObjectStorageLike {
+  /** The stored value, or undefined when the key is absent. */
   get(key: string): Promise<unknown>;
+  /** Every key starting with `prefix`, with its value, in key order. */
   list(options: { prefix: string }): Promise<Map<string, unknown>>;
+  /** Run `closure` so its reads and writes commit or roll back as one unit. */
   transaction<T>(closure: (txn: DurableObjectTransactionLike) => Promise<T>): Promise<T>;
 }
 
 /** The part of `DurableObjectTransaction` a lease write uses. */
 export interface DurableObjectTransactionLike {
+  /** The value as seen inside the transaction, or undefined when absent. */
   get(key: string): Promise<unknown>;
+  /** Write `value`, committed with the transaction. */
   put(key: string, value: unknown): Promise<void>;
 }
 

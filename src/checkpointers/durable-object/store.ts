@@ -46,8 +46,11 @@ export const schema = v.object({
  * listed with `listCheckpoints()` and deleted with the object's storage API.
  */
 export class DurableObjectCheckPointer extends LeaseStore {
+  /** The consumer group name: part of every key and owner ref. */
   readonly name: string;
+  /** First part of every key (default `async-kinesis`): keys are `<keyPrefix>:<name>:<stream>:<shard>`. */
   readonly keyPrefix: string;
+  /** Whether checkpoints are written on their own (default true) or held until `manualCheckpoint()`. */
   readonly autoCheckpoint: boolean;
   readonly #storage: DurableObjectStorageLike;
   readonly #clock: Clock;

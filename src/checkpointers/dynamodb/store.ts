@@ -19,8 +19,11 @@ export type { CheckpointListing } from "../lease/store-base.ts";
  * after the last checkpoint. Each consumer opens its own session (`start`), a worker of its own.
  */
 export class DynamoDBCheckPointer extends LeaseStore {
+  /** The consumer group name: part of every row key and owner ref. */
   readonly name: string;
+  /** The table in use; `kinesis-checkpoints-{name}` unless the options named one. */
   readonly tableName: string;
+  /** Whether checkpoints are written on their own (default true) or held until `manualCheckpoint()`. */
   readonly autoCheckpoint: boolean;
   /** The DynamoDB client used for every call (exposed for monitoring and tests). */
   readonly client: DynamoDBClient;

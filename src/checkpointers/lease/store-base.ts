@@ -13,6 +13,7 @@ import { LeaseSession, type SessionTiming } from "./session.ts";
 
 /** One row as the guide's "View Table Contents" shows it: shard, owner, sequence, last update. */
 export interface CheckpointListing extends ShardCheckpoint {
+  /** The stream the row belongs to. */
   streamName: string;
 }
 

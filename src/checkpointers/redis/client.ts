@@ -5,11 +5,13 @@ import { abortReason, type Clock } from "../../internal/clock.ts";
 
 /** node-redis v4 and later: `createClient()` returns a client with `sendCommand(["CMD", ...args])`. */
 export interface SendCommandClient {
+  /** Send one command as its argument list, e.g. `["EVALSHA", sha, "1", key]`; resolves with the reply. */
   sendCommand(args: string[]): Promise<unknown>;
 }
 
 /** ioredis: `new Redis()` returns a client with `call("CMD", ...args)`. */
 export interface CallClient {
+  /** Send one command, e.g. `call("EVALSHA", sha, "1", key)`; resolves with the reply, rejects with Redis's error. */
   call(command: string, ...args: string[]): Promise<unknown>;
 }
 

@@ -20,8 +20,11 @@ export type { CallClient, RedisClientLike, SendCommandClient } from "./client.ts
  * atomic Lua script. Each consumer opens its own session (`start`), a worker of its own.
  */
 export class RedisCheckPointer extends LeaseStore {
+  /** The consumer group name: part of every key and owner ref. */
   readonly name: string;
+  /** First part of every key (default `async-kinesis`). */
   readonly keyPrefix: string;
+  /** Whether checkpoints are written on their own (default true) or held until `manualCheckpoint()`. */
   readonly autoCheckpoint: boolean;
   readonly #options: ResolvedOptions;
   readonly #rows: LeaseRows;
