@@ -1,9 +1,13 @@
 import { CredentialsError } from "../errors.ts";
 import { credentialChain, type CredentialChainOptions } from "./credential-chain/chain.ts";
 
+/** An AWS access key pair, with a session token for temporary credentials. Never logged, never put in an error. */
 export interface Credentials {
+  /** The access key id, e.g. `AKIA…` (long-term) or `ASIA…` (temporary). */
   readonly accessKeyId: string;
+  /** The secret that signs requests; it is never sent itself. */
   readonly secretAccessKey: string;
+  /** Required with temporary credentials (STS, SSO, instance roles); undefined for long-term keys. */
   readonly sessionToken?: string | undefined;
   /** When temporary credentials stop working; a provider is asked again before then. */
   readonly expiration?: Date | undefined;
@@ -12,6 +16,10 @@ export interface Credentials {
 /** Called whenever fresh credentials are needed (first use, and before `expiration`). */
 export type CredentialsProvider = () => Promise<Credentials> | Credentials;
 
+/**
+ * The `credentials` option: fixed credentials, or a provider asked again before they expire. Omitted: the default chain (environment, web identity,
+ * profiles, container and instance roles).
+ */
 export type CredentialsOption = Credentials | CredentialsProvider;
 
 /** Refresh this long before `expiration`, so a signed request never carries an expiring token. */

@@ -22,7 +22,9 @@ export interface JsonProtocol {
   targetPrefix: string;
 }
 
+/** Per-call settings of a raw client call; the client's own options apply to the rest. */
 export interface CallOptions {
+  /** Aborts the call, retries and backoff sleeps included; the call then rejects with the signal's reason. */
   signal?: AbortSignal | undefined;
   /** Override the client's attempt count for this call (1 = no retry). */
   maxAttempts?: number | undefined;

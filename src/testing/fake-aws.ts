@@ -3,6 +3,7 @@ import { FakeDynamoDB } from "./dynamodb/fake-dynamodb.ts";
 import { FakeKinesis } from "./kinesis/fake-kinesis.ts";
 import { errorResponse, FakeAwsError, type Json, jsonResponse } from "./wire.ts";
 
+/** Options of `createFakeAws()`; all optional. */
 export interface FakeAwsOptions {
   /**
    * The fake's time: record arrival timestamps, iterator expiry (five minutes), TTL sweeps. Default the
@@ -15,7 +16,9 @@ export interface FakeAwsOptions {
 
 /** One request the fake answered. */
 export interface FakeRequestLog {
+  /** Which fake answered, by the request's target header. */
   service: "kinesis" | "dynamodb";
+  /** The API action, e.g. `GetRecords` or `UpdateItem`. */
   operation: string;
   /** HTTP status answered, or 0 for an injected network failure. */
   status: number;
@@ -23,19 +26,27 @@ export interface FakeRequestLog {
 
 /** Options to spread into `Consumer`, `Producer`, `DynamoDBCheckPointer` or the raw clients. */
 export interface FakeClientOptions {
+  /** The fake's `fetch`; requests never reach the network. */
   fetch: typeof fetch;
+  /** A placeholder endpoint (`http://fake-aws.invalid`); only the fake's `fetch` answers it. */
   endpoint: string;
+  /** The fake's region (the `region` option, default "us-east-1"). */
   region: string;
+  /** Dummy credentials, so no credential chain is consulted; the fake does not check signatures. */
   credentials: { accessKeyId: string; secretAccessKey: string };
 }
 
+/** An in-memory Kinesis and DynamoDB behind one `fetch`, for tests with no server, from `createFakeAws()`. */
 export interface FakeAws {
   /** A `fetch` that answers Kinesis and DynamoDB JSON-protocol requests from memory; it never touches the network. */
   fetch: typeof fetch;
   /** `{ fetch, endpoint, region, credentials }` for the library's classes. */
   options: FakeClientOptions;
+  /** The fake's time source (the `clock` option, or the system clock). */
   clock: Clock;
+  /** The Kinesis fake's admin API: create and reshard streams, inspect records, inject faults. */
   kinesis: FakeKinesis;
+  /** The DynamoDB fake's admin API: inspect and edit tables, inject faults. */
   dynamodb: FakeDynamoDB;
   /** Every request answered so far, in order. */
   requests: FakeRequestLog[];

@@ -47,14 +47,19 @@ export async function collect<T>(iterable: AsyncIterable<T>, options: CollectOpt
 
 /** The fields of a delivered record that ordering checks read (a Consumer's `records()` items have them). */
 export interface OrderedRecord {
+  /** The shard the record was read from. */
   shardId: string;
+  /** The record's sequence number; compared numerically, not as text. */
   sequenceNumber: string;
 }
 
 /** A shard's lineage, as `fake.kinesis.shards(stream)` or `KinesisClient.listShards` describe it. */
 export interface ShardLineage {
+  /** The shard described. */
   shardId: string;
+  /** The shard this one was split from or merged out of; undefined for an original shard. */
   parentShardId?: string | undefined;
+  /** The second parent of a shard created by a merge; undefined otherwise. */
   adjacentParentShardId?: string | undefined;
 }
 

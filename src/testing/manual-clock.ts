@@ -14,14 +14,17 @@ export class ManualClock implements Clock {
     this.#now = start;
   }
 
+  /** The current fake time, epoch milliseconds; moves only with `advance()`. */
   now(): number {
     return this.#now;
   }
 
+  /** The same as `now()`: fake time never goes backwards. */
   monotonic(): number {
     return this.#now;
   }
 
+  /** Resolves once `advance()` reaches `ms` milliseconds from now; rejects with the signal's reason if it aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise<void>((resolve, reject) => {

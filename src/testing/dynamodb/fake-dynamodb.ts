@@ -43,11 +43,13 @@ export class FakeDynamoDB {
     this.#create(name, keySchema, keySchema.map((k) => ({ AttributeName: k.AttributeName, AttributeType: "S" })), "PAY_PER_REQUEST");
   }
 
+  /** Remove a table and its items at once; throws if it does not exist. */
   deleteTable(name: string): void {
     this.#table(name);
     this.#tables.delete(name);
   }
 
+  /** The names of the existing tables. */
   tableNames(): string[] {
     return [...this.#tables.keys()];
   }
@@ -82,16 +84,19 @@ export class FakeDynamoDB {
     return removed;
   }
 
+  /** The next `times` requests of `operation` (e.g. "UpdateItem") answer with a throttling error. */
   throttleNext(operation: string, times = 1): void {
     this.#faults.throttleNext(operation, times);
   }
 
+  /** The next `times` requests of `operation` fail with the given AWS error, or as a network failure. */
   failNext(operation: string, failure: FakeFailure, times = 1): void {
     this.#faults.failNext(operation, failure, times);
   }
 
   // ---- wire operations -------------------------------------------------------------------------
 
+  /** Answer one DynamoDB JSON request, as the fake `fetch` does; throws `FakeAwsError` for the AWS error it would send. */
   handle(operation: string, body: Json): Json {
     this.#faults.take(operation);
     switch (operation) {

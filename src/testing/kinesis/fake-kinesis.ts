@@ -14,27 +14,41 @@ const MAX_PUT_RECORDS_BYTES = 5 * 1024 * 1024;
 
 /** A record to put through the admin API: bytes or a string (UTF-8). */
 export interface FakePutEntry {
+  /** The payload; a string is stored as its UTF-8 bytes. */
   data: Uint8Array | string;
+  /** Routes the record by its MD5, as Kinesis does. */
   partitionKey: string;
+  /** A decimal hash key that routes the record instead of the partition key. */
   explicitHashKey?: string;
 }
 
 /** A stored record as the admin API shows it. */
 export interface FakeRecordView {
+  /** The shard that holds the record. */
   shardId: string;
+  /** The record's sequence number, a decimal string. */
   sequenceNumber: string;
+  /** The partition key it was put with. */
   partitionKey: string;
+  /** The stored payload bytes. */
   data: Uint8Array;
+  /** When the fake accepted it, by the fake's clock. */
   approximateArrivalTimestamp: Date;
 }
 
 /** A shard as the admin API shows it. */
 export interface FakeShardView {
+  /** The shard's id, e.g. `shardId-000000000000`. */
   shardId: string;
+  /** The shard it was split from or merged out of; absent for an original shard. */
   parentShardId?: string;
+  /** The second parent of a merged shard; absent otherwise. */
   adjacentParentShardId?: string;
+  /** The lowest hash key the shard takes, a decimal string. */
   startingHashKey: string;
+  /** The highest hash key the shard takes, inclusive, a decimal string. */
   endingHashKey: string;
+  /** False once a reshard has closed the shard: it takes no more records. */
   open: boolean;
 }
 
@@ -62,6 +76,7 @@ export class FakeKinesis {
     this.#streams.set(name, new StreamState(name, shards, this.clock.now(), this.region));
   }
 
+  /** Remove a stream and its records at once (no DELETING phase); throws if it does not exist. */
   deleteStream(name: string): void {
     this.#stream(name);
     this.#streams.delete(name);
@@ -141,6 +156,7 @@ export class FakeKinesis {
 
   // ---- wire operations -------------------------------------------------------------------------
 
+  /** Answer one Kinesis JSON request, as the fake `fetch` does; throws `FakeAwsError` for the AWS error it would send. */
   handle(operation: string, body: Json): Json {
     this.#faults.take(operation);
     switch (operation) {
