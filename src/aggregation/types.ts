@@ -5,8 +5,11 @@
 
 /** One Kinesis record's worth of user items, ready for PutRecords. */
 export interface AggregatedRecord {
+  /** The record payload, at most the aggregator's `maxBytes`. */
   data: Uint8Array;
+  /** The Kinesis record's partition key; for an aggregate, the key of the items it routes by. */
   partitionKey: string;
+  /** A decimal hash key routing the record instead of `partitionKey`, when the items were put with one. */
   explicitHashKey?: string | undefined;
   /** How many user items this payload carries. */
   count: number;

@@ -14,6 +14,7 @@ export type AttributeValue =
   | { NS: string[] }
   | { BS: string[] };
 
+/** A DynamoDB item in wire form: attribute name to typed value. */
 export type Item = Record<string, AttributeValue>;
 
 /** Plain values we marshal: strings, finite numbers, bigints, booleans, null, bytes, arrays, objects, Sets. */
@@ -57,6 +58,10 @@ function marshallSet(set: Set<string> | Set<number>): AttributeValue {
   throw new EncodeError("a set must hold only strings or only numbers");
 }
 
+/**
+ * Convert a plain object to wire form; `undefined` fields are left out. Throws `EncodeError` for values DynamoDB cannot store (NaN, empty or mixed
+ * sets, functions).
+ */
 export function marshallItem(object: { [key: string]: NativeValue | undefined }): Item {
   const item: Item = {};
   for (const [key, value] of Object.entries(object)) {
@@ -88,6 +93,7 @@ export function unmarshallValue(value: AttributeValue): NativeValue {
   throw new DecodeError(`unknown DynamoDB attribute value: ${Object.keys(value as object).join(",")}`);
 }
 
+/** Convert a wire item back to plain values; integers beyond 2^53 come back as `bigint`. Throws `DecodeError` on an unknown attribute type. */
 export function unmarshallItem(item: Item): { [key: string]: NativeValue } {
   const out: { [key: string]: NativeValue } = {};
   for (const [key, value] of Object.entries(item)) out[key] = unmarshallValue(value);

@@ -33,6 +33,7 @@ export function streamRef(stream: string): { StreamName: string } | { StreamARN:
 
 /** Typed Kinesis operations over the signed JSON client. */
 export class KinesisClient {
+  /** The signed JSON client underneath, for operations this class does not wrap. */
   readonly http: AwsJsonClient;
 
   constructor(options: ClientOptions = {}, hooks: ClientHooks = {}) {
@@ -40,6 +41,10 @@ export class KinesisClient {
     this.http = new AwsJsonClient(KINESIS_PROTOCOL, options, hooks);
   }
 
+  /**
+   * The stream's status, retention, shard count and limits; `stream` is a name or ARN. Throws `AwsServiceError` (`ResourceNotFoundException`) for a
+   * missing stream.
+   */
   async describeStreamSummary(stream: string, options?: CallOptions): Promise<StreamSummary> {
     const out = await this.http.call<{ StreamDescriptionSummary?: WireSummary }>(
       "DescribeStreamSummary",
@@ -78,6 +83,10 @@ export class KinesisClient {
     }
   }
 
+  /**
+   * An iterator for `shardId` at the given position, valid for five minutes. Throws `ConfigError` when the type needs a `sequenceNumber` or
+   * `timestamp` that is missing.
+   */
   async getShardIterator(
     stream: string,
     shardId: string,
@@ -99,6 +108,7 @@ export class KinesisClient {
     return out.ShardIterator;
   }
 
+  /** One page of records from `shardIterator` (at most `limit`, up to 10000), payloads decoded; continue with its `nextShardIterator`. */
   async getRecords(shardIterator: string, limit?: number, options?: CallOptions & { streamArn?: string }): Promise<GetRecordsResult> {
     const raw = await this.getRecordsRaw(shardIterator, limit, options);
     const records = new Array<KinesisRecord>(raw.records.length);
@@ -126,6 +136,7 @@ export class KinesisClient {
     return result;
   }
 
+  /** Put up to 500 records in one request. Resolves even when some records failed: check `failedRecordCount` and resend those. */
   async putRecords(stream: string, entries: readonly PutRecordsEntry[], options?: CallOptions): Promise<PutRecordsResult> {
     const out = await this.http.call<WirePutRecords>(
       "PutRecords",
@@ -145,6 +156,7 @@ export class KinesisClient {
     };
   }
 
+  /** Put one record; `sequenceNumberForOrdering` makes it sort after that record for the same partition key. */
   async putRecord(
     stream: string,
     entry: PutRecordsEntry & { sequenceNumberForOrdering?: string },
@@ -165,6 +177,7 @@ export class KinesisClient {
     await this.http.call("CreateStream", request, options);
   }
 
+  /** Start deleting the stream; it stays in `DELETING` for a while. `enforceConsumerDeletion` also removes registered enhanced fan-out consumers. */
   async deleteStream(stream: string, options?: CallOptions & { enforceConsumerDeletion?: boolean }): Promise<void> {
     const request: Record<string, unknown> = { ...streamRef(stream) };
     if (options?.enforceConsumerDeletion !== undefined) request["EnforceConsumerDeletion"] = options.enforceConsumerDeletion;
@@ -185,6 +198,7 @@ export class KinesisClient {
     }
   }
 
+  /** Split `shardId` in two at `newStartingHashKey` (a decimal hash key inside its range); the stream is `UPDATING` until done. */
   async splitShard(stream: string, shardId: string, newStartingHashKey: string, options?: CallOptions): Promise<void> {
     await this.http.call(
       "SplitShard",
@@ -193,6 +207,7 @@ export class KinesisClient {
     );
   }
 
+  /** Merge two shards whose hash key ranges are adjacent into one; the stream is `UPDATING` until done. */
   async mergeShards(stream: string, shardId: string, adjacentShardId: string, options?: CallOptions): Promise<void> {
     await this.http.call(
       "MergeShards",
@@ -201,6 +216,7 @@ export class KinesisClient {
     );
   }
 
+  /** Reshard a provisioned stream to `targetShardCount` evenly sized shards; the stream is `UPDATING` until done. */
   async updateShardCount(stream: string, targetShardCount: number, options?: CallOptions): Promise<void> {
     await this.http.call(
       "UpdateShardCount",
