@@ -50,60 +50,9 @@ function undocumentedPublicNames(): string[] {
   return missing;
 }
 
-/**
- * Public declarations still waiting for their doc comment (issue 12). This list may only shrink: a new
- * undocumented export fails the test, and so does an entry here that has since been documented.
- */
-const NOT_YET_DOCUMENTED: readonly string[] = [
-  "src/dynamodb/client.ts: ConditionalWrite",
-  "src/dynamodb/client.ts: ConditionalWrite.TableName",
-  "src/dynamodb/client.ts: ConditionalWrite.ConditionExpression",
-  "src/dynamodb/client.ts: ConditionalWrite.ExpressionAttributeNames",
-  "src/dynamodb/client.ts: ConditionalWrite.ExpressionAttributeValues",
-  "src/dynamodb/client.ts: ConditionalWrite.ReturnValues",
-  "src/dynamodb/client.ts: ConditionalWrite.ReturnValuesOnConditionCheckFailure",
-  "src/dynamodb/client.ts: DynamoDBClient.http",
-  "src/dynamodb/client.ts: DynamoDBClient.createTable",
-  "src/dynamodb/client.ts: DynamoDBClient.describeTable",
-  "src/dynamodb/client.ts: DynamoDBClient.deleteTable",
-  "src/dynamodb/client.ts: DynamoDBClient.updateTimeToLive",
-  "src/dynamodb/client.ts: DynamoDBClient.describeTimeToLive",
-  "src/dynamodb/client.ts: DynamoDBClient.getItem",
-  "src/dynamodb/client.ts: DynamoDBClient.putItem",
-  "src/dynamodb/client.ts: DynamoDBClient.updateItem",
-  "src/dynamodb/client.ts: DynamoDBClient.deleteItem",
-  "src/dynamodb/client.ts: QueryInput",
-  "src/dynamodb/client.ts: QueryInput.TableName",
-  "src/dynamodb/client.ts: QueryInput.KeyConditionExpression",
-  "src/dynamodb/client.ts: QueryInput.FilterExpression",
-  "src/dynamodb/client.ts: QueryInput.ExpressionAttributeNames",
-  "src/dynamodb/client.ts: QueryInput.ExpressionAttributeValues",
-  "src/dynamodb/client.ts: QueryInput.ConsistentRead",
-  "src/dynamodb/client.ts: QueryInput.IndexName",
-  "src/dynamodb/client.ts: QueryInput.Limit",
-  "src/dynamodb/client.ts: ScanInput",
-  "src/dynamodb/client.ts: ScanInput.TableName",
-  "src/dynamodb/client.ts: ScanInput.FilterExpression",
-  "src/dynamodb/client.ts: ScanInput.ExpressionAttributeNames",
-  "src/dynamodb/client.ts: ScanInput.ExpressionAttributeValues",
-  "src/dynamodb/client.ts: ScanInput.ConsistentRead",
-  "src/dynamodb/client.ts: TableDescription",
-  "src/dynamodb/client.ts: TableDescription.TableName",
-  "src/dynamodb/client.ts: TableDescription.TableStatus",
-  "src/dynamodb/client.ts: TableDescription.KeySchema",
-  "src/dynamodb/client.ts: TableDescription.AttributeDefinitions",
-  "src/dynamodb/client.ts: TableDescription.BillingModeSummary",
-  "src/dynamodb/client.ts: TableDescription.ItemCount",
-  "src/dynamodb/client.ts: TableStatus",
-];
-
 describe("public API documentation", () => {
   it("every public export and public member has TSDoc", () => {
     const missing = undocumentedPublicNames();
-    const allowed = new Set(NOT_YET_DOCUMENTED);
-    const undocumented = missing.filter((name) => !allowed.has(name));
-    expect(undocumented, `public declarations without a doc comment:\n${undocumented.join("\n")}`).toEqual([]);
-    const nowDocumented = NOT_YET_DOCUMENTED.filter((name) => !missing.includes(name));
-    expect(nowDocumented, `documented now, remove from NOT_YET_DOCUMENTED:\n${nowDocumented.join("\n")}`).toEqual([]);
+    expect(missing, `public declarations without a doc comment:\n${missing.join("\n")}`).toEqual([]);
   }, 120_000);
 });
