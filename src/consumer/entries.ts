@@ -15,7 +15,7 @@ export interface ConsumerRecord<T = unknown> {
   explicitHashKey?: string;
   /** The shard the record was read from. */
   shardId: string;
-  /** When Kinesis accepted the record (second precision on AWS). */
+  /** When Kinesis accepted the record. */
   approximateArrivalTimestamp: Date;
   /** How far the shard's reader was behind the tip when it fetched this record, in milliseconds; undefined if Kinesis did not say. */
   millisBehindLatest: number | undefined;

@@ -24,7 +24,7 @@ export interface TableDescription {
   KeySchema?: Array<{ AttributeName: string; KeyType: "HASH" | "RANGE" }>;
   /** The types of the key attributes: string, number or binary. */
   AttributeDefinitions?: Array<{ AttributeName: string; AttributeType: "S" | "N" | "B" }>;
-  /** On-demand (`PAY_PER_REQUEST`) or provisioned capacity; absent on tables created provisioned long ago. */
+  /** On-demand (`PAY_PER_REQUEST`) or provisioned capacity; absent means provisioned. */
   BillingModeSummary?: { BillingMode?: "PROVISIONED" | "PAY_PER_REQUEST" };
   /** Approximate item count, refreshed by AWS about every six hours. */
   ItemCount?: number;

@@ -42,7 +42,7 @@ export interface KinesisRecord {
   partitionKey: string;
   /** Its sequence number, a decimal string unique within the shard and increasing. */
   sequenceNumber: string;
-  /** When Kinesis accepted the record (second precision on AWS). */
+  /** When Kinesis accepted the record. */
   approximateArrivalTimestamp: Date;
   /** `KMS` when the record was stored encrypted; absent (or `NONE`) otherwise. */
   encryptionType?: string;
