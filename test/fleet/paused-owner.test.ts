@@ -112,7 +112,8 @@ describe("a paused ex-owner (its DynamoDB traffic held past sessionTimeout)", ()
     const report: string[] = [];
     for (const shardId of paused) {
       const lostAt = lost(shardId)!.at;
-      expect(lost(shardId)!.event.reason).toMatch(/sessionTimeout/);
+      // Self-fenced: the typed reason says expired, the message says why.
+      expect(lost(shardId)!.event).toMatchObject({ reason: "expired", message: expect.stringMatching(/sessionTimeout/) });
       const taken = spans.find((s) => s.worker === "B" && s.shardId === shardId && s.from >= pausedAt)!;
       expect(lostAt, `A stopped ${shardId} before B took it`).toBeLessThanOrEqual(taken.from);
       expectResumedAfterCheckpoint(taken, puts, all);
