@@ -3,7 +3,7 @@
  * leases are released at once instead of being held until `sessionTimeout`.
  *
  * Signals are runtime-specific, so the runtime is probed, never imported: Node and Bun have
- * `process.once` / `process.kill`, Deno has `Deno.addSignalListener` / `Deno.kill`; workerd and
+ * the process object's `once` / `kill`, Deno has `Deno.addSignalListener` / `Deno.kill`; workerd and
  * browsers have no signals. One listener per signal serves every consumer of the process, so a
  * signal closes all of them before the process goes on to its default action: after the closes
  * settle, the listener is removed and the signal raised again, which ends the process as if we had

@@ -51,13 +51,14 @@ export class ManualClock implements Clock {
 
   /**
    * Move time forward by `ms`, waking each sleeper at its due time, in order. Between wake-ups the
-   * event loop gets a real macrotask turn so the woken code can run (and go back to sleep) first.
+   * event loop gets a real macrotask turn so the woken code can run (and go back to sleep) first;
+   * `settleMs` makes each turn that much real time, for code that waits on real I/O (a local server).
    */
-  async advance(ms: number): Promise<void> {
+  async advance(ms: number, settleMs = 0): Promise<void> {
     if (!(ms >= 0)) throw new RangeError(`advance(ms): ms must be >= 0, got ${ms}`);
     const target = this.#now + ms;
     for (;;) {
-      await macrotask();
+      await macrotask(settleMs);
       let next: { due: number; wake: () => void } | undefined;
       for (const s of this.#sleepers) if (s.due <= target && (next === undefined || s.due < next.due)) next = s;
       if (next === undefined) break;
@@ -66,10 +67,11 @@ export class ManualClock implements Clock {
       next.wake();
     }
     this.#now = target;
-    await macrotask();
+    await macrotask(settleMs);
   }
 }
 
-function macrotask(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
+/** One macrotask turn, or `ms` of real time for real I/O (a local server) to answer between wake-ups. */
+function macrotask(ms = 0): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

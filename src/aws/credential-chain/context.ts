@@ -5,7 +5,7 @@ export type EnvReader = (name: string) => string | undefined;
 
 /**
  * Everything the credential providers touch, injected so tests point them at temp files, fake servers
- * and a made-up environment without changing `process.env`.
+ * and a made-up environment without touching the real one.
  */
 export interface ChainContext {
   env: EnvReader;
