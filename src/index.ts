@@ -11,7 +11,8 @@ export type { Credentials, CredentialsOption, CredentialsProvider } from "./aws/
 export type { Clock } from "./internal/clock.ts";
 export * from "./processors/index.ts";
 export { Consumer } from "./consumer/consumer.ts";
-export type { ConsumerIteratorType, ConsumerOptions, DecodeErrorPolicy } from "./consumer/options.ts";
+export type { ConsumerIteratorType, ConsumerOptions, DecodeErrorPolicy, KplHashRangeCheck } from "./consumer/options.ts";
+export type { WaitOptions } from "./config/validate.ts";
 export type { ConsumerRecord } from "./consumer/entries.ts";
 export type { StepEndReason, StopAfter } from "./consumer/step-budget.ts";
 export type { ConsumerEvent, ConsumerStats, LeaseLossReason, ShardStats } from "./consumer/events.ts";
@@ -20,6 +21,7 @@ export type { CheckPointer, CheckpointScope, CheckpointSession, Lease, ShardChec
 export { Producer, type PutOptions } from "./producer/producer.ts";
 export type { FlushStats, ProducerOptions } from "./producer/options.ts";
 export type { ProducerStats } from "./producer/metrics.ts";
+export { type MetricsSource, OPENMETRICS_CONTENT_TYPE, type PrometheusOptions, toPrometheus } from "./metrics/prometheus.ts";
 export { type CheckpointListing, DynamoDBCheckPointer, type DynamoDBCheckPointerOptions } from "./checkpointers/dynamodb/store.ts";
 export {
   type CallClient,
@@ -35,3 +37,4 @@ export {
   type DurableObjectTransactionLike,
 } from "./checkpointers/durable-object/store.ts";
 export { type DenoKvAtomicLike, DenoKvCheckPointer, type DenoKvCheckPointerOptions, type DenoKvLike, type KvKeyLike } from "./checkpointers/deno-kv/store.ts";
+export type { KvKeyPartLike } from "./checkpointers/deno-kv/kv.ts";
