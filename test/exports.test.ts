@@ -189,6 +189,7 @@ describe("package.json and deno.json agree", () => {
         "Producer",
         "ProtocolError",
         "PutFailedError",
+        "OPENMETRICS_CONTENT_TYPE",
         "RecordTooLargeError",
         "RedisCheckPointer",
         "RedisCommandError",
@@ -200,6 +201,7 @@ describe("package.json and deno.json agree", () => {
       ],
       "./aws": ["DynamoDBClient", "KinesisClient", "marshallItem", "marshallValue", "unmarshallItem", "unmarshallValue"],
       "./testing": ["ManualClock", "assertDeliveredOnce", "assertShardOrder", "collect", "createFakeAws"],
+        "toPrometheus",
     };
     expect(Object.keys(denoExports).sort()).toEqual(Object.keys(pinned).sort());
     for (const [subpath, target] of Object.entries(denoExports)) {

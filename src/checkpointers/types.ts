@@ -117,4 +117,6 @@ export interface CheckpointSession {
   list(): Promise<ShardCheckpoint[]>;
   /** Flush, release every lease this session holds, stop its timers. */
   close(): Promise<void>;
+  /** Writes that landed carrying a checkpoint, for `Consumer.stats()`; stores that do not count leave it out (0). */
+  readonly checkpointWrites?: number;
 }

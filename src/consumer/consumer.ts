@@ -10,7 +10,7 @@ import type { AttemptObserver } from "../aws/json-client.ts";
 import { KinesisClient } from "../kinesis/client.ts";
 import { JsonProcessor } from "../processors/index.ts";
 import type { Processor } from "../processors/types.ts";
-import type { ConsumerRecord, QueueEntry } from "./entries.ts";
+import { type ConsumerRecord, type QueueEntry, toConsumerRecord } from "./entries.ts";
 import { type EndEntry, ItemDelivery, type ItemDeliveryHost } from "./delivery.ts";
 import { ConsumerMetrics, type ConsumerStats } from "./events.ts";
 import { type ConsumerOptions, resolveConsumerOptions, type ResolvedConsumerOptions } from "./options.ts";
@@ -79,7 +79,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     this.#checkpointer = options.checkpointer ?? new MemoryCheckPointer();
     this.#step?.watch(this.#checkpointer);
     this.#processor = options.processor ?? (new JsonProcessor() as unknown as Processor<T>);
-    this.#metrics = new ConsumerMetrics(options.onEvent);
+    this.#metrics = new ConsumerMetrics(options.onEvent, () => this.#clock.now());
     this.#queue = new RecordQueue({ maxRecords: this.#options.maxQueueSize, maxBytes: this.#options.maxQueueBytes });
     this.#delivery = new ItemDelivery<T>(this.#deliveryHost(), this.#queue, this.#metrics, this.#options, this.#step?.budget);
     this.#stopLink = linkSignals([this.#stopController.signal, options.signal]);
@@ -110,12 +110,12 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
 
   /** Yields decoded items (what the processor produced), as the Python library does. */
   [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
-    return this.#delivery.iterator((entry) => entry.record.data);
+    return this.#delivery.iterator((entry) => entry.data);
   }
 
   /** Yields each item with its metadata: partition key, sequence numbers, shard, arrival time, lag. */
   records(): AsyncIterableIterator<ConsumerRecord<T>, undefined> {
-    return this.#delivery.iterator((entry) => entry.record);
+    return this.#delivery.iterator(toConsumerRecord);
   }
 
   /**
@@ -144,9 +144,13 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     await this.#session?.manualCheckpoint();
   }
 
-  /** Counters behind the events: records and bytes delivered, lag per shard, throttles, errors. */
+  /**
+   * Counters behind the events: records and bytes fetched and delivered, lag per shard (kept, with
+   * an `erroring` flag, while a shard's reads fail), throttles, errors by class, leases held and
+   * checkpoint writes. `toPrometheus(consumer.stats())` renders them as OpenMetrics text.
+   */
   stats(): ConsumerStats {
-    return this.#metrics.snapshot(this.#queue.gauge());
+    return this.#metrics.snapshot(this.#queue.gauge(), this.#session?.checkpointWrites ?? 0);
   }
 
   /** Shards this consumer is reading now. */

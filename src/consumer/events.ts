@@ -74,8 +74,21 @@ export function leaseLossOf(cause: unknown): { reason: LeaseLossReason; message:
 
 /** Counters of one shard, as read by this worker. */
 export interface ShardStats {
-  /** The lag reported by the shard's last fetch, in milliseconds; undefined before the first fetch. */
+  /**
+   * The lag the shard's last page reported, in milliseconds; undefined before the first page says.
+   * Kept while reads fail (see `erroring`): the last known lag, observed at `millisBehindLatestAt`.
+   */
   millisBehindLatest: number | undefined;
+  /** When (epoch ms, the consumer's clock) the page that reported `millisBehindLatest` arrived. */
+  millisBehindLatestAt: number | undefined;
+  /** Reads of this shard are failing and being retried now; the next page read clears it. */
+  erroring: boolean;
+  /** This worker holds the shard's lease now (taken, and not yet lost, released or finished). */
+  leased: boolean;
+  /** Kinesis records read from this shard (an aggregate counts once). */
+  recordsFetched: number;
+  /** Payload bytes of those records. */
+  bytesFetched: number;
   /** Items from this shard handed to the caller. */
   recordsDelivered: number;
   /** KPL sub-records read from this shard whose hash key lies outside it (delivered or dropped, per `kplHashRangeCheck`). */
@@ -88,6 +101,14 @@ export interface ConsumerStats {
   recordsDelivered: number;
   /** Payload bytes of the delivered items, before decoding. */
   bytesDelivered: number;
+  /** Kinesis records read by GetRecords (an aggregate counts once), delivered or not yet. */
+  recordsFetched: number;
+  /** Payload bytes of those records. */
+  bytesFetched: number;
+  /** Shard leases this worker holds now. */
+  leasesHeld: number;
+  /** Checkpoint writes that landed in the store (each write that carried a new position; heartbeats alone are not counted). */
+  checkpointWrites: number;
   /** Throttled Kinesis calls (each also emitted as a `throttled` event). */
   throttles: number;
   /** Count of `error` events per error class name, e.g. `{ NetworkError: 2 }`. */
@@ -106,17 +127,26 @@ export interface ConsumerStats {
   shards: Record<string, ShardStats>;
 }
 
+/**
+ * The counters behind `stats()`. Updated per event (a page, a lease change, an error), never per
+ * record, except `delivered`, which the delivery path calls once per item handed out.
+ */
 export class ConsumerMetrics {
   recordsDelivered = 0;
   bytesDelivered = 0;
+  recordsFetched = 0;
+  bytesFetched = 0;
   throttles = 0;
   kplOutOfRange = 0;
+  leasesHeld = 0;
   readonly errorsByName = new Map<string, number>();
   readonly shards = new Map<string, ShardStats>();
   readonly #listener: ((event: ConsumerEvent) => void) | undefined;
+  readonly #now: () => number;
 
-  constructor(listener: ((event: ConsumerEvent) => void) | undefined) {
+  constructor(listener: ((event: ConsumerEvent) => void) | undefined, now: () => number = Date.now) {
     this.#listener = listener;
+    this.#now = now;
   }
 
   emit(event: ConsumerEvent): void {
@@ -126,9 +156,20 @@ export class ConsumerMetrics {
         break;
       case "error":
         this.errorsByName.set(event.errorName, (this.errorsByName.get(event.errorName) ?? 0) + 1);
+        // A read the reader retries: the shard is erroring, and its last known lag stays reported.
+        if (event.shardId !== undefined && event.willRetry) this.shard(event.shardId).erroring = true;
         break;
       case "fetched":
-        this.shard(event.shardId).millisBehindLatest = event.millisBehindLatest;
+        this.#fetched(event);
+        break;
+      case "leaseAcquired":
+        this.#setLeased(event.shardId, true);
+        break;
+      case "leaseLost":
+      case "leaseReleased":
+      case "shardEnded":
+      case "shardStopped":
+        this.#setLeased(event.shardId, false);
         break;
       case "kplOutOfRange":
         this.kplOutOfRange += event.count;
@@ -152,6 +193,27 @@ export class ConsumerMetrics {
     this.emit({ type: "error", shardId, errorName, message, willRetry });
   }
 
+  #fetched(event: Extract<ConsumerEvent, { type: "fetched" }>): void {
+    const shard = this.shard(event.shardId);
+    this.recordsFetched += event.records;
+    this.bytesFetched += event.bytes;
+    shard.recordsFetched += event.records;
+    shard.bytesFetched += event.bytes;
+    shard.erroring = false;
+    // A page without the field says nothing new: the last known lag stays.
+    if (event.millisBehindLatest !== undefined) {
+      shard.millisBehindLatest = event.millisBehindLatest;
+      shard.millisBehindLatestAt = this.#now();
+    }
+  }
+
+  #setLeased(shardId: string, leased: boolean): void {
+    const shard = this.shard(shardId);
+    if (shard.leased === leased) return;
+    shard.leased = leased;
+    this.leasesHeld += leased ? 1 : -1;
+  }
+
   delivered(shardId: string, bytes: number): void {
     this.recordsDelivered++;
     this.bytesDelivered += bytes;
@@ -161,16 +223,30 @@ export class ConsumerMetrics {
   shard(shardId: string): ShardStats {
     let stats = this.shards.get(shardId);
     if (stats === undefined) {
-      stats = { millisBehindLatest: undefined, recordsDelivered: 0, kplOutOfRange: 0 };
+      stats = {
+        millisBehindLatest: undefined,
+        millisBehindLatestAt: undefined,
+        erroring: false,
+        leased: false,
+        recordsFetched: 0,
+        bytesFetched: 0,
+        recordsDelivered: 0,
+        kplOutOfRange: 0,
+      };
       this.shards.set(shardId, stats);
     }
     return stats;
   }
 
-  snapshot(queue: QueueGauge): ConsumerStats {
+  /** `checkpointWrites` comes from the checkpointer session (it knows which writes carried a position). */
+  snapshot(queue: QueueGauge, checkpointWrites: number): ConsumerStats {
     return {
       recordsDelivered: this.recordsDelivered,
       bytesDelivered: this.bytesDelivered,
+      recordsFetched: this.recordsFetched,
+      bytesFetched: this.bytesFetched,
+      leasesHeld: this.leasesHeld,
+      checkpointWrites,
       throttles: this.throttles,
       errorsByName: Object.fromEntries(this.errorsByName),
       kplOutOfRange: this.kplOutOfRange,

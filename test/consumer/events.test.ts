@@ -107,9 +107,12 @@ describe("Consumer events", () => {
     expect(stats).toMatchObject({ recordsDelivered: 80, bytesDelivered: totalBytes, throttles: 0, errorsByName: {} });
     expect(Object.keys(stats.shards).sort()).toEqual(shardIds);
     for (const shardId of shardIds) {
-      expect(stats.shards[shardId]).toEqual({
+      expect(stats.shards[shardId]).toMatchObject({
         recordsDelivered: perShardCount[shardId],
+        recordsFetched: perShardCount[shardId],
+        bytesFetched: perShardBytes[shardId],
         millisBehindLatest: fetched.filter((e) => e.shardId === shardId).at(-1)!.millisBehindLatest,
+        erroring: false,
         kplOutOfRange: 0,
       });
     }

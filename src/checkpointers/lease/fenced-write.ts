@@ -37,6 +37,8 @@ export interface FencedWriteContext {
   /** Backoff between failed timed writes of one lease (see `ownerWriteBackoff`), and its jitter source. */
   backoff: BackoffPolicy;
   random: () => number;
+  /** Called once per write that landed carrying a checkpoint (the `checkpointWrites` statistic). */
+  onCheckpointWritten?: (() => void) | undefined;
 }
 
 /**
@@ -74,9 +76,9 @@ export function runFencedWrite(
       } catch (error) {
         return fail(error);
       }
-      if (outcome.landed) return landed(lease, outcome.row, sequence, sentAt);
+      if (outcome.landed) return landed(context, lease, outcome.row, sequence, sentAt);
       const verdict = afterConditionFailure(outcome.current, context.me, write);
-      if (verdict.kind === "landed") return landed(lease, verdict.row, sequence, sentAt);
+      if (verdict.kind === "landed") return landed(context, lease, verdict.row, sequence, sentAt);
       if (verdict.kind === "lost") {
         lease.writing = undefined;
         lease.lostTo = { owner: verdict.owner };
@@ -92,7 +94,8 @@ export function runFencedWrite(
 }
 
 /** Our write (sent at `sentAt`) is in the table: adopt the counter and checkpoint it left. */
-function landed(lease: HeldLease, row: LeaseRow | undefined, sequence: string | undefined, sentAt: number): OwnerWriteResult {
+function landed(context: FencedWriteContext, lease: HeldLease, row: LeaseRow | undefined, sequence: string | undefined, sentAt: number): OwnerWriteResult {
+  if (sequence !== undefined) context.onCheckpointWritten?.();
   lease.counter = row?.counter ?? lease.counter + 1;
   lease.committed = laterSequence(laterSequence(lease.committed, sequence), row?.sequence);
   lease.writing = undefined;

@@ -67,6 +67,7 @@ export class LeaseSession implements CheckpointSession {
   readonly #loop: Promise<void>;
   #wake = new AbortController();
   #closed = false;
+  #checkpointWrites = 0;
   /**
    * Owners that are earlier processes of this stable worker, found in the rows at this session's first
    * allocation (a restart's leftovers). Fixed then: a duplicate that starts later and takes our rows
@@ -84,8 +85,19 @@ export class LeaseSession implements CheckpointSession {
     this.streamName = context.stream;
     this.allocateIntervalSeconds = options.heartbeatMs / 2000;
     this.#snapshot = new GroupSnapshot(() => this.#backend.listRows(this.#calls.signal), this.#now, (this.allocateIntervalSeconds * 1000) / 2);
-    this.#writer = { me: this.ref, now: this.#now, backoff: ownerWriteBackoff(options.heartbeatMs), random: this.#backend.random };
+    this.#writer = {
+      me: this.ref,
+      now: this.#now,
+      backoff: ownerWriteBackoff(options.heartbeatMs),
+      random: this.#backend.random,
+      onCheckpointWritten: () => this.#checkpointWrites++,
+    };
     this.#loop = this.#run();
+  }
+
+  /** Writes that landed carrying a checkpoint (for the consumer's `stats().checkpointWrites`). */
+  get checkpointWrites(): number {
+    return this.#checkpointWrites;
   }
 
   async allocate(shardId: string, context: { totalShards: number }): Promise<Lease | undefined> {
