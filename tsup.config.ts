@@ -23,7 +23,8 @@ export default defineConfig([
   // removeNodeProtocol: false keeps `node:http` as written (Deno and Bun resolve only the prefixed form reliably).
   {
     ...shared,
-    entry: { node: "src/node/index.ts", "node/aws": "src/node/aws.ts" },
+    // node/cli: the `async-kinesis` command (package.json `bin`); its hashbang line comes from the source.
+    entry: { node: "src/node/index.ts", "node/aws": "src/node/aws.ts", "node/cli": "src/node/cli/main.ts" },
     platform: "node",
     dts: false,
     clean: false,
