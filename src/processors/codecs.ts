@@ -3,7 +3,8 @@
  * producer can report a bad item and the consumer a bad record without matching on messages.
  */
 import { DecodeError, EncodeError } from "../errors.ts";
-import { decodeUtf8, encodeUtf8 } from "../internal/utf8.ts";
+import { decodeUtf8 } from "../internal/utf8.ts";
+import { encodeUtf8Pooled } from "../internal/utf8-pool.ts";
 
 export function encodeJson(item: unknown): Uint8Array {
   let text: string | undefined;
@@ -15,7 +16,7 @@ export function encodeJson(item: unknown): Uint8Array {
   }
   // undefined, functions and symbols have no JSON form: stringify returns undefined for them.
   if (text === undefined) throw new EncodeError(`item of type ${typeof item} has no JSON form`);
-  return encodeUtf8(text);
+  return encodeUtf8Pooled(text);
 }
 
 export function parseJsonText(text: string, what: string): unknown {
@@ -32,7 +33,7 @@ export function decodeJson(bytes: Uint8Array): unknown {
 
 export function encodeString(item: string): Uint8Array {
   if (typeof item !== "string") throw new EncodeError(`expected a string item, got ${typeof item}`);
-  return encodeUtf8(item);
+  return encodeUtf8Pooled(item);
 }
 
 export const decodeString = decodeUtf8;
