@@ -1,8 +1,10 @@
 import { createHash, createHmac } from "node:crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsJsonClient, type JsonProtocol } from "../src/aws/json-client.ts";
 import type { Credentials } from "../src/aws/credentials.ts";
+import { setSigningCrypto, type SigningCrypto, webSigningCrypto } from "../src/aws/signing-crypto.ts";
+import { nodeSigningCrypto } from "../src/node/signing-crypto.ts";
 
 /**
  * Oracle: every signature our client produces (aws4fetch underneath, WebCrypto) must be byte-identical
@@ -184,7 +186,16 @@ function ours(c: Case): AwsJsonClient {
   return new AwsJsonClient(c.protocol, { region: c.region, ...(c.endpoint === undefined ? {} : { endpoint: c.endpoint }) });
 }
 
-describe("SigV4 signatures match @smithy/signature-v4 byte for byte", () => {
+/** The Web build hashes with WebCrypto, the Node build with node:crypto: both must sign alike. */
+const CRYPTOS: Array<{ name: string; implementation: SigningCrypto }> = [
+  { name: "WebCrypto (Web build)", implementation: webSigningCrypto },
+  { name: "node:crypto (Node build)", implementation: nodeSigningCrypto },
+];
+
+describe.each(CRYPTOS)("SigV4 signatures match @smithy/signature-v4 byte for byte, hashing with $name", ({ implementation }) => {
+  beforeAll(() => setSigningCrypto(implementation));
+  afterAll(() => setSigningCrypto(undefined));
+
   for (const c of cases) {
     it(c.title, async () => {
       const client = ours(c);

@@ -1,4 +1,5 @@
-import { AwsV4Signer } from "aws4fetch";
+import { PrehashedSigner, type SigningKeyCache } from "./signer.ts";
+import { signingCrypto } from "./signing-crypto.ts";
 import { AbortedError, type AwsService, AwsServiceError, isRetryable, NetworkError, TimeoutError } from "../errors.ts";
 import { linkSignals } from "../internal/abort.ts";
 import { abortReason, type Clock, systemClock } from "../internal/clock.ts";
@@ -69,8 +70,8 @@ export class AwsJsonClient {
   readonly #maxAttempts: number;
   readonly #attemptTimeoutMs: number;
   readonly #reachability: EndpointReachability;
-  /** Signing keys derived per day and region; shared across calls as aws4fetch intends. */
-  readonly #signingKeyCache = new Map<string, ArrayBuffer>();
+  /** Signing keys derived per day and region; shared across calls. */
+  readonly #signingKeyCache: SigningKeyCache = new Map();
 
   constructor(protocol: JsonProtocol, options: ClientOptions = {}, hooks: ClientHooks = {}) {
     this.protocol = protocol;
@@ -172,22 +173,29 @@ export class AwsJsonClient {
     credentials: Credentials,
     datetime?: string,
   ): Promise<{ url: string; headers: Headers }> {
-    const signer = new AwsV4Signer({
-      method: "POST",
-      url: `${this.endpoint}/`,
-      headers: {
-        "content-type": this.protocol.contentType,
-        "x-amz-target": `${this.protocol.targetPrefix}.${operation}`,
+    const crypto = signingCrypto();
+    // The body is hashed once, here, with the runtime's fastest SHA-256 (node:crypto in the Node build).
+    const bodyHash = await crypto.sha256Hex(payload);
+    const signer = new PrehashedSigner(
+      {
+        method: "POST",
+        url: `${this.endpoint}/`,
+        headers: {
+          "content-type": this.protocol.contentType,
+          "x-amz-target": `${this.protocol.targetPrefix}.${operation}`,
+        },
+        body: payload,
+        accessKeyId: credentials.accessKeyId,
+        secretAccessKey: credentials.secretAccessKey,
+        ...(credentials.sessionToken === undefined ? {} : { sessionToken: credentials.sessionToken }),
+        service: this.protocol.service,
+        region: this.region,
+        ...(datetime === undefined ? {} : { datetime }),
       },
-      body: payload,
-      accessKeyId: credentials.accessKeyId,
-      secretAccessKey: credentials.secretAccessKey,
-      ...(credentials.sessionToken === undefined ? {} : { sessionToken: credentials.sessionToken }),
-      service: this.protocol.service,
-      region: this.region,
-      cache: this.#signingKeyCache,
-      ...(datetime === undefined ? {} : { datetime }),
-    });
+      crypto,
+      bodyHash,
+      this.#signingKeyCache,
+    );
     const signed = await signer.sign();
     return { url: signed.url.toString(), headers: signed.headers };
   }
