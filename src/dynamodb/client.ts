@@ -149,6 +149,25 @@ export class DynamoDBClient {
     return description.AttributeName == null ? { status } : { status, attributeName: description.AttributeName };
   }
 
+  /**
+   * Turn point-in-time recovery on or off (UpdateContinuousBackups); resolves with the status the
+   * service reports. Right after CreateTable, AWS may answer `ContinuousBackupsUnavailableException`
+   * until the table's backups are set up: retry it after a pause.
+   */
+  async updateContinuousBackups(
+    tableName: string,
+    pointInTimeRecoveryEnabled: boolean,
+    options?: CallOptions,
+  ): Promise<{ pointInTimeRecoveryStatus: "ENABLED" | "DISABLED" | undefined }> {
+    const out = await this.http.call<{ ContinuousBackupsDescription?: { PointInTimeRecoveryDescription?: { PointInTimeRecoveryStatus?: string } } }>(
+      "UpdateContinuousBackups",
+      { TableName: tableName, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: pointInTimeRecoveryEnabled } },
+      options,
+    );
+    const status = out.ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus;
+    return { pointInTimeRecoveryStatus: status === "ENABLED" || status === "DISABLED" ? status : undefined };
+  }
+
   /** The item with this key, or undefined if there is none. Reads are strongly consistent unless `consistentRead` is false. */
   async getItem(tableName: string, key: Item, options?: CallOptions & { consistentRead?: boolean }): Promise<Item | undefined> {
     const out = await this.http.call<{ Item?: Item | null }>(

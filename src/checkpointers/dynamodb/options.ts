@@ -3,6 +3,7 @@ import { clientOptionEntries, type ClientOptions, pickClientOptions } from "../.
 import { parseOptions } from "../../config/validate.ts";
 import { type Clock, systemClock } from "../../internal/clock.ts";
 import { LEASE_DEFAULTS, leaseOptionEntries, type LeaseOptions, resolveLeaseOptions } from "../lease/lease-options.ts";
+import { checkTags, tableOptionEntries } from "./table-options.ts";
 
 /**
  * Options of `DynamoDBCheckPointer`: the DynamoDB Checkpointing Guide's, camelCased, same units and
@@ -13,6 +14,14 @@ export interface DynamoDBCheckPointerOptions extends ClientOptions, LeaseOptions
   tableName?: string | undefined;
   /** Create the table (and enable TTL on `ttl`) if it does not exist (default true). */
   createTable?: boolean | undefined;
+  /**
+   * Tags for a table this checkpointer creates (say `{ app: "billing", env: "prod" }`, for cost
+   * allocation). At most 50; keys 1-128 and values 0-256 characters of letters, digits, spaces and
+   * `+ - = . _ : / @`; no `aws:` prefix. An existing table is left as it is.
+   */
+  tags?: Record<string, string> | undefined;
+  /** Turn on point-in-time recovery on a table this checkpointer creates (default false). An existing table is left as it is. */
+  pointInTimeRecovery?: boolean | undefined;
 }
 
 /** Defaults straight from the guide. */
@@ -27,6 +36,7 @@ export const schema = v.object({
   ...leaseOptionEntries("it forms the table name and row keys"),
   tableName: v.optional(v.pipe(v.string("tableName must be a string"), v.regex(TABLE_NAME, "tableName must be 3-255 characters of A-Z a-z 0-9 _ . -"))),
   createTable: v.optional(v.boolean("createTable must be a boolean")),
+  ...tableOptionEntries,
 });
 
 /** Everything resolved: durations in milliseconds, the client options split off. */
@@ -38,6 +48,9 @@ export interface ResolvedOptions {
   checkpointIntervalMs: number;
   autoCheckpoint: boolean;
   createTable: boolean;
+  /** Tags and point-in-time recovery for a table this checkpointer creates. */
+  tags: Readonly<Record<string, string>>;
+  pointInTimeRecovery: boolean;
   ttlSeconds: number;
   id: string | undefined;
   workerId?: string | undefined;
@@ -48,10 +61,14 @@ export interface ResolvedOptions {
 export function resolveOptions(options: DynamoDBCheckPointerOptions): ResolvedOptions {
   const parsed = parseOptions(schema, options, "DynamoDBCheckPointer");
   const { ttlHours, ...lease } = resolveLeaseOptions(parsed);
+  const tags = parsed.tags ?? {};
+  checkTags(tags);
   return {
     ...lease,
     tableName: parsed.tableName ?? `kinesis-checkpoints-${parsed.name}`,
     createTable: parsed.createTable ?? DEFAULTS.createTable,
+    tags,
+    pointInTimeRecovery: parsed.pointInTimeRecovery ?? false,
     ttlSeconds: Math.round(ttlHours * 3600),
     clock: options.clock ?? systemClock,
     client: pickClientOptions(options),

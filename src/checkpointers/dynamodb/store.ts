@@ -80,7 +80,8 @@ export class DynamoDBCheckPointer extends LeaseStore {
   }
 
   #ensureTable(): Promise<void> {
-    this.#table ??= ensureTable(this.client, this.tableName, this.#options.createTable).catch((error: unknown) => {
+    const { tags, pointInTimeRecovery } = this.#options;
+    this.#table ??= ensureTable(this.client, this.tableName, this.#options.createTable, undefined, { tags, pointInTimeRecovery }).catch((error: unknown) => {
       this.#table = undefined; // let the next start() try again
       throw error;
     });

@@ -1,6 +1,19 @@
 import type { DynamoDBClient, TableDescription } from "../../dynamodb/client.ts";
-import { AwsServiceError, CheckpointTableMissingError, ConfigError } from "../../errors.ts";
+import { AwsServiceError, CheckpointTableMissingError, ConfigError, TimeoutError } from "../../errors.ts";
 import { ATTR } from "./row.ts";
+import { tagList } from "./table-options.ts";
+
+/** What a table this checkpointer creates gets besides the guide's schema (see table-options.ts). */
+export interface TableCreation {
+  /** CreateTable `Tags`. */
+  tags?: Readonly<Record<string, string>> | undefined;
+  /** UpdateContinuousBackups with point-in-time recovery on, once the new table is ACTIVE. */
+  pointInTimeRecovery?: boolean | undefined;
+}
+
+/** How long to keep asking while AWS is still setting up a new table's backups, and how often. */
+const BACKUPS_WAIT_MS = 120_000;
+const BACKUPS_POLL_MS = 1_000;
 
 /** The guide's schema, in the form `createTable: false` users should create (shown in the error). */
 export function tableSchemaText(tableName: string): string {
@@ -20,10 +33,18 @@ function hasCode(error: unknown, ...codes: string[]): error is AwsServiceError {
 /**
  * Make sure the table exists and is ACTIVE. With `create`, create it exactly as the guide says (hash
  * key `shard_id` S, PAY_PER_REQUEST) and enable TTL on `ttl`; several workers may do this at once,
- * and whoever loses the CreateTable race just waits for the winner's table.
+ * and whoever loses the CreateTable race just waits for the winner's table. Only the worker whose
+ * CreateTable succeeded applies `creation` (tags, point-in-time recovery): an existing table is left as it is.
  */
-export async function ensureTable(client: DynamoDBClient, tableName: string, create: boolean, signal?: AbortSignal): Promise<void> {
+export async function ensureTable(
+  client: DynamoDBClient,
+  tableName: string,
+  create: boolean,
+  signal?: AbortSignal,
+  creation: TableCreation = {},
+): Promise<void> {
   let table: TableDescription;
+  let created = false;
   try {
     table = await client.describeTable(tableName, { signal });
   } catch (error) {
@@ -35,15 +56,18 @@ export async function ensureTable(client: DynamoDBClient, tableName: string, cre
         { cause: error },
       );
     }
-    await createTable(client, tableName, signal);
+    created = await createTable(client, tableName, creation, signal);
     table = await client.describeTable(tableName, { signal });
   }
   if (table.TableStatus !== "ACTIVE") table = await client.waitForTableActive(tableName, { signal });
   checkKeySchema(table, tableName);
   if (create) await enableTimeToLive(client, tableName, signal);
+  if (created && creation.pointInTimeRecovery === true) await enablePointInTimeRecovery(client, tableName, signal);
 }
 
-async function createTable(client: DynamoDBClient, tableName: string, signal?: AbortSignal): Promise<void> {
+/** True when this call created the table; false when another worker's CreateTable won the race. */
+async function createTable(client: DynamoDBClient, tableName: string, creation: TableCreation, signal?: AbortSignal): Promise<boolean> {
+  const tags = tagList(creation.tags ?? {});
   try {
     await client.createTable(
       {
@@ -51,12 +75,38 @@ async function createTable(client: DynamoDBClient, tableName: string, signal?: A
         KeySchema: [{ AttributeName: ATTR.key, KeyType: "HASH" }],
         AttributeDefinitions: [{ AttributeName: ATTR.key, AttributeType: "S" }],
         BillingMode: "PAY_PER_REQUEST",
+        ...(tags.length > 0 ? { Tags: tags } : {}),
       },
       { signal },
     );
+    return true;
   } catch (error) {
     // Another worker is creating (or just created) it: fine, wait for it to become ACTIVE.
     if (!hasCode(error, "ResourceInUseException")) throw error;
+    return false;
+  }
+}
+
+/**
+ * Point-in-time recovery on a table just created. AWS sets a new table's backups up in the
+ * background and answers `ContinuousBackupsUnavailableException` until then: ask again each second,
+ * for up to two minutes. An emulator without the operation (UnknownOperationException) is tolerated, as for TTL.
+ */
+async function enablePointInTimeRecovery(client: DynamoDBClient, tableName: string, signal?: AbortSignal): Promise<void> {
+  const clock = client.http.clock;
+  const deadline = clock.now() + BACKUPS_WAIT_MS;
+  for (;;) {
+    try {
+      await client.updateContinuousBackups(tableName, true, { signal });
+      return;
+    } catch (error) {
+      if (hasCode(error, "UnknownOperationException")) return;
+      if (!hasCode(error, "ContinuousBackupsUnavailableException")) throw error;
+      if (clock.now() >= deadline) {
+        throw new TimeoutError(`point-in-time recovery on table ${tableName}: backups still unavailable after ${BACKUPS_WAIT_MS / 1000} s`, BACKUPS_WAIT_MS);
+      }
+      await clock.sleep(BACKUPS_POLL_MS, signal);
+    }
   }
 }
 
