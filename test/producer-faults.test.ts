@@ -160,7 +160,7 @@ describe("Producer persistent errors", () => {
     const recording = recordingFetch((operation) =>
       operation === "PutRecords" ? awsError(400, "AccessDeniedException", "User is not authorized to perform: kinesis:PutRecords") : undefined
     );
-    const producer = localProducer<Item>(stream, { fetch: recording.fetch, bufferTime: 60 });
+    const producer = localProducer<Item>(stream, { fetch: recording.fetch, bufferTime: 60, sendWhenIdle: false });
     for (let n = 0; n < 20; n++) await producer.put({ key: "k", n }, `k${n}`);
     const error = await producer.close().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PutFailedError);
@@ -182,7 +182,7 @@ describe("Producer persistent errors", () => {
         headers: { "content-type": "application/x-amz-json-1.1" },
       });
     });
-    const producer = localProducer<Item>(stream, { fetch: recording.fetch, bufferTime: 60 });
+    const producer = localProducer<Item>(stream, { fetch: recording.fetch, bufferTime: 60, sendWhenIdle: false });
     for (let n = 0; n < 3; n++) await producer.put({ key: "k", n }, "k");
     await expect(producer.flush()).rejects.toMatchObject({
       failures: [0, 1, 2].map((n) => expect.objectContaining({ data: { key: "k", n }, errorCode: "KMSAccessDeniedException", attempts: 1 })),

@@ -24,7 +24,7 @@ describe("Producer.stats()", () => {
   it("counts records, bytes and requests put, and items queued until they are stored", async () => {
     const stream = await createStream(kinesis, 2, "producer-stats");
     const recording = recordingFetch();
-    const producer = localProducer<{ n: number }>(stream, { fetch: recording.fetch, bufferTime: 60 });
+    const producer = localProducer<{ n: number }>(stream, { fetch: recording.fetch, bufferTime: 60, sendWhenIdle: false });
     expect(producer.stats()).toMatchObject({ recordsPut: 0, requests: 0, recordsQueued: 0 });
     for (let n = 0; n < 40; n++) await producer.put({ n }, `key-${n}`);
     // Accepted, not yet sent (the buffer time is a minute).
@@ -53,7 +53,7 @@ describe("Producer.stats()", () => {
 
   it("counts items and Kinesis records apart when a processor aggregates", async () => {
     const stream = await createStream(kinesis, 1, "producer-stats-lines");
-    const producer = localProducer<{ n: number }>(stream, { processor: new JsonLineProcessor(), bufferTime: 60 });
+    const producer = localProducer<{ n: number }>(stream, { processor: new JsonLineProcessor(), bufferTime: 60, sendWhenIdle: false });
     for (let n = 0; n < 25; n++) await producer.put({ n }, `key-${n}`);
     await producer.close();
     const stored = await readAllRecords(kinesis, stream);
@@ -70,7 +70,7 @@ describe("Producer.stats()", () => {
       { operation: "PutRecords", nth: 2, fault: { kind: "put-records-failures", rate: 1, errorCode: "InternalFailure" } },
     ]);
     try {
-      const producer = localProducer<{ n: number }>(stream, { endpoint: proxy.endpoint, bufferTime: 60 });
+      const producer = localProducer<{ n: number }>(stream, { endpoint: proxy.endpoint, bufferTime: 60, sendWhenIdle: false });
       for (let n = 0; n < 10; n++) await producer.put({ n }, `key-${n}`);
       await producer.close();
       expect(await readAllRecords(kinesis, stream)).toHaveLength(10);

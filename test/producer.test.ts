@@ -120,7 +120,7 @@ describe("Producer batching to the PutRecords limits", () => {
     const stream = await createStream(kinesis, 2, "producer-501");
     const recording = recordingFetch();
     const log = flushLog();
-    const producer = localProducer(stream, { fetch: recording.fetch, bufferTime: 60, afterFlush: log.afterFlush });
+    const producer = localProducer(stream, { fetch: recording.fetch, bufferTime: 60, sendWhenIdle: false, afterFlush: log.afterFlush });
     for (let i = 0; i < 501; i++) await producer.put({ i }, `k${i}`);
     await producer.close();
     expect(recording.count("PutRecords")).toBe(2);
@@ -136,6 +136,7 @@ describe("Producer batching to the PutRecords limits", () => {
       processor: new BytesProcessor(),
       fetch: recording.fetch,
       bufferTime: 60,
+      sendWhenIdle: false,
       putBandwidthLimitPerShard: 100 * 1024,
     });
     const key = "partition-key-ключ";

@@ -143,6 +143,7 @@ const everyOption = {
     streamName: "s",
     processor: undefined,
     bufferTime: undefined,
+    sendWhenIdle: undefined,
     batchSize: undefined,
     maxQueueSize: undefined,
     putRateLimitPerShard: undefined,

@@ -100,7 +100,8 @@ export class PutDelivery {
     const filled = (queuedBefore < this.#limits.maxRecords && buffers.queuedRecords >= this.#limits.maxRecords) ||
       (bytesBefore < this.#fullBatchBytes && buffers.queuedBytes >= this.#fullBatchBytes);
     const wakeAt = this.#timer.at;
-    const deadline = started && (wakeAt === undefined || wakeAt > now + this.#options.bufferTimeMs);
+    // An idle producer sends a new head record at once (sendWhenIdle), so it is due now.
+    const deadline = started && (this.#idle() || wakeAt === undefined || wakeAt > now + this.#options.bufferTimeMs);
     if (filled || deadline) this.#schedule();
   }
 
@@ -153,6 +154,7 @@ export class PutDelivery {
     const pressured = this.#deps.admission.waiting > 0;
     const flushing = this.#flushing > 0;
     buffers.flushAggregators(now, flushing || (pressured && buffers.queuedRecords === 0 && this.#inFlight === 0));
+    if (this.#idle()) buffers.emitIdleAggregates();
     this.#failRejected();
     const eager = flushing || pressured;
     if (now >= this.#blockedUntil) {
@@ -177,11 +179,20 @@ export class PutDelivery {
     return this.#buffers.queuedRecords >= this.#limits.maxRecords || this.#buffers.queuedBytes >= this.#fullBatchBytes;
   }
 
-  /** Some lane's oldest record has waited its buffer time, and the lane's whole request is funded. */
+  /**
+   * Nothing is in flight and `sendWhenIdle` is on: what is queued goes now (Nagle's rule): a lone record
+   * waits for no timer, and records put while a request is in flight wait for it and go together.
+   */
+  #idle(): boolean {
+    return this.#inFlight === 0 && this.#options.sendWhenIdle;
+  }
+
+  /** Some lane's oldest record has waited its buffer time (or the producer is idle), and the lane's whole request is funded. */
   #dueRecordSendable(now: number): boolean {
+    const idle = this.#idle();
     for (const lane of this.#buffers.lanes) {
       const head = lane.queue.peek();
-      if (head === undefined || head.dueAt > now || this.#laneBusy(lane)) continue;
+      if (head === undefined || (head.dueAt > now && !idle) || this.#laneBusy(lane)) continue;
       if (laneFundedIn(lane, this.#limits, this.#limiter, now) === 0) return true;
     }
     return false;
@@ -201,7 +212,7 @@ export class PutDelivery {
     // With every request slot taken, the next completion wakes the pump.
     if (buffers.queuedRecords === 0 || this.#inFlight >= this.#options.concurrency) return wake;
     if (now < this.#blockedUntil) return earliest(wake, this.#blockedUntil);
-    const sendAsap = eager || this.#fullBatchQueued();
+    const sendAsap = eager || this.#fullBatchQueued() || this.#idle();
     for (const lane of buffers.lanes) {
       const head = lane.queue.peek();
       if (head === undefined || this.#laneBusy(lane)) continue;

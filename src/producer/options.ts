@@ -34,8 +34,19 @@ export interface ProducerOptions<T = unknown> extends ClientOptions {
   streamName: string;
   /** Item encoding, and aggregation; default `JsonProcessor`. */
   processor?: Processor<T> | undefined;
-  /** Seconds an item may wait for a fuller batch before it is sent (default 0.5). */
+  /**
+   * Seconds an item may wait for a fuller batch before it is sent (default 0.5). With `sendWhenIdle`
+   * (the default) that wait happens only while another request is in flight.
+   */
   bufferTime?: number | undefined;
+  /**
+   * Send at once when no PutRecords request is in flight and the shard's budget allows, instead of
+   * waiting `bufferTime` for a fuller batch (default true). Items put while a request is in flight wait
+   * for it (or `bufferTime`, or a full batch) and then go together: a lone item goes out after one
+   * round trip at most, and a busy producer still sends full requests. `false` always waits
+   * `bufferTime` or a full batch: fewest requests at moderate rates, at the cost of that much latency.
+   */
+  sendWhenIdle?: boolean | undefined;
   /** Most Kinesis records per PutRecords request, 1 to 500 (default 500). */
   batchSize?: number | undefined;
   /** Items accepted but not yet delivered before `put` starts to wait (default 10000). */
@@ -81,6 +92,7 @@ export const schema = v.object({
     ),
   ),
   bufferTime: v.optional(seconds("bufferTime")),
+  sendWhenIdle: v.optional(v.boolean("sendWhenIdle must be a boolean")),
   batchSize: v.optional(
     v.pipe(positiveInteger("batchSize"), v.maxValue(MAX_BATCH_RECORDS, `batchSize must be <= ${MAX_BATCH_RECORDS} (the PutRecords limit)`)),
   ),
@@ -97,6 +109,7 @@ export const schema = v.object({
 export interface ResolvedProducerOptions {
   streamName: string;
   bufferTimeMs: number;
+  sendWhenIdle: boolean;
   batchSize: number;
   maxQueueSize: number;
   recordsPerSecond: number;
@@ -115,6 +128,7 @@ export function resolveProducerOptions(options: ProducerOptions<unknown>): Resol
   return {
     streamName: parsed.streamName,
     bufferTimeMs: (parsed.bufferTime ?? 0.5) * 1000,
+    sendWhenIdle: parsed.sendWhenIdle ?? true,
     batchSize: parsed.batchSize ?? MAX_BATCH_RECORDS,
     maxQueueSize: parsed.maxQueueSize ?? 10_000,
     recordsPerSecond: parsed.putRateLimitPerShard ?? 1000,

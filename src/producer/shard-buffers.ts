@@ -136,6 +136,15 @@ export class ShardBuffers {
     }
   }
 
+  /**
+   * Nothing is in flight (`sendWhenIdle`): emit the aggregates of lanes with nothing queued, so they
+   * go now. A lane with records queued is waiting for its rate budget; its aggregate keeps filling.
+   */
+  emitIdleAggregates(): void {
+    if (this.heldItems === 0) return;
+    for (const lane of this.#laneList) if (lane.held.length > 0 && lane.queue.size === 0) this.#emit(lane);
+  }
+
   /** When the oldest aggregate is due to be emitted, or undefined when none is held. */
   nextAggregateDue(): number | undefined {
     if (this.heldItems === 0) return undefined;
