@@ -20,7 +20,9 @@ export type ErrorCode =
   | "CHECKPOINT"
   | "LEASE_LOST"
   | "TABLE_MISSING"
-  | "REDIS";
+  | "REDIS"
+  | "LIVE_LEASES"
+  | "CHECKPOINT_CONFLICT";
 
 /** Base class of every error this library throws. Match on `code` (or `name`), never on the message text. */
 export class AsyncKinesisError extends Error {
@@ -392,6 +394,45 @@ export class RedisCommandError extends AsyncKinesisError {
     this.replyCode = replyCode;
     this.retryable = retryable;
     this.neverAnswered = options?.neverAnswered ?? false;
+  }
+}
+
+/**
+ * A checkpoint administration call (`resetCheckpoints`, `migrateCheckpoints`, `importPythonCheckpoints`)
+ * refused to move a group's positions because live workers hold leases on them: stop the group first,
+ * wait `sessionTimeout` after a crash, or pass `force`. `leases` names each shard and its owner.
+ */
+export class LiveLeasesError extends AsyncKinesisError {
+  /** Literal discriminant: `err.name === "LiveLeasesError"` narrows to this class. */
+  override readonly name = "LiveLeasesError" as const;
+  /** Each shard held by a live worker, with that worker's ref (`<group>/<worker id>`). */
+  readonly leases: ReadonlyArray<{ readonly shardId: string; readonly owner: string }>;
+
+  constructor(where: string, leases: ReadonlyArray<{ shardId: string; owner: string }>) {
+    const list = leases.map((l) => `${l.shardId} (${l.owner})`).join(", ");
+    super("LIVE_LEASES", `${where}: live workers hold ${leases.length} lease(s): ${list}; stop them first, or force`);
+    this.leases = leases;
+  }
+}
+
+/**
+ * A checkpoint administration write found a row changed since it was read (a worker wrote it
+ * meanwhile), so it left that row alone rather than overwrite it. `conflicts` lists those shards;
+ * `applied` the shards whose change did land. Run the command again once the group is stopped.
+ */
+export class CheckpointConflictError extends AsyncKinesisError {
+  /** Literal discriminant: `err.name === "CheckpointConflictError"` narrows to this class. */
+  override readonly name = "CheckpointConflictError" as const;
+  /** Shards left unchanged because their row changed after it was read, with the owner found then (if any). */
+  readonly conflicts: ReadonlyArray<{ readonly shardId: string; readonly owner: string | undefined }>;
+  /** Shards whose change was written. */
+  readonly applied: readonly string[];
+
+  constructor(where: string, conflicts: ReadonlyArray<{ shardId: string; owner: string | undefined }>, applied: readonly string[]) {
+    const list = conflicts.map((c) => (c.owner === undefined ? c.shardId : `${c.shardId} (now ${c.owner})`)).join(", ");
+    super("CHECKPOINT_CONFLICT", `${where}: ${conflicts.length} row(s) changed while being written and were left as they are: ${list}`);
+    this.conflicts = conflicts;
+    this.applied = applied;
   }
 }
 

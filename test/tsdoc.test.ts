@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
  * exported class or interface, carries a doc comment: the editor hover is the reference users read first.
  */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const ENTRIES = ["src/index.ts", "src/aws/index.ts", "src/testing/index.ts"].map((file) => join(ROOT, file));
+const ENTRIES = ["src/index.ts", "src/aws/index.ts", "src/testing/index.ts", "src/admin/index.ts"].map((file) => join(ROOT, file));
 
 /** The "file: Symbol" and "file: Symbol.member" names of public declarations under src/ with no doc comment. */
 function undocumentedPublicNames(): string[] {

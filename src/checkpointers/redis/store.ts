@@ -2,7 +2,7 @@ import { ConfigError } from "../../errors.ts";
 import { streamNameOf } from "../lease/lease-row.ts";
 import { type CheckpointListing, LeaseStore, OpenSessions, sessionScope, toListings } from "../lease/store-base.ts";
 import type { CheckpointScope, CheckpointSession } from "../types.ts";
-import { type RedisCall, redisCaller } from "./client.ts";
+import { type RedisCall, redisCaller, type RedisClientLike } from "./client.ts";
 import { RequestListeners } from "../../internal/request-listeners.ts";
 import { RedisLeaseBackend } from "./lease-backend.ts";
 import { LeaseRows } from "./lease-rows.ts";
@@ -26,6 +26,8 @@ export class RedisCheckPointer extends LeaseStore {
   readonly keyPrefix: string;
   /** Whether checkpoints are written on their own (default true) or held until `manualCheckpoint()`. */
   readonly autoCheckpoint: boolean;
+  /** The client given in the options (checkpoint administration reads and writes through it too). */
+  readonly client: RedisClientLike;
   readonly #options: ResolvedOptions;
   readonly #rows: LeaseRows;
   readonly #requests = new RequestListeners();
@@ -36,6 +38,7 @@ export class RedisCheckPointer extends LeaseStore {
     this.name = this.#options.name;
     this.keyPrefix = this.#options.keyPrefix;
     this.autoCheckpoint = this.#options.autoCheckpoint;
+    this.client = this.#options.client;
     const call = redisCaller(this.#options.client, this.#options);
     const counted: RedisCall = (args, signal) => {
       this.#requests.notify();

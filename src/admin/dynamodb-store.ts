@@ -1,0 +1,105 @@
+import { ATTR, keyItem, rowKey, sequenceOrder } from "../checkpointers/dynamodb/row.ts";
+import { scanGroup } from "../checkpointers/dynamodb/scan-group.ts";
+import { ensureTable, tableSchemaText } from "../checkpointers/dynamodb/table.ts";
+import { epochSeconds } from "../checkpointers/lease/lease-row.ts";
+import type { DynamoDBClient } from "../dynamodb/client.ts";
+import type { AttributeValue, Item } from "../dynamodb/marshal.ts";
+import { AwsServiceError, CheckpointTableMissingError } from "../errors.ts";
+import type { AdminRow, AdminStore, PositionRow } from "./store.ts";
+
+/**
+ * A `DynamoDBCheckPointer` table, for the administration functions: the same rows, keys and
+ * attributes the checkpointer reads (checkpointers/dynamodb/row.ts). A replacement is one PutItem,
+ * conditional on the row read (counter and owner) or on its absence.
+ */
+export class DynamoDBAdminStore implements AdminStore {
+  readonly description: string;
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+
+  constructor(client: DynamoDBClient, tableName: string) {
+    this.#client = client;
+    this.#table = tableName;
+    this.description = `DynamoDB table "${tableName}"`;
+  }
+
+  /** Create the table as `DynamoDBCheckPointer` does (the guide's schema, TTL on `ttl`) if it does not exist. */
+  prepare(signal?: AbortSignal): Promise<void> {
+    return ensureTable(this.#client, this.#table, true, signal);
+  }
+
+  async list(group: string, stream: string | undefined, signal?: AbortSignal): Promise<AdminRow[]> {
+    try {
+      const rows = await scanGroup(this.#client, this.#table, group, stream, signal);
+      return rows.map((row) => ({ ...row, expiresAtMs: row.ttl === undefined ? undefined : row.ttl * 1000 }));
+    } catch (error) {
+      throw missingTable(error, this.#table);
+    }
+  }
+
+  async replace(row: PositionRow, expected: AdminRow | undefined, signal?: AbortSignal): Promise<boolean> {
+    // DynamoDB refuses names and values an expression does not use: add only what the condition names.
+    const names: Record<string, string> = {};
+    const values: Record<string, AttributeValue> = {};
+    let condition = "attribute_not_exists(#key)";
+    if (expected === undefined) names["#key"] = ATTR.key;
+    else {
+      names["#counter"] = ATTR.counter;
+      names["#ref"] = ATTR.owner;
+      values[":counter"] = { N: String(expected.counter) };
+      condition = "#counter = :counter AND ";
+      if (expected.owner === undefined) condition += "attribute_not_exists(#ref)";
+      else {
+        condition += "#ref = :owner";
+        values[":owner"] = { S: expected.owner };
+      }
+    }
+    try {
+      await this.#client.putItem(
+        {
+          TableName: this.#table,
+          Item: positionItem(row),
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ...(Object.keys(values).length === 0 ? {} : { ExpressionAttributeValues: values }),
+        },
+        signal === undefined ? undefined : { signal },
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof AwsServiceError && error.awsCode === "ConditionalCheckFailedException") return false;
+      throw missingTable(error, this.#table);
+    }
+  }
+}
+
+/** The whole item of an owner-free row: what `DynamoDBCheckPointer` would read back as that position. */
+export function positionItem(row: PositionRow): Item {
+  const item: Item = {
+    ...keyItem(rowKey(row.group, row.stream, row.shardId)),
+    [ATTR.group]: { S: row.group },
+    [ATTR.stream]: { S: row.stream },
+    [ATTR.shard]: { S: row.shardId },
+    [ATTR.counter]: { N: String(row.counter) },
+    [ATTR.finished]: { BOOL: row.finished },
+    [ATTR.updatedAt]: { N: epochSeconds(row.writtenAtMs) },
+    [ATTR.ttl]: { N: String(Math.ceil(row.expiresAtMs / 1000)) },
+  };
+  if (row.sequence !== undefined) {
+    item[ATTR.sequence] = { S: row.sequence };
+    // The order the checkpointer's "never backwards" condition compares: a reset to an earlier position
+    // must carry its own, or the next owner's first checkpoint would be refused as a regression.
+    const order = sequenceOrder(row.sequence);
+    if (order !== undefined) item[ATTR.sequenceOrder] = { S: order };
+  }
+  if (row.startAt !== undefined) item[ATTR.startAt] = { N: String(Math.round(row.startAt)) };
+  if (row.incarnation !== undefined) item[ATTR.incarnation] = { S: row.incarnation };
+  return item;
+}
+
+function missingTable(error: unknown, table: string): unknown {
+  if (error instanceof AwsServiceError && error.awsCode === "ResourceNotFoundException") {
+    return new CheckpointTableMissingError(table, `checkpoint table "${table}" does not exist (${tableSchemaText(table)})`, { cause: error });
+  }
+  return error;
+}
