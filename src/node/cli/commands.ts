@@ -21,11 +21,17 @@
  * - Exit code: resolve `run` with an `ExitCode` (exit-codes.ts). For failures, throw: a ConfigError
  *   (`new ConfigError("--group", "is required")`) exits 2, AwsServiceError / CredentialsError 3,
  *   NetworkError / TimeoutError 4, other errors 1, each printed as one line on stderr, no stack.
- * - Tests run the built binary: test/support/cli.ts (`buildCli`, `runCli`), as test/cli/*.test.ts do.
+ * - Tests run the built binary: test/support/cli.ts (`buildCli`, `runBuiltCli`), as test/cli/*.test.ts do.
  */
 import type { CliCommand } from "./command.ts";
+import { describeCommand } from "./describe.ts";
+import { putCommand } from "./put.ts";
 import { streamsCommand } from "./streams.ts";
+import { tailCommand } from "./tail.ts";
 
 export const COMMANDS: readonly CliCommand[] = [
   streamsCommand,
+  describeCommand,
+  tailCommand,
+  putCommand,
 ];

@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import type { Writable } from "node:stream";
-import { AbortedError } from "../index.ts";
+import { AbortedError, ConfigError } from "../index.ts";
 import type { CliIo, Output, StopReason } from "./command.ts";
 
 const RESOLVED = Promise.resolve();
@@ -56,6 +56,17 @@ function lines(input: NodeJS.ReadableStream): AsyncIterable<string> {
   return createInterface({ input, crlfDelay: Infinity, terminal: false });
 }
 
+/** A file's lines; a file that cannot be read (missing, a directory, no permission) is a usage error naming it. */
+async function* fileLines(path: string): AsyncGenerator<string> {
+  try {
+    yield* lines(createReadStream(path, { encoding: "utf8" }));
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === "string") throw new ConfigError("--file", `cannot read ${path} (${code})`);
+    throw error;
+  }
+}
+
 /**
  * The real process: stdout and stderr, stdin and files as lines, and a signal that aborts on the first
  * SIGINT / SIGTERM (the verb then stops cleanly) or when stdout's reader goes away. A second SIGINT
@@ -81,7 +92,7 @@ export function nodeIo(): { io: CliIo; dispose(): void } {
     stdout,
     stderr,
     stdinLines: () => lines(process.stdin),
-    fileLines: (path) => lines(createReadStream(path, { encoding: "utf8" })),
+    fileLines,
     stdinIsTTY: process.stdin.isTTY === true,
     signal: controller.signal,
     stopReason: () => reason,
