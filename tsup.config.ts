@@ -19,12 +19,18 @@ const shared: Options = {
 };
 
 export default defineConfig([
-  { ...shared, entry: { index: "src/index.ts", "aws/index": "src/aws/index.ts", "testing/index": "src/testing/index.ts" }, platform: "neutral", dts: true, clean: true },
+  {
+    ...shared,
+    entry: { index: "src/index.ts", "aws/index": "src/aws/index.ts", "testing/index": "src/testing/index.ts", "admin/index": "src/admin/index.ts" },
+    platform: "neutral",
+    dts: true,
+    clean: true,
+  },
   // removeNodeProtocol: false keeps `node:http` as written (Deno and Bun resolve only the prefixed form reliably).
   {
     ...shared,
     // node/cli: the `async-kinesis` command (package.json `bin`); its hashbang line comes from the source.
-    entry: { node: "src/node/index.ts", "node/aws": "src/node/aws.ts", "node/cli": "src/node/cli/main.ts" },
+    entry: { node: "src/node/index.ts", "node/aws": "src/node/aws.ts", "node/admin": "src/node/admin.ts", "node/cli": "src/node/cli/main.ts" },
     platform: "node",
     dts: false,
     clean: false,

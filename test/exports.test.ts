@@ -104,6 +104,7 @@ describe("package.json and deno.json agree", () => {
     const nodeBuilds: Record<string, { file: string; entry: string }> = {
       ".": { file: "./dist/node.js", entry: 'node: "src/node/index.ts"' },
       "./aws": { file: "./dist/node/aws.js", entry: '"node/aws": "src/node/aws.ts"' },
+      "./admin": { file: "./dist/node/admin.js", entry: '"node/admin": "src/node/admin.ts"' },
       // The in-memory fake needs no Node transport: Node gets the Web build's file.
       "./testing": { file: "./dist/testing/index.js", entry: '"testing/index": "src/testing/index.ts"' },
     };
@@ -165,6 +166,7 @@ describe("package.json and deno.json agree", () => {
         "AsyncKinesisError",
         "AwsServiceError",
         "BytesProcessor",
+        "CheckpointConflictError",
         "CheckpointError",
         "CheckpointTableMissingError",
         "ClosedError",
@@ -183,13 +185,14 @@ describe("package.json and deno.json agree", () => {
         "KPLJsonProcessor",
         "KPLStringProcessor",
         "LeaseLostError",
+        "LiveLeasesError",
         "MemoryCheckPointer",
         "MsgpackProcessor",
         "NetworkError",
+        "OPENMETRICS_CONTENT_TYPE",
         "Producer",
         "ProtocolError",
         "PutFailedError",
-        "OPENMETRICS_CONTENT_TYPE",
         "RecordTooLargeError",
         "RedisCheckPointer",
         "RedisCommandError",
@@ -198,10 +201,23 @@ describe("package.json and deno.json agree", () => {
         "isAsyncKinesisError",
         "isRetryable",
         "isThrottling",
+        "toPrometheus",
       ],
       "./aws": ["DynamoDBClient", "KinesisClient", "marshallItem", "marshallValue", "unmarshallItem", "unmarshallValue"],
       "./testing": ["ManualClock", "assertDeliveredOnce", "assertShardOrder", "collect", "createFakeAws"],
-        "toPrometheus",
+      "./admin": [
+        "CheckpointConflictError",
+        "LiveLeasesError",
+        "describePosition",
+        "formatChanges",
+        "formatCheckpointTable",
+        "formatLag",
+        "importPythonCheckpoints",
+        "listCheckpoints",
+        "migrateCheckpoints",
+        "parseResetTo",
+        "resetCheckpoints",
+      ],
     };
     expect(Object.keys(denoExports).sort()).toEqual(Object.keys(pinned).sort());
     for (const [subpath, target] of Object.entries(denoExports)) {
@@ -209,7 +225,7 @@ describe("package.json and deno.json agree", () => {
       expect(Object.keys(module).sort(), subpath).toEqual(pinned[subpath]);
     }
     // The Node entries (src/node/) export the same names as the Web entries they wrap.
-    const nodeEntries: Record<string, string> = { ".": "./src/node/index.ts", "./aws": "./src/node/aws.ts" };
+    const nodeEntries: Record<string, string> = { ".": "./src/node/index.ts", "./aws": "./src/node/aws.ts", "./admin": "./src/node/admin.ts" };
     for (const [subpath, target] of Object.entries(nodeEntries)) {
       const module = (await import(join(ROOT, target))) as Record<string, unknown>;
       expect(Object.keys(module).sort(), target).toEqual(pinned[subpath]);
