@@ -7,7 +7,7 @@ import { fencedBlocks } from "./support/markdown.ts";
 
 /**
  * Every ```ts block in docs/*.md compiles against the real API, with the repository's strict
- * settings: `async-kinesis`, `async-kinesis/aws` and `async-kinesis/testing` resolve to src/, other
+ * settings: `async-kinesis` and its subpaths (`/aws`, `/testing`, `/admin`) resolve to src/, other
  * packages (redis, vitest, ...) to node_modules, and Node's types are in scope. Each block is a module
  * of its own, as a reader would paste it. Type-check only: README's blocks also run
  * (test/readme-examples.test.ts); these are checked so a renamed option or method cannot leave a guide
@@ -59,6 +59,11 @@ function docBlocks(): { blocks: DocBlock[]; sources: Map<string, string> } {
   return { blocks, sources };
 }
 
+/** deno.json's `exports`: each public subpath (`.`, `./aws`, ...) with its source entry. */
+function denoExports(): Record<string, string> {
+  return (JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8")) as { exports: Record<string, string> }).exports;
+}
+
 /** The repository's compiler options (tsconfig.json), with the package's entry points mapped to src/ and Node's types. */
 function compilerOptions(): ts.CompilerOptions {
   const path = join(ROOT, "tsconfig.json");
@@ -69,11 +74,8 @@ function compilerOptions(): ts.CompilerOptions {
     ...parsed.options,
     types: ["node"],
     noEmit: true,
-    paths: {
-      "async-kinesis": [join(ROOT, "src/index.ts")],
-      "async-kinesis/aws": [join(ROOT, "src/aws/index.ts")],
-      "async-kinesis/testing": [join(ROOT, "src/testing/index.ts")],
-    },
+    // Every public subpath, as deno.json maps it to its source: `async-kinesis/admin` → src/admin/index.ts.
+    paths: Object.fromEntries(Object.entries(denoExports()).map(([subpath, file]) => [subpath.replace(/^\./, "async-kinesis"), [join(ROOT, file)]])),
   };
 }
 
