@@ -23,6 +23,7 @@
  *   NetworkError / TimeoutError 4, other errors 1, each printed as one line on stderr, no stack.
  * - Tests run the built binary: test/support/cli.ts (`buildCli`, `runBuiltCli`), as test/cli/*.test.ts do.
  */
+import { checkpointsCommand } from "./checkpoints.ts";
 import type { CliCommand } from "./command.ts";
 import { describeCommand } from "./describe.ts";
 import { putCommand } from "./put.ts";
@@ -34,4 +35,5 @@ export const COMMANDS: readonly CliCommand[] = [
   describeCommand,
   tailCommand,
   putCommand,
+  checkpointsCommand,
 ];
