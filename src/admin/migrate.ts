@@ -1,10 +1,10 @@
-import { LiveLeasesError } from "../errors.ts";
+import { CheckpointTableMissingError, LiveLeasesError } from "../errors.ts";
 import { type Clock, systemClock } from "../internal/clock.ts";
 import { compareSequence } from "../internal/sequence.ts";
 import { applyWrites, type CheckpointChange, type PlannedWrite, positionOfRow } from "./apply.ts";
 import { liveLeases } from "./leases.ts";
 import { samePosition } from "./position.ts";
-import { type AdminRow, nextCounter } from "./store.ts";
+import { type AdminRow, type AdminStore, nextCounter } from "./store.ts";
 import { type CheckpointStoreSpec, resolveTarget, secondsOption, streamOption } from "./target.ts";
 
 /** Options of `migrateCheckpoints`. */
@@ -65,7 +65,10 @@ export async function migrateCheckpoints(options: MigrateCheckpointsOptions): Pr
   const ttlMs = secondsOption(options.ttlHours === undefined ? undefined : options.ttlHours * 3600, "ttlHours", 24 * 3600);
   const signal = options.signal;
   if (options.createTable !== false && options.dryRun !== true) await target.store.prepare?.(signal);
-  const [rows, existing] = await Promise.all([source.store.list(group, stream, signal), target.store.list(group, stream, signal)]);
+  const [rows, existing] = await Promise.all([
+    source.store.list(group, stream, signal),
+    listOrNone(target.store, group, stream, options.dryRun === true, signal),
+  ]);
   const nowMs = clock.now();
   const where = `migration of group "${group}" from ${source.store.description} to ${target.store.description}`;
   if (options.force !== true) {
@@ -104,6 +107,16 @@ export async function migrateCheckpoints(options: MigrateCheckpointsOptions): Pr
   }
   const changes = options.dryRun === true ? writes.map((w) => w.change) : await applyByStream(target.store, writes, where, signal);
   return { group, dryRun: options.dryRun === true, changes, skipped };
+}
+
+/** The target's rows; on a dry run, a table not created yet holds none. */
+async function listOrNone(store: AdminStore, group: string, stream: string | undefined, dryRun: boolean, signal: AbortSignal | undefined): Promise<AdminRow[]> {
+  try {
+    return await store.list(group, stream, signal);
+  } catch (error) {
+    if (dryRun && error instanceof CheckpointTableMissingError) return [];
+    throw error;
+  }
 }
 
 /** The target is further along than the source: finished while the source is not, or a later checkpoint. */
