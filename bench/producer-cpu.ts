@@ -5,10 +5,11 @@ import { partitionKeyHash } from "../src/aggregation/md5.ts";
 import { nodeHttpFetch } from "../src/node/http-fetch.ts";
 import { BytesProcessor, type FlushStats, JsonProcessor, KPLJsonProcessor, type Processor, Producer, type ProducerOptions } from "../src/index.ts";
 import { withSink } from "./client-cpu.ts";
+import { ProduceFloor } from "./producer-floor.ts";
 import { type PacedResult, producerPaced } from "./producer-paced.ts";
 import { type BenchContext, benchCredentials, collectGarbage, type Measurement } from "./context.ts";
 import { jsonEvent, PUT_BATCH, RECORD_BYTES, recordBytes, SINK_STREAM } from "./sink-shape.ts";
-import { median, type Row } from "./table.ts";
+import { median, type Row, type Section } from "./table.ts";
 
 /**
  * Producer records per client CPU-second against the loopback sink, next to AWS SDK v3 sending the
@@ -26,14 +27,18 @@ export const producerCpu: Measurement = {
   run: (context: BenchContext) =>
     withSink(context, [], async (endpoint) => {
       const paced = await producerPaced(context, endpoint, TRANSPORTS.http);
-      return [await measure(context, endpoint, paced), paced.section];
+      return [...(await measure(context, endpoint, paced)), paced.section];
     }),
 };
 
 const TARGET = 2;
 const clientOptions = { region: "us-east-1", credentials: benchCredentials };
-/** Limits that never make the producer wait: this bench measures CPU, not pacing. */
-const UNPACED = { putRateLimitPerShard: 1e9, putBandwidthLimitPerShard: 1e9, bufferTime: 60, maxAttempts: 1 };
+/**
+ * Limits that never make the producer wait: this bench measures CPU, not pacing. Every request carries
+ * 500 records (the sink answers 500 entries): a batch waits until it is full, never sent early because
+ * the producer is idle (`sendWhenIdle`) or a slow moment passed `bufferTime`.
+ */
+const UNPACED = { putRateLimitPerShard: 1e9, putBandwidthLimitPerShard: 1e9, bufferTime: 60, sendWhenIdle: false, maxAttempts: 1 };
 
 type Transport = "fetch" | "http";
 const TRANSPORTS: Record<Transport, typeof fetch> = { fetch: (input, init) => globalThis.fetch(input, init), http: nodeHttpFetch };
@@ -70,7 +75,8 @@ async function measure(context: BenchContext, endpoint: string, paced: PacedResu
   const bytesProducers = { fetch: producer(new BytesProcessor(), "fetch"), http: producer(new BytesProcessor(), "http") };
   const jsonProducers = { fetch: producer<unknown>(new JsonProcessor(), "fetch"), http: producer<unknown>(new JsonProcessor(), "http") };
 
-  const cases = [
+  const floor = new ProduceFloor(endpoint);
+  const cases: Array<{ name: string; ours: (transport: Transport) => Promise<void>; sdk: () => Promise<void>; floor?: () => Promise<void> }> = [
     {
       name: `${RECORD_BYTES}-byte records (BytesProcessor)`,
       ours: (transport: Transport) => putAll(bytesProducers[transport], bytes),
@@ -88,26 +94,39 @@ async function measure(context: BenchContext, endpoint: string, paced: PacedResu
           await sdkSend(events.map((event, i) => ({ Data: encoder.encode(JSON.stringify(event)), PartitionKey: keys[i]! })));
         }
       },
+      // The same events and keys with nothing but the irreducible work (bench/producer-floor.ts).
+      floor: async () => {
+        for (let b = 0; b < batches; b++) await floor.putBatch(events, keys);
+      },
     },
   ];
 
   const rows: Row[] = [];
   const notes: string[] = [];
   let jsonSdkCpuPerRecord = Number.NaN;
+  /** CPU-µs per record of the JSON case: the producer on each transport, the SDK and the floor. */
+  let jsonPerRecord: { fetch: number; http: number; sdk: number; floor: number } | undefined;
   for (const c of cases) {
     await c.ours("fetch");
     await c.ours("http");
     await c.sdk();
+    await c.floor?.();
     const ours: Record<Transport, RoundResult[]> = { fetch: [], http: [] };
     const theirs: RoundResult[] = [];
+    const floors: RoundResult[] = [];
     for (let r = 0; r < rounds; r++) {
       ours.fetch.push(await round(() => c.ours("fetch")));
       ours.http.push(await round(() => c.ours("http")));
       theirs.push(await round(c.sdk));
+      if (c.floor !== undefined) floors.push(await round(c.floor));
     }
     const sdkCpu = median(theirs.map((x) => x.cpuMs));
     if (c.name.includes("JSON")) jsonSdkCpuPerRecord = sdkCpu / perRound;
     const cpu = { fetch: median(ours.fetch.map((x) => x.cpuMs)), http: median(ours.http.map((x) => x.cpuMs)) };
+    if (floors.length > 0) {
+      const us = (ms: number): number => (ms * 1000) / perRound;
+      jsonPerRecord = { fetch: us(cpu.fetch), http: us(cpu.http), sdk: us(sdkCpu), floor: us(median(floors.map((x) => x.cpuMs))) };
+    }
     context.log(
       `producer-cpu ${c.name}: ours ${cpu.fetch.toFixed(0)} CPU-ms on fetch, ${cpu.http.toFixed(0)} on node:http; SDK ${
         sdkCpu.toFixed(0)
@@ -131,6 +150,7 @@ async function measure(context: BenchContext, endpoint: string, paced: PacedResu
   }
   await Promise.all([...Object.values(bytesProducers), ...Object.values(jsonProducers)].map((p) => p.close()));
   sdk.destroy();
+  floor.close();
 
   rows.push({
     name: `~100-byte JSON events, default options (rate limits on, 1 shard at its limit), ${TRANSPORT_NAMES.http}: records per CPU-second`,
@@ -150,7 +170,36 @@ async function measure(context: BenchContext, endpoint: string, paced: PacedResu
     } records, limits on, clock sped up), against the SDK's JSON number above.`,
     "Aggregation ratio: a 4-shard stream answered in process, 1000 partition keys, items packed per shard into 1 MiB KPL records.",
   );
-  return { title: "Producer CPU against a loopback sink", baseline: "AWS SDK v3 PutRecords", rows, notes };
+  const main: Section = { title: "Producer CPU against a loopback sink", baseline: "AWS SDK v3 PutRecords", rows, notes };
+  return jsonPerRecord === undefined ? [main] : [main, floorSection(jsonPerRecord, perRound, rounds)];
+}
+
+/**
+ * The JSON case against the produce floor (bench/producer-floor.ts): how far each side is from the
+ * least work the same records need, and whether 2× the SDK is below that floor at all.
+ */
+function floorSection(perRecord: { fetch: number; http: number; sdk: number; floor: number }, perRound: number, rounds: number): Section {
+  const row = (name: string, cpuUs: number): Row => ({ name, unit: "CPU-µs/rec", better: "lower", ours: cpuUs, baseline: perRecord.floor });
+  const twiceSdk = perRecord.sdk / TARGET;
+  return {
+    title: "Produce against the floor: ~100-byte JSON events, CPU per record",
+    baseline: "produce floor",
+    rows: [
+      row(`Producer, ${TRANSPORT_NAMES.fetch}`, perRecord.fetch),
+      row(`Producer, ${TRANSPORT_NAMES.http}`, perRecord.http),
+      row("AWS SDK v3 PutRecordsCommand (the SDK's number in the first column)", perRecord.sdk),
+    ],
+    notes: [
+      `The floor: per record JSON.stringify + UTF-8 + base64 (Buffer), per ${PUT_BATCH} records one PutRecords body (string concatenation), its SHA-256 (node:crypto), one POST over node:http (keep-alive), JSON.parse of the answer; no signing HMACs, no producer. Same events, keys and sink; rounds of ${perRound} records interleaved with the rows above, median of ${rounds}.`,
+      `Ratios to the floor: Web build ${(perRecord.fetch / perRecord.floor).toFixed(2)}×, Node build ${(perRecord.http / perRecord.floor).toFixed(2)}×, SDK ${
+        (perRecord.sdk / perRecord.floor).toFixed(2)
+      }×. 2× the SDK would be ${twiceSdk.toFixed(2)} CPU-µs per record, ${
+        twiceSdk < perRecord.floor
+          ? `below the floor (${perRecord.floor.toFixed(2)}): not reachable by any producer`
+          : `above the floor (${perRecord.floor.toFixed(2)})`
+      }.`,
+    ],
+  };
 }
 
 async function round(fn: () => Promise<void>): Promise<RoundResult> {

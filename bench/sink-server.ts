@@ -1,7 +1,9 @@
 /**
  * A loopback Kinesis stand-in for the client CPU bench, run in its own process so its CPU is not
  * billed to the client. It reads each request to the end and answers from responses built once at
- * start: PutRecords → 500 successes, GetRecords → 10,000 records of 100 bytes. Prints
+ * start: PutRecords → one success per record sent (500 in the CPU rows; a producer that sends a
+ * short request, e.g. when idle, gets as many entries as it sent), GetRecords → 10,000 records of
+ * 100 bytes. Prints
  * `{"port":N}` on stdout when listening.
  *
  * With `--payload=json` the GetRecords records are ~100-byte JSON events instead of random bytes
@@ -15,11 +17,27 @@ function sequenceNumber(index: number): string {
   return "4959033827149025660855969253836157109592157598913" + String(index).padStart(7, "0");
 }
 
-function cannedResponses(payload: (index: number) => Uint8Array): Record<string, Buffer> {
+function putAnswer(records: number): Buffer {
   const put = {
     FailedRecordCount: 0,
-    Records: Array.from({ length: PUT_BATCH }, (_, i) => ({ SequenceNumber: sequenceNumber(i), ShardId: "shardId-000000000000" })),
+    Records: Array.from({ length: records }, (_, i) => ({ SequenceNumber: sequenceNumber(i), ShardId: "shardId-000000000000" })),
   };
+  return Buffer.from(JSON.stringify(put));
+}
+
+/** PutRecords answers by record count, each built once. */
+const putAnswers = new Map<number, Buffer>();
+const PARTITION_KEY = Buffer.from('"PartitionKey"');
+
+/** Records in a PutRecords body: every entry has one PartitionKey member (and record data is base64, so never that text). */
+function countRecords(chunks: readonly Buffer[]): number {
+  const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  let count = 0;
+  for (let at = body.indexOf(PARTITION_KEY); at !== -1; at = body.indexOf(PARTITION_KEY, at + PARTITION_KEY.length)) count++;
+  return count;
+}
+
+function cannedResponses(payload: (index: number) => Uint8Array): Record<string, Buffer> {
   const arrival = 1_767_225_600.123;
   const get = {
     Records: Array.from({ length: GET_BATCH }, (_, i) => ({
@@ -50,7 +68,7 @@ function cannedResponses(payload: (index: number) => Uint8Array): Record<string,
     ],
   };
   return {
-    "Kinesis_20131202.PutRecords": Buffer.from(JSON.stringify(put)),
+    "Kinesis_20131202.PutRecords": putAnswer(PUT_BATCH),
     "Kinesis_20131202.GetRecords": Buffer.from(JSON.stringify(get)),
     "Kinesis_20131202.DescribeStreamSummary": Buffer.from(JSON.stringify(summary)),
     "Kinesis_20131202.ListShards": Buffer.from(JSON.stringify(shards)),
@@ -63,9 +81,19 @@ function main(): void {
   const responses = cannedResponses(json ? jsonRecordBytes : recordBytes);
   let requestId = 0;
   const server = createServer((req, res) => {
-    req.resume();
+    const target = String(req.headers["x-amz-target"]);
+    const chunks: Buffer[] = [];
+    if (target === "Kinesis_20131202.PutRecords") req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    else req.resume();
     req.on("end", () => {
-      const body = responses[String(req.headers["x-amz-target"])];
+      let body = responses[target];
+      if (chunks.length > 0) {
+        const records = countRecords(chunks);
+        if (records !== PUT_BATCH) {
+          body = putAnswers.get(records);
+          if (body === undefined) putAnswers.set(records, body = putAnswer(records));
+        }
+      }
       if (body === undefined) {
         res.writeHead(400, { "content-type": "application/x-amz-json-1.1" });
         res.end(JSON.stringify({ __type: "UnknownOperationException", message: `sink serves only ${Object.keys(responses).join(", ")}` }));
