@@ -154,7 +154,15 @@ const everyOption = {
     afterFlush: undefined,
     signal: undefined,
   } satisfies Record<keyof ProducerOptions, unknown>,
-  DynamoDBCheckPointer: { ...client, ...lease, name: "g", tableName: undefined, createTable: undefined } satisfies Record<
+  DynamoDBCheckPointer: {
+    ...client,
+    ...lease,
+    name: "g",
+    tableName: undefined,
+    createTable: undefined,
+    tags: undefined,
+    pointInTimeRecovery: undefined,
+  } satisfies Record<
     keyof DynamoDBCheckPointerOptions,
     unknown
   >,
