@@ -106,6 +106,19 @@ describe("DynamoDBCheckPointer table options", () => {
     expect(tap.sent.filter((s) => s.operation === "UpdateContinuousBackups")).toHaveLength(3);
   });
 
+  it("turns point-in-time recovery on at the next start() when the request failed after this checkpointer created the table", async () => {
+    const tap = recordingFetch((sent, index) =>
+      sent.operation === "UpdateContinuousBackups" && index === 0
+        ? awsError("AccessDeniedException", "not authorized to perform dynamodb:UpdateContinuousBackups")
+        : undefined
+    );
+    const store = checkpointer({ tableName: uniqueName("pitr-retry"), fetch: tap.fetch, pointInTimeRecovery: true });
+    await expect(store.start({ streamName: "events" })).rejects.toMatchObject({ awsCode: "AccessDeniedException" });
+    await store.start({ streamName: "events" });
+    expect(tap.sent.filter((s) => s.operation === "CreateTable")).toHaveLength(1);
+    expect(tap.sent.filter((s) => s.operation === "UpdateContinuousBackups")).toHaveLength(2);
+  });
+
   it("leaves an existing table as it is: no CreateTable, no tags, no point-in-time recovery", async () => {
     const tableName = uniqueName("existing");
     await checkpointer({ tableName }).start({ streamName: "events" });

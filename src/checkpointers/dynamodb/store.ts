@@ -30,6 +30,8 @@ export class DynamoDBCheckPointer extends LeaseStore {
   readonly #options: ResolvedOptions;
   readonly #requests = new RequestListeners();
   #table: Promise<void> | undefined;
+  /** Whether this instance created the table: a retried start() then still turns point-in-time recovery on. */
+  readonly #tableProgress = { created: false };
 
   constructor(options: DynamoDBCheckPointerOptions) {
     super();
@@ -81,7 +83,8 @@ export class DynamoDBCheckPointer extends LeaseStore {
 
   #ensureTable(): Promise<void> {
     const { tags, pointInTimeRecovery } = this.#options;
-    this.#table ??= ensureTable(this.client, this.tableName, this.#options.createTable, undefined, { tags, pointInTimeRecovery }).catch((error: unknown) => {
+    const creation = { tags, pointInTimeRecovery, progress: this.#tableProgress };
+    this.#table ??= ensureTable(this.client, this.tableName, this.#options.createTable, undefined, creation).catch((error: unknown) => {
       this.#table = undefined; // let the next start() try again
       throw error;
     });

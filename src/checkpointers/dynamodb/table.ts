@@ -9,6 +9,11 @@ export interface TableCreation {
   tags?: Readonly<Record<string, string>> | undefined;
   /** UpdateContinuousBackups with point-in-time recovery on, once the new table is ACTIVE. */
   pointInTimeRecovery?: boolean | undefined;
+  /**
+   * Kept by the caller across attempts: set once this caller's CreateTable succeeded, so a later
+   * attempt still applies what an earlier one could not (its UpdateContinuousBackups failed, say).
+   */
+  progress?: { created: boolean } | undefined;
 }
 
 /** How long to keep asking while AWS is still setting up a new table's backups, and how often. */
@@ -44,7 +49,7 @@ export async function ensureTable(
   creation: TableCreation = {},
 ): Promise<void> {
   let table: TableDescription;
-  let created = false;
+  const progress = creation.progress ?? { created: false };
   try {
     table = await client.describeTable(tableName, { signal });
   } catch (error) {
@@ -56,13 +61,13 @@ export async function ensureTable(
         { cause: error },
       );
     }
-    created = await createTable(client, tableName, creation, signal);
+    if (await createTable(client, tableName, creation, signal)) progress.created = true;
     table = await client.describeTable(tableName, { signal });
   }
   if (table.TableStatus !== "ACTIVE") table = await client.waitForTableActive(tableName, { signal });
   checkKeySchema(table, tableName);
   if (create) await enableTimeToLive(client, tableName, signal);
-  if (created && creation.pointInTimeRecovery === true) await enablePointInTimeRecovery(client, tableName, signal);
+  if (progress.created && creation.pointInTimeRecovery === true) await enablePointInTimeRecovery(client, tableName, signal);
 }
 
 /** True when this call created the table; false when another worker's CreateTable won the race. */
