@@ -20,6 +20,7 @@ interface PackageJson {
   main?: string;
   types?: string;
   files?: string[];
+  bin?: Record<string, string>;
   dependencies?: Record<string, string>;
 }
 
@@ -97,6 +98,12 @@ describe("package.json and deno.json agree", () => {
     expect(pkg.main).toBe(root.runtime);
     expect(pkg.types).toBe(root.types);
     expect(pkg.files).toContain("dist");
+  });
+
+  it("ship the async-kinesis command: bin points at the Node build's node/cli entry, whose source starts with the node hashbang", () => {
+    expect(pkg.bin).toEqual({ "async-kinesis": "dist/node/cli.js" });
+    expect(readFileSync(join(ROOT, "tsup.config.ts"), "utf8")).toContain('"node/cli": "src/node/cli/main.ts"');
+    expect(readFileSync(join(ROOT, "src/node/cli/main.ts"), "utf8").split("\n")[0]).toBe("#!/usr/bin/env node");
   });
 
   it("give Node the Node build through the node condition of every subpath, after deno, bun, workerd, worker and browser, which keep the Web build", () => {
