@@ -81,6 +81,15 @@ describe("the npm pack tarball installed into a fresh app", () => {
     expect(files.filter((file) => file.startsWith("test/") || file.startsWith("bench/") || file.startsWith("scripts/"))).toEqual([]);
   });
 
+  it("installs the async-kinesis command: npx async-kinesis, deno run -A npm:async-kinesis and bunx async-kinesis print its help", async () => {
+    expect(files).toContain("dist/node/cli.js");
+    const usage = /^Usage: async-kinesis <command> \[options\]$/m;
+    expect(await exec("npx", ["--offline", "async-kinesis", "--help"], { cwd: app, timeoutMs: 60_000 })).toMatch(usage);
+    const denoArgs = ["run", "-A", "--node-modules-dir=manual", "--no-lock", "npm:async-kinesis", "--help"];
+    expect(await exec(join(BIN, "deno"), denoArgs, { cwd: app, timeoutMs: 60_000, env: DENO_OFFLINE })).toMatch(usage);
+    expect(await exec(join(BIN, "bun"), ["x", "async-kinesis", "--help"], { cwd: app, timeoutMs: 60_000 })).toMatch(usage);
+  });
+
   it("imports and constructs a Consumer and a Producer on Node", async () => {
     const stdout = await exec(process.execPath, ["node.mjs"], { cwd: app, timeoutMs: 30_000 });
     expect(lastJsonLine(stdout)).toEqual(EXPECTED);
