@@ -58,6 +58,20 @@ export function laterSequence(a: string | undefined, b: string | undefined): str
 
 const CANONICAL = /^(?:0|[1-9][0-9]*)$/;
 
+/** Whether `text` is a sequence number in canonical form (decimal digits, no sign, no leading zero). */
+export function isCanonicalSequence(text: string): boolean {
+  return CANONICAL.test(text);
+}
+
+/**
+ * `compareSequence(a, b) > 0` for two canonical sequence numbers (see `isCanonicalSequence`): longer is
+ * later, then the first differing digit decides. One scan of the strings, no pattern test: for callers
+ * that validated both once and compare them with many others (a checkpoint against each record).
+ */
+export function isLaterCanonical(a: string, b: string): boolean {
+  return a.length !== b.length ? a.length > b.length : a > b;
+}
+
 function isCanonical(text: string): boolean {
   return CANONICAL.test(text);
 }

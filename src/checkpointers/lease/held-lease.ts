@@ -1,4 +1,4 @@
-import { compareSequence, laterSequence } from "../../internal/sequence.ts";
+import { compareSequence, isCanonicalSequence, isLaterCanonical, laterSequence } from "../../internal/sequence.ts";
 import type { LeaseRow } from "./lease-row.ts";
 
 /**
@@ -42,6 +42,15 @@ export class HeldLease {
    */
   retryNotBefore: number | undefined;
   #tail: Promise<unknown> = Promise.resolve();
+  /**
+   * The highest of `committed`, `writing` and `pending`, and the three values it was computed from:
+   * while they are unchanged (the usual case between two offers, one per record), an offer costs one
+   * comparison instead of three.
+   */
+  #highest: string | undefined;
+  /** `#highest` is a canonical sequence number (not a `<sequence>:<sub>` position). */
+  #highestCanonical = false;
+  #highestOf: [committed: string | undefined, writing: string | undefined, pending: string | undefined] | undefined;
 
   constructor(shardId: string, row: LeaseRow, sentAt: number) {
     this.shardId = shardId;
@@ -55,16 +64,37 @@ export class HeldLease {
   /**
    * Hold `sequence` if it is later than anything stored or buffered. True only when this offer started
    * the buffer (set `pendingSince`), the one case that moves the next write's due time: later offers
-   * merge into the same write, so waking the timer loop for each of them would only cost work.
+   * merge into the same write, so waking the timer loop for each of them would only cost work. `now`
+   * may be a clock, read only when the offer starts a buffer (one read per write, not per record).
    */
-  offer(sequence: string, now: number): boolean {
+  offer(sequence: string, now: number | (() => number)): boolean {
     if (this.state === "gone") return false;
-    const best = laterSequence(laterSequence(this.committed, this.writing), this.pending);
-    if (best !== undefined && compareSequence(sequence, best) <= 0) return false;
+    const best = this.#highestKnown();
+    const canonical = isCanonicalSequence(sequence);
+    if (best !== undefined) {
+      const later = canonical && this.#highestCanonical ? isLaterCanonical(sequence, best) : compareSequence(sequence, best) > 0;
+      if (!later) return false;
+    }
     this.pending = sequence;
+    // Later than all three: the new highest, from the same committed and writing.
+    this.#highest = sequence;
+    this.#highestCanonical = canonical;
+    this.#highestOf![2] = sequence;
     if (this.pendingSince !== undefined) return false;
-    this.pendingSince = now;
+    this.pendingSince = typeof now === "number" ? now : now();
     return true;
+  }
+
+  /** The highest of `committed`, `writing` and `pending`, recomputed only when one of them changed. */
+  #highestKnown(): string | undefined {
+    const of = this.#highestOf;
+    if (of === undefined || of[0] !== this.committed || of[1] !== this.writing || of[2] !== this.pending) {
+      const highest = laterSequence(laterSequence(this.committed, this.writing), this.pending);
+      this.#highest = highest;
+      this.#highestCanonical = highest !== undefined && isCanonicalSequence(highest);
+      this.#highestOf = [this.committed, this.writing, this.pending];
+    }
+    return this.#highest;
   }
 
   /** Without autoCheckpoint: hold `sequence` until `confirm()` (it is not written before). */
@@ -82,7 +112,7 @@ export class HeldLease {
 
   /** Whether `sequence` is stored, being written or buffered for writing (confirmed, without autoCheckpoint). */
   covers(sequence: string): boolean {
-    const best = laterSequence(laterSequence(this.committed, this.writing), this.pending);
+    const best = this.#highestKnown();
     return best !== undefined && compareSequence(best, sequence) >= 0;
   }
 

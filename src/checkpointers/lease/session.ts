@@ -116,7 +116,7 @@ export class LeaseSession implements CheckpointSession {
     if (lease === undefined) return;
     if (!this.#options.autoCheckpoint) return lease.offerUnconfirmed(sequence);
     // Only the offer that starts a buffer changes when the loop must write; the rest would wake it for nothing.
-    if (lease.offer(sequence, this.#now())) this.#poke();
+    if (lease.offer(sequence, this.#now)) this.#poke();
   }
 
   async finish(shardId: string, lastSequence?: string): Promise<void> {
