@@ -141,7 +141,7 @@ export async function measureConsume(options: ConsumeOptions): Promise<ConsumeRe
     const entries: Array<QueueEntry<unknown>> = [];
     for (const record of page.records) decodeWireRecord(record, context, entries);
     const last = entries[entries.length - 1];
-    check(entries.length === GET_BATCH && last?.kind === "item" && JSON.stringify(last.record.data) === expectedLast, "ours");
+    check(entries.length === GET_BATCH && last?.kind === "item" && JSON.stringify(last.data) === expectedLast, "ours");
     return entries.length;
   };
 

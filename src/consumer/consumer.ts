@@ -10,7 +10,7 @@ import type { AttemptObserver } from "../aws/json-client.ts";
 import { KinesisClient } from "../kinesis/client.ts";
 import { JsonProcessor } from "../processors/index.ts";
 import type { Processor } from "../processors/types.ts";
-import type { ConsumerRecord, QueueEntry } from "./entries.ts";
+import { type ConsumerRecord, type QueueEntry, toConsumerRecord } from "./entries.ts";
 import { type EndEntry, ItemDelivery, type ItemDeliveryHost } from "./delivery.ts";
 import { ConsumerMetrics, type ConsumerStats } from "./events.ts";
 import { type ConsumerOptions, resolveConsumerOptions, type ResolvedConsumerOptions } from "./options.ts";
@@ -110,12 +110,12 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
 
   /** Yields decoded items (what the processor produced), as the Python library does. */
   [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
-    return this.#delivery.iterator((entry) => entry.record.data);
+    return this.#delivery.iterator((entry) => entry.data);
   }
 
   /** Yields each item with its metadata: partition key, sequence numbers, shard, arrival time, lag. */
   records(): AsyncIterableIterator<ConsumerRecord<T>, undefined> {
-    return this.#delivery.iterator((entry) => entry.record);
+    return this.#delivery.iterator(toConsumerRecord);
   }
 
   /**

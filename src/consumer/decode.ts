@@ -6,7 +6,7 @@ import { subRecordPosition } from "../internal/sequence.ts";
 import { base64ToBinary, binaryToBytes, isAsciiBinary } from "../internal/binary-string.ts";
 import type { WireKinesisRecord } from "../kinesis/types.ts";
 import type { Processor } from "../processors/types.ts";
-import type { ConsumerRecord, QueueEntry } from "./entries.ts";
+import type { QueueEntry } from "./entries.ts";
 import type { KplHashRangeCheck } from "./options.ts";
 
 export interface DecodeContext<T> {
@@ -30,11 +30,8 @@ export interface DecodeContext<T> {
   resumeInside?: { sequence: string; subSequence: number } | undefined;
 }
 
-/** What a payload's items share: where the Kinesis record came from. */
-interface Origin {
-  sequenceNumber: string;
-  arrival: Date;
-}
+/** What a payload's items share: where the Kinesis record came from (the wire record itself, not a copy). */
+type Origin = Pick<WireKinesisRecord, "SequenceNumber" | "ApproximateArrivalTimestamp">;
 
 /**
  * Turn one Kinesis record, as the wire carries it, into queue entries: unpack a KPL aggregate (only
@@ -47,10 +44,7 @@ interface Origin {
  */
 export function decodeWireRecord<T>(wire: WireKinesisRecord, context: DecodeContext<T>, out: Array<QueueEntry<T>>): number {
   const start = out.length;
-  const origin: Origin = {
-    sequenceNumber: wire.SequenceNumber,
-    arrival: new Date((wire.ApproximateArrivalTimestamp ?? 0) * 1000),
-  };
+  const origin: Origin = wire;
   const processor = context.processor;
   let data: Uint8Array;
   if (processor.parseText !== undefined) {
@@ -63,8 +57,9 @@ export function decodeWireRecord<T>(wire: WireKinesisRecord, context: DecodeCont
       } catch (cause) {
         pushError(origin, cause, undefined, context, out);
       }
-      if (items !== undefined) pushItems(origin, items, binary.length, wire.PartitionKey, undefined, undefined, context, out);
-      finishRecord(origin, start, context, out);
+      // Its last item completes the record: made with its commit, not patched afterwards.
+      if (items !== undefined) pushItems(origin, items, binary.length, wire.PartitionKey, undefined, undefined, context, out, true);
+      if (items === undefined || items.length === 0) finishRecord(origin, start, context, out);
       return binary.length;
     }
     data = binaryToBytes(binary);
@@ -78,7 +73,7 @@ export function decodeWireRecord<T>(wire: WireKinesisRecord, context: DecodeCont
     const range = context.hashRange;
     const drop = context.kplHashRangeCheck === "drop";
     const resume = context.resumeInside;
-    const consumedThrough = resume !== undefined && resume.sequence === origin.sequenceNumber ? resume.subSequence : -1;
+    const consumedThrough = resume !== undefined && resume.sequence === origin.SequenceNumber ? resume.subSequence : -1;
     let outside = 0;
     for (const sub of subRecords) {
       if (sub.subSequenceNumber <= consumedThrough) continue;
@@ -92,9 +87,9 @@ export function decodeWireRecord<T>(wire: WireKinesisRecord, context: DecodeCont
       const before = out.length;
       parseAndPush(origin, sub.data, sub.partitionKey, sub.subSequenceNumber, sub.explicitHashKey, context, out);
       const last = out.length > before ? out[out.length - 1] : undefined;
-      if (last?.kind === "item") last.stepCommit = subRecordPosition(origin.sequenceNumber, sub.subSequenceNumber);
+      if (last?.kind === "item") last.stepCommit = subRecordPosition(origin.SequenceNumber, sub.subSequenceNumber);
     }
-    if (outside > 0) context.onOutOfRange?.(origin.sequenceNumber, outside);
+    if (outside > 0) context.onOutOfRange?.(origin.SequenceNumber, outside);
   }
   finishRecord(origin, start, context, out);
   return data.length;
@@ -124,18 +119,18 @@ function finishRecord<T>(origin: Origin, start: number, context: DecodeContext<T
   const last = out.length > start ? out[out.length - 1]! : undefined;
   if (last?.kind === "item") {
     last.weight = 1;
-    last.commit = origin.sequenceNumber;
+    last.commit = origin.SequenceNumber;
     return;
   }
   // No items (an empty list, an aggregate wholly outside the shard and dropped), or it ended in a decode error.
-  out.push({ kind: "commit", shardId: context.shardId, lease: context.lease, weight: 1, commit: origin.sequenceNumber });
+  out.push({ kind: "commit", shardId: context.shardId, lease: context.lease, weight: 1, commit: origin.SequenceNumber });
 }
 
 /** A payload that failed to decode becomes an error entry naming its shard and sequence. */
 function pushError<T>(origin: Origin, cause: unknown, subSequenceNumber: number | undefined, context: DecodeContext<T>, out: Array<QueueEntry<T>>): void {
   const error = cause instanceof DecodeError ? cause : new DecodeError(`could not decode record: ${(cause as Error)?.message ?? cause}`, { cause });
   error.shardId = context.shardId;
-  error.sequenceNumber = origin.sequenceNumber;
+  error.sequenceNumber = origin.SequenceNumber;
   error.subSequenceNumber = subSequenceNumber;
   out.push({ kind: "error", shardId: context.shardId, lease: context.lease, weight: 0, commit: undefined, error });
 }
@@ -149,19 +144,31 @@ function pushItems<T>(
   explicitHashKey: string | undefined,
   context: DecodeContext<T>,
   out: Array<QueueEntry<T>>,
+  completesRecord = false,
 ): void {
-  const bytes = items.length === 0 ? 0 : size / items.length;
-  for (const item of items) {
-    const record: ConsumerRecord<T> = {
-      data: item,
-      partitionKey,
-      sequenceNumber: origin.sequenceNumber,
+  const count = items.length;
+  // A whole number when there is one item (most records): no heap number per entry.
+  const bytes = count <= 1 ? size : size / count;
+  const arrivalSeconds = origin.ApproximateArrivalTimestamp ?? 0;
+  const lastCompletes = completesRecord ? count - 1 : -1;
+  for (let i = 0; i < count; i++) {
+    const completes = i === lastCompletes;
+    // One literal, every field always present: all item entries share one shape.
+    out.push({
+      kind: "item",
       shardId: context.shardId,
-      approximateArrivalTimestamp: origin.arrival,
+      lease: context.lease,
+      weight: completes ? 1 : 0,
+      commit: completes ? origin.SequenceNumber : undefined,
+      stepCommit: undefined,
+      data: items[i]!,
+      partitionKey,
+      sequenceNumber: origin.SequenceNumber,
+      arrivalSeconds,
       millisBehindLatest: context.millisBehindLatest,
-    };
-    if (subSequenceNumber !== undefined) record.subSequenceNumber = subSequenceNumber;
-    if (explicitHashKey !== undefined) record.explicitHashKey = explicitHashKey;
-    out.push({ kind: "item", shardId: context.shardId, lease: context.lease, weight: 0, commit: undefined, record, bytes });
+      subSequenceNumber,
+      explicitHashKey,
+      bytes,
+    });
   }
 }

@@ -31,18 +31,50 @@ interface EntryBase {
   commit: string | undefined;
 }
 
+/**
+ * A queued item: the record's fields as they came, flat. The public `ConsumerRecord` (with its `Date`)
+ * is built only when `records()` hands the item out (`toConsumerRecord`): `for await` over the
+ * consumer itself needs just `data`, and two objects and a `Date` per queued item, alive until the
+ * caller takes it, were most of the garbage collector's work on the consume path.
+ */
+export interface ItemFields<T> {
+  data: T;
+  partitionKey: string;
+  sequenceNumber: string;
+  /** `ApproximateArrivalTimestamp` as the wire gives it: epoch seconds. */
+  arrivalSeconds: number;
+  millisBehindLatest: number | undefined;
+  subSequenceNumber: number | undefined;
+  explicitHashKey: string | undefined;
+  bytes: number;
+}
+
+/** The public record of a queued item. */
+export function toConsumerRecord<T>(entry: ItemFields<T> & { shardId: string }): ConsumerRecord<T> {
+  const record: ConsumerRecord<T> = {
+    data: entry.data,
+    partitionKey: entry.partitionKey,
+    sequenceNumber: entry.sequenceNumber,
+    shardId: entry.shardId,
+    approximateArrivalTimestamp: new Date(entry.arrivalSeconds * 1000),
+    millisBehindLatest: entry.millisBehindLatest,
+  };
+  if (entry.subSequenceNumber !== undefined) record.subSequenceNumber = entry.subSequenceNumber;
+  if (entry.explicitHashKey !== undefined) record.explicitHashKey = entry.explicitHashKey;
+  return record;
+}
+
 /** What the shard readers hand to the iterator, in shard order. */
 export type QueueEntry<T> =
-  | (EntryBase & {
+  | (EntryBase & ItemFields<T> & {
     kind: "item";
-    record: ConsumerRecord<T>;
-    bytes: number;
     /**
      * On the last item of a KPL sub-record that does not complete its Kinesis record: the position
      * (`<sequence>:<sub>`) a bounded step that ends here commits, so the next step resumes at the next
      * sub-record. Only a step's end commits it; otherwise records are committed whole (`commit`).
+     * Always present (undefined elsewhere), so every item entry has one shape.
      */
-    stepCommit?: string;
+    stepCommit: string | undefined;
   })
   /** A record that carried no items (an empty list, a KPL aggregate wholly outside the shard's range). */
   | (EntryBase & { kind: "commit" })
