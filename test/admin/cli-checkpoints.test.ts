@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { RedisCheckPointer } from "../../src/checkpointers/redis/store.ts";
-import { buildCli, type BuiltCli, runBuiltCli } from "../support/cli.ts";
+import { join } from "node:path";
+import { buildCli, type BuiltCli, runBuiltCli, RUNTIME_BIN } from "../support/cli.ts";
 import { createStream, localKinesis, uniqueName } from "../support/clients.ts";
 import { connectRedis, type NodeRedis } from "../support/redis-clients.ts";
 import { type LocalRedis, startRedis } from "../support/redis-server.ts";
@@ -113,5 +114,37 @@ describe("async-kinesis checkpoints", () => {
     const unreachable = await run(["checkpoints", "list", "--group", "g", "--stream", "s", "--redis", "redis://u:s3cret-pw@127.0.0.1:1"]);
     expect(unreachable.code).toBe(4);
     expect(unreachable.stderr + unreachable.stdout).not.toContain("s3cret-pw");
+  });
+});
+
+/** The CLI's own Redis connection (node:net) on the other runtimes the binary runs on. */
+const RUNTIMES = [
+  {
+    name: "Deno",
+    runtime: { command: join(RUNTIME_BIN, "deno"), args: ["run", "-A"] },
+    env: { DENO_NO_UPDATE_CHECK: "1", NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/" },
+  },
+  { name: "Bun", runtime: { command: join(RUNTIME_BIN, "bun"), args: [] }, env: {} },
+] as const;
+
+describe.each(RUNTIMES)("async-kinesis checkpoints on $name", ({ runtime, env }) => {
+  it("list --redis <url> reads the group's rows", async () => {
+    const stream = await createStream(localKinesis(), 1, "cli-cp-runtime");
+    const put = await putNumbers(stream, 0, 3);
+    const group = uniqueName("g");
+    await consumeAll(consumerOf(stream, redisStore(group)));
+    const result = await runBuiltCli(
+      built.cli,
+      ["checkpoints", "list", "--group", group, "--stream", stream, "--redis", server.url, "--json", ...endpoints()],
+      {
+        runtime,
+        env,
+        timeoutMs: 60_000,
+      },
+    );
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const rows = result.stdout.trim().split("\n").map((line) => JSON.parse(line) as { shardId: string; sequence: string });
+    expect(rows.map((r) => [r.shardId, r.sequence])).toEqual([["shardId-000000000000", put.at(-1)!.sequence]]);
   });
 });
