@@ -316,7 +316,9 @@ export class ShardReader<T> {
   async #fetch(limit: number): Promise<GetRecordsPage<WireKinesisRecord> | undefined> {
     const { kinesis, metrics } = this.#deps;
     try {
-      const page = await kinesis.getRecordsRaw(this.#iterator!, limit, { signal: this.#signal }).finally(() => {
+      // The client's retries are GetRecords too: they keep the pace (full jitter alone may retry at once).
+      const paced = { signal: this.#signal, minRetryDelayMs: this.#deps.fetchIntervalMs };
+      const page = await kinesis.getRecordsRaw(this.#iterator!, limit, paced).finally(() => {
         this.#nextCallAt = this.#monotonic() + this.#deps.fetchIntervalMs;
       });
       this.#failures = 0;

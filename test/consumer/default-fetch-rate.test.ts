@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import { Consumer } from "../../src/consumer/consumer.ts";
+import { createFakeAws } from "../../src/testing/index.ts";
+import { ManualClock } from "../../src/testing/manual-clock.ts";
+
+/**
+ * The default GetRecords pace (issue 11 §6): the service's 5 calls per second per shard, which bounds
+ * the consumer's share of put → yield latency (half an interval at p50, a whole one at p99), and never
+ * more. On a manual clock against the in-memory fake, so the calls' times are exact.
+ */
+
+/** The most times (ascending) inside any window of `windowMs` (a half-open window, as a per-second limit counts). */
+function mostInAnyWindow(times: readonly number[], windowMs: number): number {
+  let most = 0;
+  let from = 0;
+  for (let to = 0; to < times.length; to++) {
+    while (times[to]! - times[from]! >= windowMs) from++;
+    most = Math.max(most, to - from + 1);
+  }
+  return most;
+}
+
+describe("default GetRecords pace", () => {
+  it("polls a shard 5 times a second by default, and never starts more than 5 GetRecords in any second", async () => {
+    const clock = new ManualClock();
+    const fake = createFakeAws({ clock });
+    fake.kinesis.createStream("s", 1);
+    const getRecordsAt: number[] = [];
+    const counting: typeof fetch = (input, init) => {
+      if (new Headers(init?.headers).get("x-amz-target")?.endsWith(".GetRecords")) getRecordsAt.push(clock.now());
+      return fake.fetch(input, init);
+    };
+    const consumer = new Consumer<{ n: number }>({ streamName: "s", ...fake.options, fetch: counting, clock });
+    await consumer.waitReady();
+    const reading = (async () => {
+      let seen = 0;
+      for await (const _ of consumer) seen++;
+      return seen;
+    })();
+    // Records keep arriving (non-empty pages) for the first half, then the shard is idle (empty pages).
+    const start = clock.now();
+    for (let step = 0; step < 400; step++) {
+      if (step < 200) fake.kinesis.putRecords("s", [{ data: JSON.stringify({ n: step }), partitionKey: "k" }]);
+      await clock.advance(10);
+    }
+    await consumer.close();
+    await reading;
+
+    const inRun = getRecordsAt.filter((at) => at >= start);
+    // 4 s at 5 a second: 20 calls (give or take the first).
+    expect(inRun.length).toBeGreaterThanOrEqual(19);
+    expect(inRun.length).toBeLessThanOrEqual(21);
+    expect(mostInAnyWindow(getRecordsAt, 1000)).toBeLessThanOrEqual(5);
+  });
+
+  it("keeps to 5 GetRecords a second while the service throttles the shard: the client's retries keep the pace too", async () => {
+    const clock = new ManualClock();
+    const fake = createFakeAws({ clock });
+    fake.kinesis.createStream("s", 1);
+    const getRecordsAt: number[] = [];
+    const counting: typeof fetch = (input, init) => {
+      if (new Headers(init?.headers).get("x-amz-target")?.endsWith(".GetRecords")) getRecordsAt.push(clock.now());
+      return fake.fetch(input, init);
+    };
+    const consumer = new Consumer<{ n: number }>({ streamName: "s", ...fake.options, fetch: counting, clock, random: () => 0 });
+    await consumer.waitReady();
+    const reading = (async () => {
+      for await (const _ of consumer) { /* drain */ }
+    })();
+    fake.kinesis.throttleNext("GetRecords", 6);
+    for (let step = 0; step < 500; step++) await clock.advance(10);
+    await consumer.close();
+    await reading;
+
+    expect(fake.calls("GetRecords")).toBeGreaterThan(6);
+    expect(mostInAnyWindow(getRecordsAt, 1000)).toBeLessThanOrEqual(5);
+  });
+});
