@@ -134,6 +134,16 @@ const cases: Case[] = [
     datetime: "20260426T101010Z",
   },
   {
+    title: "Kinesis PutRecords through an endpoint with a path (a proxy prefix)",
+    protocol: KINESIS,
+    endpoint: "https://proxy.example.com:8443/aws/kinesis",
+    region: "eu-central-1",
+    operation: "PutRecords",
+    body: { StreamName: "s", Records: [{ Data: "AA==", PartitionKey: "k" }] },
+    credentials: temporary,
+    datetime: "20260301T000000Z",
+  },
+  {
     title: "DynamoDB DescribeTable against a custom https endpoint with a path-less host",
     protocol: DYNAMODB,
     endpoint: "https://dynamodb.fips.us-gov-west-1.amazonaws.com",

@@ -1,4 +1,4 @@
-import { PrehashedSigner, type SigningKeyCache } from "./signer.ts";
+import { RequestSigner } from "./signer.ts";
 import { signingCrypto } from "./signing-crypto.ts";
 import { AbortedError, type AwsService, AwsServiceError, isRetryable, NetworkError, TimeoutError } from "../errors.ts";
 import { linkSignals } from "../internal/abort.ts";
@@ -72,8 +72,8 @@ export class AwsJsonClient {
   readonly #maxAttempts: number;
   readonly #attemptTimeoutMs: number;
   readonly #reachability: EndpointReachability;
-  /** Signing keys derived per day and region; shared across calls. */
-  readonly #signingKeyCache: SigningKeyCache = new Map();
+  /** SigV4 for this client's endpoint, service and region (caches the day's signing key). */
+  readonly #signer: RequestSigner;
 
   constructor(protocol: JsonProtocol, options: ClientOptions = {}, hooks: ClientHooks = {}) {
     this.protocol = protocol;
@@ -81,6 +81,7 @@ export class AwsJsonClient {
     this.onAttempt = hooks.onAttempt;
     this.region = resolveRegion(options.region);
     this.endpoint = resolveEndpoint(protocol.service, this.region, options.endpoint);
+    this.#signer = new RequestSigner(`${this.endpoint}/`, protocol.service, this.region, protocol.contentType);
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     // Bind lazily: workerd and some polyfills require `fetch` to be called with globalThis as `this`.
@@ -175,31 +176,10 @@ export class AwsJsonClient {
     credentials: Credentials,
     datetime?: string,
   ): Promise<{ url: string; headers: Headers }> {
-    const crypto = signingCrypto();
     // The body is hashed once, here, with the runtime's fastest SHA-256 (node:crypto in the Node build).
-    const bodyHash = await crypto.sha256Hex(payload);
-    const signer = new PrehashedSigner(
-      {
-        method: "POST",
-        url: `${this.endpoint}/`,
-        headers: {
-          "content-type": this.protocol.contentType,
-          "x-amz-target": `${this.protocol.targetPrefix}.${operation}`,
-        },
-        body: payload,
-        accessKeyId: credentials.accessKeyId,
-        secretAccessKey: credentials.secretAccessKey,
-        ...(credentials.sessionToken === undefined ? {} : { sessionToken: credentials.sessionToken }),
-        service: this.protocol.service,
-        region: this.region,
-        ...(datetime === undefined ? {} : { datetime }),
-      },
-      crypto,
-      bodyHash,
-      this.#signingKeyCache,
-    );
-    const signed = await signer.sign();
-    return { url: signed.url.toString(), headers: signed.headers };
+    const bodyHash = await signingCrypto().sha256Hex(payload);
+    const headers = await this.#signer.sign(`${this.protocol.targetPrefix}.${operation}`, bodyHash, credentials, datetime);
+    return { url: this.#signer.url, headers };
   }
 
   #transportError(

@@ -1,57 +1,80 @@
 import { AwsV4Signer } from "aws4fetch";
-import { type SigningCrypto, toHex } from "./signing-crypto.ts";
+import type { Credentials } from "./credentials.ts";
+import { type SigningCrypto, signingCrypto, toHex } from "./signing-crypto.ts";
 
-/** What aws4fetch's signer takes, without the cache (this signer keeps its own). */
-type SignerInit = Omit<ConstructorParameters<typeof AwsV4Signer>[0], "cache">;
-
-/** Signing keys per secret, day, region and service, as SigV4 derives them: one chain per day, not per request. */
-export type SigningKeyCache = Map<string, Uint8Array<ArrayBuffer>>;
-
-/** Never read or written: this signer caches its keys in a SigningKeyCache (aws4fetch would make a Map per request). */
+/** Never read or written: the probe signer below only computes the URL's canonical parts. */
 const UNUSED_CACHE = new Map<string, ArrayBuffer>();
 
 /**
- * aws4fetch's SigV4 signer (it builds the canonical request: URL, headers, their order) with the
- * hashing done by a SigningCrypto, and the body's SHA-256 given by the caller. aws4fetch would hash
- * the body itself with WebCrypto; here the caller hashes it once with the fastest hash of the runtime
- * (node:crypto in the Node build). The signed headers are unchanged: no x-amz-content-sha256 is sent,
- * as the AWS SDK sends none to Kinesis and DynamoDB.
+ * SigV4 for the one request shape the JSON clients send: `POST` to a fixed URL with `content-type`,
+ * `x-amz-target`, `x-amz-date` and, with temporary credentials, `x-amz-security-token`. The parts that
+ * never change per client (canonical URI and query, host, credential scope) are worked out once;
+ * the URL's canonical form comes from aws4fetch (a probe signer made at construction), so its rules
+ * for paths and queries apply unchanged. Per request only the canonical request string, two hashes
+ * and one HMAC remain, where aws4fetch would parse the URL, build and sort a Headers object and hash the
+ * body again. The caller gives the body's SHA-256 (it hashes it once, with the runtime's fastest
+ * SHA-256). Signed headers are `host;x-amz-date[;x-amz-security-token];x-amz-target`, as aws4fetch signs
+ * them (`content-type` unsigned, no x-amz-content-sha256: the AWS SDK sends none to Kinesis and
+ * DynamoDB). test/oracle-signature.test.ts checks every signature against the SDK's signer.
  */
-export class PrehashedSigner extends AwsV4Signer {
-  readonly #crypto: SigningCrypto;
-  readonly #bodyHash: string;
-  readonly #keys: SigningKeyCache;
+export class RequestSigner {
+  readonly url: string;
+  readonly #service: string;
+  readonly #region: string;
+  readonly #contentType: string;
+  /** `POST\n<uri>\n<query>\nhost:<host>\n`: the start of every canonical request. */
+  readonly #canonicalStart: string;
+  /** Signing keys per secret and day; one per day in practice (see #signingKey). */
+  readonly #keys = new Map<string, Uint8Array<ArrayBuffer>>();
 
-  constructor(init: SignerInit, crypto: SigningCrypto, bodyHash: string, keys: SigningKeyCache) {
-    super({ ...init, cache: UNUSED_CACHE });
-    this.#crypto = crypto;
-    this.#bodyHash = bodyHash;
-    this.#keys = keys;
+  constructor(url: string, service: string, region: string, contentType: string) {
+    const probe = new AwsV4Signer({ url, method: "POST", accessKeyId: "-", secretAccessKey: "-", service, region, cache: UNUSED_CACHE });
+    this.url = probe.url.toString();
+    this.#service = service;
+    this.#region = region;
+    this.#contentType = contentType;
+    this.#canonicalStart = `POST\n${probe.encodedPath}\n${probe.encodedSearch}\nhost:${headerValue(probe.url.host)}\n`;
   }
 
-  override hexBodyHash(): Promise<string> {
-    return Promise.resolve(this.#bodyHash);
+  /** The headers to send for a body whose SHA-256 is `bodyHash`, at `datetime` (`YYYYMMDDTHHMMSSZ`, default now). */
+  async sign(target: string, bodyHash: string, credentials: Credentials, datetime = amzDate(new Date())): Promise<Headers> {
+    const crypto = signingCrypto();
+    const token = credentials.sessionToken;
+    const signedHeaders = token === undefined ? "host;x-amz-date;x-amz-target" : "host;x-amz-date;x-amz-security-token;x-amz-target";
+    const canonical = `${this.#canonicalStart}x-amz-date:${datetime}\n${token === undefined ? "" : `x-amz-security-token:${headerValue(token)}\n`}` +
+      `x-amz-target:${headerValue(target)}\n\n${signedHeaders}\n${bodyHash}`;
+    const day = datetime.slice(0, 8);
+    const scope = `${day}/${this.#region}/${this.#service}/aws4_request`;
+    const stringToSign = `AWS4-HMAC-SHA256\n${datetime}\n${scope}\n${await crypto.sha256Hex(canonical)}`;
+    const key = await this.#signingKey(crypto, credentials.secretAccessKey, day);
+    const signature = toHex(await crypto.hmacSha256(key, stringToSign));
+    const headers = new Headers({ "content-type": this.#contentType, "x-amz-target": target, "x-amz-date": datetime });
+    if (token !== undefined) headers.set("x-amz-security-token", token);
+    headers.set("authorization", `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`);
+    return headers;
   }
 
-  override async stringToSign(): Promise<string> {
-    const canonicalHash = await this.#crypto.sha256Hex(await this.canonicalString());
-    return `AWS4-HMAC-SHA256\n${this.datetime}\n${this.credentialString}\n${canonicalHash}`;
+  async #signingKey(crypto: SigningCrypto, secret: string, day: string): Promise<Uint8Array<ArrayBuffer>> {
+    const cacheKey = `${day}\n${secret}`;
+    const cached = this.#keys.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const dayKey = await crypto.hmacSha256(`AWS4${secret}`, day);
+    const regionKey = await crypto.hmacSha256(dayKey, this.#region);
+    const serviceKey = await crypto.hmacSha256(regionKey, this.#service);
+    const key = await crypto.hmacSha256(serviceKey, "aws4_request");
+    // Keys of other days or rotated secrets are not needed again.
+    this.#keys.clear();
+    this.#keys.set(cacheKey, key);
+    return key;
   }
+}
 
-  override async signature(): Promise<string> {
-    const day = this.datetime.slice(0, 8);
-    const cacheKey = `${this.secretAccessKey}\n${day}\n${this.region}\n${this.service}`;
-    let key = this.#keys.get(cacheKey);
-    if (key === undefined) {
-      const crypto = this.#crypto;
-      const dayKey = await crypto.hmacSha256(`AWS4${this.secretAccessKey}`, day);
-      const regionKey = await crypto.hmacSha256(dayKey, this.region);
-      const serviceKey = await crypto.hmacSha256(regionKey, this.service);
-      key = await crypto.hmacSha256(serviceKey, "aws4_request");
-      // A client signs for one region and service; the day changes, so old days are dropped.
-      this.#keys.clear();
-      this.#keys.set(cacheKey, key);
-    }
-    return toHex(await this.#crypto.hmacSha256(key, await this.stringToSign()));
-  }
+/** A header value as SigV4 (and aws4fetch) canonicalises it: runs of whitespace become one space. */
+function headerValue(value: string): string {
+  return /\s/.test(value) ? value.replace(/\s+/g, " ") : value;
+}
+
+/** `YYYYMMDDTHHMMSSZ`, the x-amz-date format. */
+function amzDate(date: Date): string {
+  return date.toISOString().replace(/[:-]|\.\d{3}/g, "");
 }
