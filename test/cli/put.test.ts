@@ -1,12 +1,12 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { buildCli, type BuiltCli, cliEnv, runBuiltCli } from "../support/cli.ts";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { buildCli, type BuiltCli, cliEnv, runBuiltCli, spawnTracked as spawn, stopSpawned } from "../support/cli.ts";
 import { createStream, localKinesis } from "../support/clients.ts";
 import { startFaultProxy } from "../support/fault-proxy.ts";
 import { readAllRecords } from "../support/read-stream.ts";
+import { until } from "../support/until.ts";
 
 /** `put` through the built binary against kinesalite (and the fault proxy in front of it). */
 
@@ -20,6 +20,8 @@ afterAll(async () => {
   await built?.remove();
   if (scratch !== "") await rm(scratch, { recursive: true, force: true });
 });
+
+afterEach(stopSpawned);
 
 const endpoint = (): string => inject("kinesisEndpoint");
 const run = (args: string[], options?: Parameters<typeof runBuiltCli>[2]) => runBuiltCli(built.cli, [...args, "--endpoint", endpoint()], options);
@@ -138,6 +140,20 @@ describe("async-kinesis put", () => {
     const redraw = "\r\x1b[K";
     expect(output.endsWith("\n")).toBe(true);
     expect(output.trimEnd().split(redraw).at(-1)).toMatch(/^put: 3 records put \(\d+\/s\), 27 B, 0 failed$/);
+  });
+
+  it("Ctrl-C while waiting for input stops reading at once, keeps what was put, and exits 130", async () => {
+    const stream = await createStream(localKinesis(), 1, "cli-put-sigint");
+    const child = spawn(process.execPath, [built.cli, "put", stream, "--endpoint", endpoint()], { env: cliEnv() });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once("close", resolve));
+    // stdin stays open: put is waiting for a third line when the interrupt comes.
+    child.stdin.write('{"id":1}\n{"id":2}\n');
+    await until("both lines stored", async () => ((await storedTexts(stream)).length === 2 ? true : undefined), 20_000);
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(new RegExp(`^async-kinesis put: 2 records put .* 0 failed to ${stream}\\n$`));
   });
 
   it("a missing <stream> exits 2 with one line", async () => {

@@ -1,6 +1,5 @@
-import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn as spawnChild, type StdioOptions } from "node:child_process";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { buildCli, type BuiltCli, cliEnv, runBuiltCli } from "../support/cli.ts";
+import { buildCli, type BuiltCli, cliEnv, runBuiltCli, spawnTracked, stopSpawned } from "../support/cli.ts";
 import { createStream, localKinesis } from "../support/clients.ts";
 import { putItems } from "../support/delivery-checks.ts";
 
@@ -12,26 +11,8 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => built?.remove());
 
-/**
- * Children (and the processes of a shell pipeline) still running when a test ends because it failed
- * or timed out are stopped: each runs in its own process group, killed whole.
- */
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) continue;
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  }
-});
-function spawn(command: string, args: readonly string[], options: { env: NodeJS.ProcessEnv; stdio?: StdioOptions }): ChildProcessWithoutNullStreams {
-  const child = spawnChild(command, args, { ...options, detached: true }) as ChildProcessWithoutNullStreams;
-  children.push(child);
-  return child;
-}
+afterEach(stopSpawned);
+const spawn = spawnTracked;
 
 const endpoint = (): string => inject("kinesisEndpoint");
 const run = (args: string[], options?: Parameters<typeof runBuiltCli>[2]) => runBuiltCli(built.cli, [...args, "--endpoint", endpoint()], options);

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn, type StdioOptions } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { build, type Options } from "tsup";
@@ -73,4 +73,31 @@ export function runBuiltCli(cli: string, args: readonly string[], options: RunOp
     child.once("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
     child.stdin.end(options.input ?? "");
   });
+}
+
+const spawned: ChildProcess[] = [];
+
+/**
+ * Spawn a long-running command (a `tail`, a shell pipeline) in its own process group, remembered so
+ * `stopSpawned()` (in `afterEach`) kills the whole group if a failing or timed-out test left it running.
+ */
+export function spawnTracked(
+  command: string,
+  args: readonly string[],
+  options: { env: NodeJS.ProcessEnv; stdio?: StdioOptions },
+): ChildProcessWithoutNullStreams {
+  const child = spawn(command, args, { ...options, detached: true }) as ChildProcessWithoutNullStreams;
+  spawned.push(child);
+  return child;
+}
+
+export function stopSpawned(): void {
+  for (const child of spawned.splice(0)) {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) continue;
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
 }
