@@ -38,30 +38,40 @@ export class DynamoDBAdminStore implements AdminStore {
   }
 
   async replace(row: PositionRow, expected: AdminRow | undefined, signal?: AbortSignal): Promise<boolean> {
-    // DynamoDB refuses names and values an expression does not use: add only what the condition names.
-    const names: Record<string, string> = {};
+    // One UpdateItem, as every checkpointer write is: the same IAM actions suffice for administration.
+    // Every attribute is set or removed, so the row is exactly `row` whatever it held before.
+    const names = new Map<string, string>();
     const values: Record<string, AttributeValue> = {};
-    let condition = "attribute_not_exists(#key)";
-    if (expected === undefined) names["#key"] = ATTR.key;
+    const name = (attribute: string): string => {
+      let placeholder = names.get(attribute);
+      if (placeholder === undefined) names.set(attribute, placeholder = `#a${names.size}`);
+      return placeholder;
+    };
+    const value = (attributeValue: AttributeValue): string => {
+      const placeholder = `:v${Object.keys(values).length}`;
+      values[placeholder] = attributeValue;
+      return placeholder;
+    };
+    const item = positionItem(row);
+    const sets = Object.entries(item)
+      .filter(([attribute]) => attribute !== ATTR.key)
+      .map(([attribute, attributeValue]) => `${name(attribute)} = ${value(attributeValue)}`);
+    const removes = ROW_ATTRIBUTES.filter((attribute) => !(attribute in item)).map(name);
+    let condition: string;
+    if (expected === undefined) condition = `attribute_not_exists(${name(ATTR.key)})`;
     else {
-      names["#counter"] = ATTR.counter;
-      names["#ref"] = ATTR.owner;
-      values[":counter"] = { N: String(expected.counter) };
-      condition = "#counter = :counter AND ";
-      if (expected.owner === undefined) condition += "attribute_not_exists(#ref)";
-      else {
-        condition += "#ref = :owner";
-        values[":owner"] = { S: expected.owner };
-      }
+      const owner = expected.owner === undefined ? `attribute_not_exists(${name(ATTR.owner)})` : `${name(ATTR.owner)} = ${value({ S: expected.owner })}`;
+      condition = `${name(ATTR.counter)} = ${value({ N: String(expected.counter) })} AND ${owner}`;
     }
     try {
-      await this.#client.putItem(
+      await this.#client.updateItem(
         {
           TableName: this.#table,
-          Item: positionItem(row),
+          Key: keyItem(rowKey(row.group, row.stream, row.shardId)),
+          UpdateExpression: `SET ${sets.join(", ")}${removes.length === 0 ? "" : ` REMOVE ${removes.join(", ")}`}`,
           ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ...(Object.keys(values).length === 0 ? {} : { ExpressionAttributeValues: values }),
+          ExpressionAttributeNames: Object.fromEntries([...names].map(([attribute, placeholder]) => [placeholder, attribute])),
+          ExpressionAttributeValues: values,
         },
         signal === undefined ? undefined : { signal },
       );
@@ -72,6 +82,9 @@ export class DynamoDBAdminStore implements AdminStore {
     }
   }
 }
+
+/** Every attribute a lease row may hold besides its key: what an administration write sets or removes. */
+const ROW_ATTRIBUTES: readonly string[] = Object.values(ATTR).filter((attribute) => attribute !== ATTR.key);
 
 /** The whole item of an owner-free row: what `DynamoDBCheckPointer` would read back as that position. */
 export function positionItem(row: PositionRow): Item {

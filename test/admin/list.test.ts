@@ -49,7 +49,7 @@ describe("listCheckpoints", () => {
   it("shows a live owner while a consumer runs, and shards without a row as such", async () => {
     const kinesis = localKinesis();
     const stream = await createStream(kinesis, 2, "list-live");
-    const put = await putNumbers(stream, 0, 6);
+    await putNumbers(stream, 0, 6);
     const group = uniqueName("g");
     const running = consumerOf(stream, dynamoCheckPointer(group), { idleTimeout: undefined, maxShardConsumers: 1 });
     const iterator = running[Symbol.asyncIterator]();

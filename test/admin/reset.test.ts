@@ -6,7 +6,9 @@
 import { describe, expect, it } from "vitest";
 import { resetCheckpoints } from "../../src/admin/reset.ts";
 import { CheckpointConflictError, ConfigError, LiveLeasesError } from "../../src/errors.ts";
-import { createStream, localKinesis, uniqueName } from "../support/clients.ts";
+import { inject } from "vitest";
+import { DynamoDBClient } from "../../src/dynamodb/client.ts";
+import { createStream, localDynamo, localKinesis, testCredentials, uniqueName } from "../support/clients.ts";
 import { useRedisFixture } from "../support/redis-fixture.ts";
 import { consumeAll, consumerOf, dynamoCheckPointer, eventsOf, putNumbers, range } from "./support.ts";
 
@@ -156,5 +158,39 @@ describe("resetCheckpoints", () => {
     expect((failure as CheckpointConflictError).conflicts.map((c) => c.shardId)).toEqual(["shardId-000000000000"]);
     expect((failure as CheckpointConflictError).applied).toEqual([]);
     expect(await redis.redis.sendCommand(["HGET", key, "sequence"])).toBe("424242");
+  });
+
+  it("on DynamoDB too: a worker's write between the reset's read and its write makes that row's write fail, not overwrite", async () => {
+    const kinesis = localKinesis();
+    const stream = await createStream(kinesis, 1, "reset-race-ddb");
+    await putNumbers(stream, 0, 4);
+    const group = uniqueName("g");
+    await consumeAll(consumerOf(stream, dynamoCheckPointer(group)));
+    const table = `kinesis-checkpoints-${group}`;
+    const key = { shard_id: { S: `${group}#${stream}#shardId-000000000000` } };
+    const plain = localDynamo();
+    // A fetch that lets another worker's write (a counter bump, as any owner write does) land just before the reset's UpdateItem.
+    let raced = false;
+    const racingFetch: typeof fetch = async (input, init) => {
+      const request = new Request(input, init);
+      if (!raced && request.headers.get("x-amz-target") === "DynamoDB_20120810.UpdateItem") {
+        raced = true;
+        await plain.updateItem({
+          TableName: table,
+          Key: key,
+          UpdateExpression: "SET lease_counter = lease_counter + :one, #s = :s",
+          ExpressionAttributeNames: { "#s": "sequence" },
+          ExpressionAttributeValues: { ":one": { N: "1" }, ":s": { S: "424242" } },
+        });
+      }
+      return fetch(request);
+    };
+    const racing = new DynamoDBClient({ endpoint: inject("dynamodbEndpoint"), region: "us-east-1", credentials: testCredentials, fetch: racingFetch });
+    const failure = await resetCheckpoints({ store: { dynamodb: racing, tableName: table }, group, stream, kinesis, to: "trim-horizon" }).catch((e: unknown) =>
+      e
+    );
+    expect(failure).toBeInstanceOf(CheckpointConflictError);
+    expect((failure as CheckpointConflictError).conflicts.map((c) => c.shardId)).toEqual(["shardId-000000000000"]);
+    expect((await plain.getItem(table, key))?.["sequence"]).toEqual({ S: "424242" });
   });
 });
