@@ -107,6 +107,7 @@ describe("async-kinesis put", () => {
     const lines = result.stderr.trim().split("\n");
     expect(lines[0]).toMatch(/^async-kinesis put: line 1 failed: ResourceNotFoundException: /);
     expect(lines[1]).toMatch(/^async-kinesis put: line 2 failed: ResourceNotFoundException: /);
+    expect(lines[2]).toMatch(/^async-kinesis put: 0 records put .* 2 failed to cli-put-no-such-stream$/);
     expect(lines.at(-1)).toMatch(/^async-kinesis put: kinesis \w+: ResourceNotFoundException \(HTTP 400\)/);
   });
 

@@ -38,10 +38,12 @@ describe("async-kinesis streams", () => {
     expect(result.stdout.trim().split("\n").map((line) => JSON.parse(line) as string)).toEqual([stream]);
   });
 
-  it("--profile reads the profile's keys from the shared credentials file (and the environment's keys are not used)", async () => {
+  it("--profile takes the keys and the region from the shared files' profile (the environment's keys are not used)", async () => {
     const seen: string[] = [];
     const server = createServer((request, response) => {
-      seen.push(String(request.headers["authorization"]).match(/Credential=([^/]+)\//)?.[1] ?? "none");
+      // Credential=<key id>/<date>/<region>/kinesis/aws4_request: the keys and the region the request was signed with.
+      const scope = String(request.headers["authorization"]).match(/Credential=([^/]+)\/\d+\/([^/]+)\//);
+      seen.push(scope === null ? "none" : `${scope[1]} ${scope[2]}`);
       request.resume();
       request.on("end", () => {
         response.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
@@ -60,7 +62,7 @@ describe("async-kinesis streams", () => {
       expect(result.stderr).toBe("");
       expect(result.code).toBe(0);
       expect(result.stdout).toBe("from-profile\n");
-      expect(seen).toEqual(["AKIDPROFILE"]);
+      expect(seen).toEqual(["AKIDPROFILE eu-west-3"]);
     } finally {
       server.close();
       await rm(dir, { recursive: true, force: true });

@@ -10,7 +10,7 @@ export const GLOBAL_FLAGS: FlagSpecs = {
   region: { kind: "string", value: "<region>", description: "AWS region; default AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1" },
   profile: { kind: "string", value: "<name>", description: "shared-config profile for credentials and region (sets AWS_PROFILE)" },
   "max-attempts": { kind: "string", value: "<n>", description: "attempts per AWS request, retries included (default 8); 1 fails fast" },
-  debug: { kind: "boolean", description: "print the stack of an unexpected error" },
+  debug: { kind: "boolean", description: "also print the error's stack after its one-line message" },
 };
 
 /** The global flags' values; `--max-attempts` is checked here so every verb gets a valid number. */

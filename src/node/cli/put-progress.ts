@@ -11,10 +11,9 @@ function bytes(count: number): string {
 }
 
 /** `12,345 records put (4,100/s), 1.2 MiB, 0 failed`: the line `put` shows and ends with. */
-export function progressText(stats: ProducerStats, refused: number, elapsedMs: number): string {
+export function progressText(stats: ProducerStats, failed: number, elapsedMs: number): string {
   const seconds = Math.max(elapsedMs, 1) / 1000;
   const rate = Math.round(stats.recordsPut / seconds);
-  const failed = stats.recordsFailed + refused;
   return `${stats.recordsPut.toLocaleString("en-US")} records put (${rate.toLocaleString("en-US")}/s), ${bytes(stats.bytesPut)}, ${failed} failed`;
 }
 
@@ -24,11 +23,11 @@ export function progressText(stats: ProducerStats, refused: number, elapsedMs: n
  */
 export class PutProgress {
   readonly #stderr: Output;
-  readonly #stats: () => { stats: ProducerStats; refused: number };
+  readonly #stats: () => { stats: ProducerStats; failed: number };
   readonly #startedAt = Date.now();
   #timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(stderr: Output, stats: () => { stats: ProducerStats; refused: number }) {
+  constructor(stderr: Output, stats: () => { stats: ProducerStats; failed: number }) {
     this.#stderr = stderr;
     this.#stats = stats;
     if (stderr.isTTY) this.#timer = setInterval(() => void this.#draw("\r\x1b[K"), REDRAW_MS);
@@ -39,8 +38,8 @@ export class PutProgress {
   }
 
   #draw(prefix: string): Promise<void> {
-    const { stats, refused } = this.#stats();
-    return this.#stderr.write(`${prefix}put: ${progressText(stats, refused, this.elapsedMs)}`);
+    const { stats, failed } = this.#stats();
+    return this.#stderr.write(`${prefix}put: ${progressText(stats, failed, this.elapsedMs)}`);
   }
 
   /** Stop redrawing and end the line, so what follows starts on a line of its own. */

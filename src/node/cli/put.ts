@@ -19,8 +19,6 @@ interface LineFailure {
 class Failures {
   readonly listed: LineFailure[] = [];
   count = 0;
-  /** Failed before reaching the producer (not JSON, no key): the producer's stats do not count them. */
-  refused = 0;
   /** The first reason the producer gave up for good (missing stream, unreachable endpoint). */
   cause: unknown;
 
@@ -30,7 +28,6 @@ class Failures {
   }
 
   refuse(line: number, code: string, message: string): void {
-    this.refused++;
     this.add({ line, code, message });
   }
 
@@ -70,7 +67,11 @@ async function run(context: CommandContext): Promise<number> {
     processor: new InputLineProcessor(args.boolean("kpl")),
   });
   const failures = new Failures();
-  const progress = new PutProgress(io.stderr, () => ({ stats: producer.stats(), refused: failures.refused }));
+  // Failed lines so far: those reported to us, and those the producer holds for its next flush or close to report.
+  const progress = new PutProgress(io.stderr, () => {
+    const stats = producer.stats();
+    return { stats, failed: failures.count + stats.failuresRetained };
+  });
   if (file === undefined && io.stdinIsTTY) await io.stderr.write("async-kinesis put: reading JSON lines from the terminal; end with Ctrl-D\n");
   let number = 0;
   try {
@@ -118,7 +119,7 @@ async function report(context: CommandContext, stream: string, producer: Produce
   if (failures.count > failures.listed.length) {
     await io.stderr.write(`async-kinesis put: ... and ${failures.count - failures.listed.length} more failed lines\n`);
   }
-  if (!io.stderr.isTTY) await io.stderr.write(`async-kinesis put: ${progressText(stats, failures.refused, elapsedMs)} to ${stream}\n`);
+  if (!io.stderr.isTTY) await io.stderr.write(`async-kinesis put: ${progressText(stats, failures.count, elapsedMs)} to ${stream}\n`);
   // Nothing got through because the stream or the endpoint failed: exit as the other verbs do for that error.
   const cause = failures.cause;
   if (failures.count > 0 && stats.recordsPut === 0 && cause instanceof AsyncKinesisError) {
