@@ -5,7 +5,7 @@ import { applyWrites, type CheckpointChange, type PlannedWrite, positionOfRow } 
 import { liveLeases } from "./leases.ts";
 import { samePosition } from "./position.ts";
 import { type AdminRow, type AdminStore, nextCounter } from "./store.ts";
-import { type CheckpointStoreSpec, resolveTarget, secondsOption, streamOption } from "./target.ts";
+import { type CheckpointStoreSpec, hoursOption, resolveTarget, secondsOption, streamOption } from "./target.ts";
 
 /** Options of `migrateCheckpoints`. */
 export interface MigrateCheckpointsOptions {
@@ -62,7 +62,7 @@ export async function migrateCheckpoints(options: MigrateCheckpointsOptions): Pr
   const group = source.group;
   const stream = options.stream === undefined ? undefined : streamOption(options.stream);
   const sessionTimeoutMs = secondsOption(options.sessionTimeout, "sessionTimeout", 60);
-  const ttlMs = secondsOption(options.ttlHours === undefined ? undefined : options.ttlHours * 3600, "ttlHours", 24 * 3600);
+  const ttlMs = hoursOption(options.ttlHours, "ttlHours", 24);
   const signal = options.signal;
   if (options.createTable !== false && options.dryRun !== true) await target.store.prepare?.(signal);
   const [rows, existing] = await Promise.all([

@@ -9,7 +9,7 @@ import type { Shard } from "../kinesis/types.ts";
 import { applyWrites, type CheckpointChange, type PlannedWrite, positionOfRow } from "./apply.ts";
 import { type Position, samePosition } from "./position.ts";
 import { nextCounter } from "./store.ts";
-import { type CheckpointStoreSpec, resolveTarget, secondsOption, streamOption } from "./target.ts";
+import { type CheckpointStoreSpec, hoursOption, resolveTarget, secondsOption, streamOption } from "./target.ts";
 
 /**
  * Where a Python async-kinesis fleet kept its checkpoints. Its formats (kinesis/dynamodb.py and
@@ -90,7 +90,7 @@ export async function importPythonCheckpoints(options: ImportPythonCheckpointsOp
   const { store, group } = resolveTarget(options.to, options.group ?? ("name" in options.to ? undefined : options.name), "to", () => clock.now());
   const stream = streamOption(options.stream);
   const sessionTimeoutMs = secondsOption(options.sessionTimeout, "sessionTimeout", 60);
-  const ttlMs = secondsOption(options.ttlHours === undefined ? undefined : options.ttlHours * 3600, "ttlHours", 24 * 3600);
+  const ttlMs = hoursOption(options.ttlHours, "ttlHours", 24);
   const signal = options.signal;
   const call = signal === undefined ? {} : { signal };
   const [summary, shards] = await Promise.all([options.kinesis.describeStreamSummary(stream, call), options.kinesis.listShards(stream, call)]);

@@ -8,7 +8,7 @@ import { applyWrites, type CheckpointChange, type PlannedWrite, positionOfRow } 
 import { liveLeases } from "./leases.ts";
 import { describeResetTo, type Position, type ResetTo, SEQUENCE } from "./position.ts";
 import { type AdminRow, nextCounter } from "./store.ts";
-import { type CheckpointStoreSpec, resolveTarget, secondsOption, streamOption } from "./target.ts";
+import { type CheckpointStoreSpec, hoursOption, resolveTarget, secondsOption, streamOption } from "./target.ts";
 
 /** Options of `resetCheckpoints`. */
 export interface ResetCheckpointsOptions {
@@ -71,7 +71,7 @@ export async function resetCheckpoints(options: ResetCheckpointsOptions): Promis
   const { store, group } = resolveTarget(options.store, options.group, "store", () => clock.now());
   const stream = streamOption(options.stream);
   const sessionTimeoutMs = secondsOption(options.sessionTimeout, "sessionTimeout", 60);
-  const ttlMs = secondsOption(options.ttlHours === undefined ? undefined : options.ttlHours * 3600, "ttlHours", 24 * 3600);
+  const ttlMs = hoursOption(options.ttlHours, "ttlHours", 24);
   const to = checkTo(options.to, options.shards);
   const signal = options.signal;
   const [summary, listed] = await Promise.all([

@@ -79,6 +79,13 @@ export function streamOption(stream: unknown, option = "stream"): string {
   return streamNameOf(stream);
 }
 
+/** Hours given as an option (`ttlHours`), positive, in milliseconds. */
+export function hoursOption(value: number | undefined, option: string, fallbackHours: number): number {
+  if (value === undefined) return fallbackHours * 3_600_000;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) throw new ConfigError(option, `${option} must be a positive number of hours`);
+  return value * 3_600_000;
+}
+
 /** Seconds given as an option, positive, in milliseconds. */
 export function secondsOption(value: number | undefined, option: string, fallbackSeconds: number): number {
   if (value === undefined) return fallbackSeconds * 1000;
