@@ -209,18 +209,34 @@ export class PutDelivery {
     let wake = eager ? undefined : buffers.nextAggregateDue();
     const refreshAt = this.#reshard.nextRefreshAt();
     if (refreshAt !== undefined) wake = earliest(wake, refreshAt);
-    // With every request slot taken, the next completion wakes the pump.
-    if (buffers.queuedRecords === 0 || this.#inFlight >= this.#options.concurrency) return wake;
+    // With nothing queued, or every request slot taken, the next completion (if any) wakes the pump.
+    if (buffers.queuedRecords === 0) return this.#inFlight > 0 ? this.#keepPending(wake) : wake;
+    if (this.#inFlight >= this.#options.concurrency) return this.#keepPending(wake);
     if (now < this.#blockedUntil) return earliest(wake, this.#blockedUntil);
     const sendAsap = eager || this.#fullBatchQueued() || this.#idle();
+    let waitsForAnswer = false;
     for (const lane of buffers.lanes) {
       const head = lane.queue.peek();
-      if (head === undefined || this.#laneBusy(lane)) continue;
+      if (head === undefined) continue;
+      if (this.#laneBusy(lane)) {
+        waitsForAnswer = true;
+        continue;
+      }
       // Not when one record's budget is back, but when the lane's whole request is (see takeBatch).
       const sendable = now + laneFundedIn(lane, this.#limits, this.#limiter, now);
       wake = earliest(wake, sendAsap ? sendable : Math.max(sendable, head.dueAt));
     }
-    return wake;
+    return waitsForAnswer ? this.#keepPending(wake) : wake;
+  }
+
+  /**
+   * A request is in flight and its answer will wake the pump: keep a wake-up already set rather than
+   * cancel it now and make a new one after the answer (an AbortController and a timer per request).
+   * Firing early costs one pump that finds nothing to do; an idle producer still holds no timer.
+   */
+  #keepPending(wake: number | undefined): number | undefined {
+    const pending = this.#timer.at;
+    return pending === undefined ? wake : earliest(wake, pending);
   }
 
   #send(batch: QueuedRecord[], now: number): void {
