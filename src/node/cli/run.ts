@@ -15,8 +15,7 @@ export interface RunDeps {
 
 /**
  * Run one command line to its exit status: parse, answer `--help`, apply the global options, run the
- * verb, and report anything it throws as one line on stderr (never a stack, unless `--debug` and the
- * error is not one of the library's typed errors).
+ * verb, and report anything it throws as one line on stderr (its stack only with `--debug`).
  */
 export async function runCli(argv: readonly string[], io: CliIo, deps: RunDeps, commands: readonly CliCommand[] = COMMANDS): Promise<number> {
   const debug = argv.includes("--debug");
