@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
@@ -88,6 +88,8 @@ describe("the npm pack tarball installed into a fresh app", () => {
     const denoArgs = ["run", "-A", "--node-modules-dir=manual", "--no-lock", "npm:async-kinesis", "--help"];
     expect(await exec(join(BIN, "deno"), denoArgs, { cwd: app, timeoutMs: 60_000, env: DENO_OFFLINE })).toMatch(usage);
     expect(await exec(join(BIN, "bun"), ["x", "async-kinesis", "--help"], { cwd: app, timeoutMs: 60_000 })).toMatch(usage);
+    const { version } = JSON.parse(await readFile(join(app, "node_modules", "async-kinesis", "package.json"), "utf8")) as { version: string };
+    expect(await exec("npx", ["--offline", "async-kinesis", "--version"], { cwd: app, timeoutMs: 60_000 })).toBe(`async-kinesis ${version}\n`);
   });
 
   it("imports and constructs a Consumer and a Producer on Node", async () => {

@@ -11,6 +11,7 @@ export const GLOBAL_FLAGS: FlagSpecs = {
   profile: { kind: "string", value: "<name>", description: "shared-config profile for credentials and region (sets AWS_PROFILE)" },
   "max-attempts": { kind: "string", value: "<n>", description: "attempts per AWS request, retries included (default 8); 1 fails fast" },
   debug: { kind: "boolean", description: "also print the error's stack after its one-line message" },
+  version: { kind: "boolean", description: "print the package's version" },
 };
 
 /** The global flags' values; `--max-attempts` is checked here so every verb gets a valid number. */

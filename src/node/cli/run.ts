@@ -11,6 +11,8 @@ import { commandHelp, topLevelHelp } from "./help.ts";
 export interface RunDeps {
   /** Set an environment variable for the library to read (`--profile` becomes `AWS_PROFILE`). */
   setEnv(name: string, value: string): void;
+  /** The installed package's version, for `--version`; undefined when it cannot be found. */
+  version(): string | undefined;
 }
 
 /**
@@ -24,6 +26,10 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: RunDeps, 
   try {
     const line = parseCommandLine(argv, commands, GLOBAL_FLAGS, argv.includes("--help") || argv.includes("-h"));
     const command = line.path.at(-1);
+    if (line.globals.boolean("version")) {
+      await io.stdout.write(`async-kinesis ${deps.version() ?? "(version unknown)"}\n`);
+      return ExitCode.ok;
+    }
     if (line.help) {
       await io.stdout.write(command === undefined ? topLevelHelp(commands, GLOBAL_FLAGS) : commandHelp(line.path, GLOBAL_FLAGS));
       return ExitCode.ok;
