@@ -63,7 +63,7 @@ export class RedisAdminStore implements AdminStore {
     this.#scripts = new ScriptRunner(call);
     this.#prefix = keyPrefix;
     this.#now = now;
-    this.description = `Redis keys ${keyPrefix}:{<group>}`;
+    this.description = `Redis (key prefix ${keyPrefix})`;
   }
 
   async list(group: string, stream: string | undefined, signal?: AbortSignal): Promise<AdminRow[]> {

@@ -9,7 +9,7 @@ import type { LeaseRow } from "../checkpointers/lease/lease-row.ts";
  * lease lost: it can neither undo the change nor carry on past it.
  */
 export interface AdminStore {
-  /** For messages: `DynamoDB table "t"`, `Redis keys async-kinesis:{group}`. */
+  /** For messages: `DynamoDB table "t"`, `Redis (key prefix async-kinesis)`. */
   readonly description: string;
   /** Every row of `group` on `stream` (every stream of the group when undefined). */
   list(group: string, stream: string | undefined, signal?: AbortSignal): Promise<AdminRow[]>;

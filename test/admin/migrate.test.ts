@@ -6,11 +6,14 @@
 import { describe, expect, it } from "vitest";
 import { migrateCheckpoints } from "../../src/admin/migrate.ts";
 import { LiveLeasesError } from "../../src/errors.ts";
+import { RedisCheckPointer } from "../../src/checkpointers/redis/store.ts";
 import { createStream, localDynamo, localKinesis, uniqueName } from "../support/clients.ts";
+import { pausableRedis } from "../support/redis-clients.ts";
 import { useRedisFixture } from "../support/redis-fixture.ts";
 import { consumeAll, consumerOf, dynamoCheckPointer, putNumbers, range } from "./support.ts";
 
 const redis = useRedisFixture();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("migrateCheckpoints", () => {
   it("Redis → DynamoDB: consume part on Redis, migrate, consume the rest on DynamoDB: every record once", async () => {
@@ -90,5 +93,44 @@ describe("migrateCheckpoints", () => {
     const again = await migrateCheckpoints({ from: redis.store(group), to: target });
     expect(again.changes).toEqual([]);
     expect(again.skipped).toEqual([{ stream, shardId: "shardId-000000000000", reason: "target-ahead" }]);
+  });
+
+  it("after a crash (workers cut off, not closed): once their leases expire the copy proceeds, and only the in-flight records come again", async () => {
+    const stream = await createStream(localKinesis(), 1, "migrate-crash");
+    await putNumbers(stream, 0, 30);
+    const group = uniqueName("g");
+    // The worker's Redis commands are held back from some point on, as for a host cut off the network.
+    const cutOff = pausableRedis(redis.redis);
+    const crashed = consumerOf(
+      stream,
+      new RedisCheckPointer({ name: group, client: cutOff, sessionTimeout: 1.5, heartbeatFrequency: 0.3, checkpointInterval: 0.1 }),
+      {
+        idleTimeout: undefined,
+      },
+    );
+    const iterator = crashed[Symbol.asyncIterator]();
+    const delivered: number[] = [];
+    for (let i = 0; i < 10; i++) delivered.push(((await iterator.next()).value as { n: number }).n);
+    await sleep(400); // its checkpoint (after 8: the item in hand is not committed) is written
+    for (let i = 0; i < 3; i++) delivered.push(((await iterator.next()).value as { n: number }).n);
+    cutOff.pause(); // 10..12 were delivered; their checkpoints may never reach Redis
+    try {
+      const source = { redis: redis.redis };
+      const table = uniqueName("migrated");
+      const options = { from: source, to: { dynamodb: localDynamo(), tableName: table }, group, sessionTimeout: 1.5 };
+      await expect(migrateCheckpoints(options)).rejects.toThrow(LiveLeasesError);
+      await sleep(1700); // sessionTimeout without a renewal: the lease is abandoned
+      const result = await migrateCheckpoints(options);
+      expect(result.changes[0]!.after.sequence).toBeDefined();
+      const rest = await consumeAll(consumerOf(stream, dynamoCheckPointer(group, { tableName: table })));
+      // Everything arrives; what comes twice is only what was delivered after the last written checkpoint.
+      expect([...new Set([...delivered, ...rest])].sort((a, b) => a - b)).toEqual(range(0, 30));
+      const twice = rest.filter((n) => delivered.includes(n));
+      expect(twice.every((n) => n >= 9)).toBe(true);
+      expect(twice.length).toBeLessThanOrEqual(4);
+    } finally {
+      cutOff.resume();
+      await crashed.close().catch(() => undefined);
+    }
   });
 });
