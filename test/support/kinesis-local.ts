@@ -18,7 +18,7 @@ const SHORT = "100ms";
  * faithful server for resharding, ChildShards, UpdateShardCount, on-demand and StreamARN. It is
  * slow per record, so keep the streams it serves tiny.
  */
-export async function startKinesisLocal(): Promise<LocalServer> {
+export async function startKinesisLocal(): Promise<LocalServer & { tlsEndpoint: string }> {
   const packageDir = dirname(require.resolve("kinesis-local/package.json"));
   const [plainPort, tlsPort] = await Promise.all([freePort(), freePort()]);
   const server = spawnServer(process.execPath, [join(packageDir, "main.js")], {
@@ -57,5 +57,6 @@ export async function startKinesisLocal(): Promise<LocalServer> {
     await probe.http.call("ListStreams", {});
     return true;
   }, 60_000);
-  return { endpoint, close: () => server.kill() };
+  // The TLS port serves HTTP/2 (SubscribeToShard); its certificate (server.json) is self-signed with CN=Unknown.
+  return { endpoint, tlsEndpoint: `https://127.0.0.1:${tlsPort}`, close: () => server.kill() };
 }

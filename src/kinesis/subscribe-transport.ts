@@ -1,0 +1,43 @@
+import { ConfigError } from "../errors.ts";
+
+/**
+ * The transport SubscribeToShard goes over: a `fetch` whose answer's `body` streams as the bytes
+ * arrive (the answer of SubscribeToShard is an event stream that lasts up to five minutes) and which
+ * speaks HTTP/2 to AWS, which requires it for this call.
+ *
+ * The Web build uses the runtime's `fetch`: Deno's negotiates HTTP/2 over TLS (ALPN) and streams the
+ * body. The Node build registers a transport over `node:http2` (src/node/http2-fetch.ts): Node's
+ * `fetch` (undici) speaks HTTP/1.1 only by default. workerd's `fetch` cannot hold such a stream, so
+ * there enhanced fan-out is refused at construction (see `fanOutUnavailable`).
+ */
+let registered: typeof fetch | undefined;
+
+/** Called by the Node entry when it is loaded; `undefined` goes back to the runtime's `fetch`. */
+export function setSubscribeTransport(transport: typeof fetch | undefined): void {
+  registered = transport;
+}
+
+/** The transport in force: the registered one, else the runtime's `fetch` (looked up per call). */
+export const subscribeTransport: typeof fetch = (input, init) => (registered ?? globalThis.fetch)(input, init);
+
+/** Whether a Node-side transport was registered (the Node build is loaded). */
+export function hasRegisteredSubscribeTransport(): boolean {
+  return registered !== undefined;
+}
+
+/**
+ * A ConfigError when this runtime's own `fetch` cannot carry SubscribeToShard and no transport was
+ * given or registered: workerd (Cloudflare Workers), whose outbound requests cannot stay open for a
+ * five-minute HTTP/2 event stream. `option` names the option the user set.
+ */
+export function fanOutUnavailable(option: string): ConfigError | undefined {
+  if (registered !== undefined) return undefined;
+  const agent = (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent;
+  if (agent === "Cloudflare-Workers") {
+    return new ConfigError(
+      option,
+      "enhanced fan-out (SubscribeToShard) is not available on Cloudflare Workers / workerd: it needs an HTTP/2 response that streams for up to five minutes. Leave fanOut unset to poll with GetRecords.",
+    );
+  }
+  return undefined;
+}
