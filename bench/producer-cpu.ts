@@ -3,6 +3,8 @@ import { KinesisClient as SdkKinesisClient, PutRecordsCommand } from "@aws-sdk/c
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { partitionKeyHash } from "../src/aggregation/md5.ts";
 import { nodeHttpFetch } from "../src/node/http-fetch.ts";
+import { setSigningCrypto } from "../src/aws/signing-crypto.ts";
+import { nodeSigningCrypto } from "../src/node/signing-crypto.ts";
 import { BytesProcessor, type FlushStats, JsonProcessor, KPLJsonProcessor, type Processor, Producer, type ProducerOptions } from "../src/index.ts";
 import { withSink } from "./client-cpu.ts";
 import { ProduceFloor } from "./producer-floor.ts";
@@ -26,7 +28,7 @@ export const producerCpu: Measurement = {
   id: "producer-cpu",
   run: (context: BenchContext) =>
     withSink(context, [], async (endpoint) => {
-      const paced = await producerPaced(context, endpoint, TRANSPORTS.http);
+      const paced = await producerPaced(context, endpoint, TRANSPORTS.http, (work) => asBuild("http", work));
       return [...(await measure(context, endpoint, paced)), paced.section];
     }),
 };
@@ -42,6 +44,20 @@ const UNPACED = { putRateLimitPerShard: 1e9, putBandwidthLimitPerShard: 1e9, buf
 
 type Transport = "fetch" | "http";
 const TRANSPORTS: Record<Transport, typeof fetch> = { fetch: (input, init) => globalThis.fetch(input, init), http: nodeHttpFetch };
+
+/**
+ * Run `work` as the given build would: the Node build also signs with node:crypto (what
+ * useNodeDefaults registers), the Web build with WebCrypto. The registration is process-wide, so it is
+ * switched per round; the rounds never overlap.
+ */
+export async function asBuild(transport: Transport, work: () => Promise<void>): Promise<void> {
+  setSigningCrypto(transport === "http" ? nodeSigningCrypto : undefined);
+  try {
+    await work();
+  } finally {
+    setSigningCrypto(undefined);
+  }
+}
 const TRANSPORT_NAMES: Record<Transport, string> = { fetch: "Web build (fetch)", http: "Node build (node:http)" };
 
 interface RoundResult {
@@ -79,14 +95,14 @@ async function measure(context: BenchContext, endpoint: string, paced: PacedResu
   const cases: Array<{ name: string; ours: (transport: Transport) => Promise<void>; sdk: () => Promise<void>; floor?: () => Promise<void> }> = [
     {
       name: `${RECORD_BYTES}-byte records (BytesProcessor)`,
-      ours: (transport: Transport) => putAll(bytesProducers[transport], bytes),
+      ours: (transport: Transport) => asBuild(transport, () => putAll(bytesProducers[transport], bytes)),
       sdk: async () => {
         for (let b = 0; b < batches; b++) await sdkSend(sdkBytes);
       },
     },
     {
       name: "~100-byte JSON events (JsonProcessor)",
-      ours: (transport: Transport) => putAll(jsonProducers[transport], events),
+      ours: (transport: Transport) => asBuild(transport, () => putAll(jsonProducers[transport], events)),
       // The SDK user serialises each event themselves: JSON.stringify + UTF-8, then the same batches.
       sdk: async () => {
         const encoder = new TextEncoder();
@@ -164,7 +180,7 @@ async function measure(context: BenchContext, endpoint: string, paced: PacedResu
   rows.push({ name: "KPLJsonProcessor, ~100-byte JSON items: user records per Kinesis record", unit: "ratio", better: "higher", ours: ratio });
   notes.push(
     `Median of ${rounds} rounds of ${perRound} records per side, rounds alternating (fetch, node:http, SDK), after a warm-up round; garbage collected before each round.`,
-    `Ours: one Producer per case and transport (one-shard stream as the sink describes it; rate limits raised, bufferTime 60 s so a slow moment never sends a short request, maxQueueSize default 10,000; every request carries ${PUT_BATCH} records; put awaited per record, then flush). "Web build" is the runtime's fetch (undici on Node), what Deno, Bun and workerd users get with their own fetch; "Node build" is the node:http transport of src/node/ (the \`node\` export condition), what Node users get by default. SDK: KinesisClient with NodeHttpHandler, PutRecordsCommand per ${PUT_BATCH} records, sequential. All maxAttempts 1.`,
+    `Ours: one Producer per case and transport (one-shard stream as the sink describes it; rate limits raised, bufferTime 60 s so a slow moment never sends a short request, maxQueueSize default 10,000; every request carries ${PUT_BATCH} records; put awaited per record, then flush). "Web build" is the runtime's fetch (undici on Node), what Deno, Bun and workerd users get with their own fetch; "Node build" is the node:http transport and node:crypto signing of src/node/ (the \`node\` export condition), what Node users get by default. SDK: KinesisClient with NodeHttpHandler, PutRecordsCommand per ${PUT_BATCH} records, sequential. All maxAttempts 1.`,
     `The default-options row is the at-the-limit run of the next section (${
       paced.records.toLocaleString("en-US")
     } records, limits on, clock sped up), against the SDK's JSON number above.`,

@@ -47,13 +47,27 @@ export interface PacedResult {
   cpuPerRecordUs: number;
 }
 
-/** `transport`: the fetch both runs use (the bench passes the Node build's, what Node users get). */
-export async function producerPaced(context: BenchContext, endpoint: string, transport: typeof fetch): Promise<PacedResult> {
+/**
+ * `transport`: the fetch every run uses, and `asBuild` runs each as that build (the bench passes the
+ * Node build's transport and signing, what Node users get).
+ */
+export async function producerPaced(
+  context: BenchContext,
+  endpoint: string,
+  transport: typeof fetch,
+  asBuild: (work: () => Promise<void>) => Promise<void>,
+): Promise<PacedResult> {
   const records = context.quick ? 20_000 : 100_000;
   const rounds = context.quick ? 1 : 3;
   const events = Array.from({ length: PUT_BATCH }, (_, i) => jsonEvent(i));
   const keys = Array.from({ length: 1000 }, (_, i) => `pk-${i}`);
-  const run = (mode: RunMode): Promise<PacedRun> => putAll(endpoint, transport, records, events, keys, mode);
+  const run = async (mode: RunMode): Promise<PacedRun> => {
+    let result: PacedRun | undefined;
+    await asBuild(async () => {
+      result = await putAll(endpoint, transport, records, events, keys, mode);
+    });
+    return result!;
+  };
 
   await run("unlimited");
   const paced: PacedRun[] = [];
