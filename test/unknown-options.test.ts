@@ -162,6 +162,8 @@ const everyOption = {
     createTable: undefined,
     tags: undefined,
     pointInTimeRecovery: undefined,
+    groupIndex: undefined,
+    onEvent: undefined,
   } satisfies Record<
     keyof DynamoDBCheckPointerOptions,
     unknown

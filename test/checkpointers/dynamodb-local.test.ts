@@ -48,7 +48,11 @@ describe("DynamoDBCheckPointer tables on DynamoDB Local", () => {
     const table = await dynamo.describeTable("kinesis-checkpoints-my-app");
     expect(table.TableStatus).toBe("ACTIVE");
     expect(table.KeySchema).toEqual([{ AttributeName: "shard_id", KeyType: "HASH" }]);
-    expect(table.AttributeDefinitions).toEqual([{ AttributeName: "shard_id", AttributeType: "S" }]);
+    // Besides the key: the group index's partition key (group-index.ts), so allocation Queries instead of Scanning.
+    expect(table.AttributeDefinitions).toEqual([
+      { AttributeName: "shard_id", AttributeType: "S" },
+      { AttributeName: "group", AttributeType: "S" },
+    ]);
     expect(table.BillingModeSummary?.BillingMode).toBe("PAY_PER_REQUEST");
     expect(await dynamo.describeTimeToLive("kinesis-checkpoints-my-app")).toEqual({ status: "ENABLED", attributeName: "ttl" });
   });

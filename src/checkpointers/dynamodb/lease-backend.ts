@@ -18,11 +18,18 @@ export interface DynamoDBLeaseTarget {
   retentionHours: number;
   /** The stream incarnation rows are written for (see `LeaseRow.incarnation`). */
   incarnation: string | undefined;
+  /**
+   * How the group's rows are read (the checkpointer's `GroupListing`: a Query of the group index, or a
+   * Scan); default a strongly consistent filtered Scan.
+   */
+  listRows?: ((group: string, stream: string, signal: AbortSignal) => Promise<LeaseRow[]>) | undefined;
 }
 
 /**
- * A lease session's store in DynamoDB: one group and stream of the table. Reads are strongly
- * consistent; every write is one conditional UpdateItem (lease-writes.ts) that returns the row.
+ * A lease session's store in DynamoDB: one group and stream of the table. The group listing may be
+ * eventually consistent (a Query of the group index: see group-listing.ts for why that is safe); every
+ * other read is strongly consistent, and every write is one conditional UpdateItem (lease-writes.ts)
+ * that returns the row.
  */
 export class DynamoDBLeaseBackend implements LeaseBackend {
   readonly storeName = "DynamoDBCheckPointer";
@@ -32,6 +39,7 @@ export class DynamoDBLeaseBackend implements LeaseBackend {
   readonly #options: DynamoDBLeaseTarget["options"];
   readonly #stream: string;
   readonly #retentionHours: number;
+  readonly #listRows: NonNullable<DynamoDBLeaseTarget["listRows"]>;
 
   constructor(target: DynamoDBLeaseTarget) {
     this.#client = target.client;
@@ -39,6 +47,7 @@ export class DynamoDBLeaseBackend implements LeaseBackend {
     this.#stream = target.stream;
     this.#retentionHours = target.retentionHours;
     this.incarnation = target.incarnation;
+    this.#listRows = target.listRows ?? ((group, stream, signal) => scanGroup(this.#client, this.#options.tableName, group, stream, signal));
     // The client's jitter source, so one `random` option drives every backoff of the checkpointer.
     this.random = target.client.http.random;
   }
@@ -48,7 +57,7 @@ export class DynamoDBLeaseBackend implements LeaseBackend {
   }
 
   listRows(signal: AbortSignal): Promise<LeaseRow[]> {
-    return scanGroup(this.#client, this.#options.tableName, this.#options.name, this.#stream, signal);
+    return this.#listRows(this.#options.name, this.#stream, signal);
   }
 
   async readRow(shardId: string, signal: AbortSignal): Promise<LeaseRow | undefined> {

@@ -3,6 +3,7 @@ import { clientOptionEntries, type ClientOptions, pickClientOptions } from "../.
 import { parseOptions } from "../../config/validate.ts";
 import { type Clock, systemClock } from "../../internal/clock.ts";
 import { LEASE_DEFAULTS, leaseOptionEntries, type LeaseOptions, resolveLeaseOptions } from "../lease/lease-options.ts";
+import type { DynamoDBCheckPointerEvent } from "./group-listing.ts";
 import { checkTags, tableOptionEntries } from "./table-options.ts";
 
 /**
@@ -22,6 +23,19 @@ export interface DynamoDBCheckPointerOptions extends ClientOptions, LeaseOptions
   tags?: Record<string, string> | undefined;
   /** Turn on point-in-time recovery on a table this checkpointer creates (default false). An existing table is left as it is. */
   pointInTimeRecovery?: boolean | undefined;
+  /**
+   * Read a group's rows with one Query of the table's `group-index` (default true) instead of a Scan
+   * of the whole table. A table this checkpointer creates has the index; an existing one without it
+   * gets it added (UpdateTable) when `createTable` is true, and is read by Scan until it is ACTIVE.
+   * With `createTable: false` and no index, rows are read by Scan and `onEvent` hears it once.
+   * False: never add nor use the index (Scan, as before).
+   */
+  groupIndex?: boolean | undefined;
+  /**
+   * Hears what the checkpointer wants you to know about its table (once each): today only
+   * `groupIndexMissing`. Default: `console.warn` of its message.
+   */
+  onEvent?: ((event: DynamoDBCheckPointerEvent) => void) | undefined;
 }
 
 /** Defaults straight from the guide. */
@@ -36,6 +50,8 @@ export const schema = v.object({
   ...leaseOptionEntries("it forms the table name and row keys"),
   tableName: v.optional(v.pipe(v.string("tableName must be a string"), v.regex(TABLE_NAME, "tableName must be 3-255 characters of A-Z a-z 0-9 _ . -"))),
   createTable: v.optional(v.boolean("createTable must be a boolean")),
+  groupIndex: v.optional(v.boolean("groupIndex must be a boolean")),
+  onEvent: v.optional(v.custom<(event: DynamoDBCheckPointerEvent) => void>((value) => typeof value === "function", "onEvent must be a function")),
   ...tableOptionEntries,
 });
 
@@ -51,6 +67,8 @@ export interface ResolvedOptions {
   /** Tags and point-in-time recovery for a table this checkpointer creates. */
   tags: Readonly<Record<string, string>>;
   pointInTimeRecovery: boolean;
+  groupIndex: boolean;
+  onEvent: (event: DynamoDBCheckPointerEvent) => void;
   ttlSeconds: number;
   id: string | undefined;
   workerId?: string | undefined;
@@ -69,6 +87,9 @@ export function resolveOptions(options: DynamoDBCheckPointerOptions): ResolvedOp
     createTable: parsed.createTable ?? DEFAULTS.createTable,
     tags,
     pointInTimeRecovery: parsed.pointInTimeRecovery ?? false,
+    groupIndex: parsed.groupIndex ?? true,
+    // A library should not stay silent about a whole-table Scan on every allocation, nor crash on it.
+    onEvent: parsed.onEvent ?? ((event) => console.warn(`DynamoDBCheckPointer: ${event.message}`)),
     ttlSeconds: Math.round(ttlHours * 3600),
     clock: options.clock ?? systemClock,
     client: pickClientOptions(options),

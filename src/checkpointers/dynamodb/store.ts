@@ -1,4 +1,5 @@
 import { defaultBackoff } from "../../internal/backoff.ts";
+import { monotonicOf } from "../../internal/clock.ts";
 import { DynamoDBClient } from "../../dynamodb/client.ts";
 import { AwsServiceError, CheckpointTableMissingError } from "../../errors.ts";
 import { RequestListeners } from "../../internal/request-listeners.ts";
@@ -7,7 +8,7 @@ import { type CheckpointListing, LeaseStore, OpenSessions, sessionScope, toListi
 import type { CheckpointScope, CheckpointSession } from "../types.ts";
 import { DynamoDBLeaseBackend } from "./lease-backend.ts";
 import { type DynamoDBCheckPointerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
-import { scanGroup } from "./scan-group.ts";
+import { GroupListing, type GroupListingMode } from "./group-listing.ts";
 import { ensureTable, tableSchemaText } from "./table.ts";
 
 export type { DynamoDBCheckPointerOptions } from "./options.ts";
@@ -32,6 +33,8 @@ export class DynamoDBCheckPointer extends LeaseStore {
   #table: Promise<void> | undefined;
   /** Whether this instance created the table: a retried start() then still turns point-in-time recovery on. */
   readonly #tableProgress = { created: false };
+  /** Query of the group index, or Scan (see group-listing.ts); shared by this checkpointer's sessions. */
+  readonly #listing: GroupListing;
 
   constructor(options: DynamoDBCheckPointerOptions) {
     super();
@@ -47,13 +50,28 @@ export class DynamoDBCheckPointer extends LeaseStore {
       { backoff },
     );
     this.sessions = new OpenSessions(this.name, this.#options);
+    this.#listing = new GroupListing(this.client, this.tableName, {
+      useIndex: this.#options.groupIndex,
+      mayAddIndex: this.#options.createTable,
+      now: monotonicOf(this.#options.clock),
+      onEvent: this.#options.onEvent,
+    });
+  }
+
+  /**
+   * How this checkpointer reads its group's rows right now: `query` (the group index), `building` (the
+   * index is being built: Scan meanwhile) or `scan`. Settled by the first `start()`.
+   */
+  get groupListing(): GroupListingMode {
+    return this.#listing.mode;
   }
 
   /** Create the table if configured (once per instance), then open a worker session on `scope`. */
   async start(scope: CheckpointScope): Promise<CheckpointSession> {
     const { stream, retentionHours, incarnation } = sessionScope(scope);
     await this.#ensureTable();
-    return this.sessions.open(stream, new DynamoDBLeaseBackend({ client: this.client, options: this.#options, stream, retentionHours, incarnation }));
+    const listRows = (group: string, name: string, signal: AbortSignal) => this.#listing.list(group, name, signal);
+    return this.sessions.open(stream, new DynamoDBLeaseBackend({ client: this.client, options: this.#options, stream, retentionHours, incarnation, listRows }));
   }
 
   /** Call `listener` for every HTTP request this checkpointer sends (bounded steps count them); returns the undo. */
@@ -63,13 +81,13 @@ export class DynamoDBCheckPointer extends LeaseStore {
 
   /**
    * What the table holds for this group (optionally one stream): shard, owner, sequence, last update.
-   * Monitoring without an SDK; costs one Scan.
+   * Monitoring without an SDK; costs one Query of the group index (one Scan on a table without it).
    */
   async listCheckpoints(options: { streamName?: string } = {}): Promise<CheckpointListing[]> {
     const stream = options.streamName === undefined ? undefined : streamNameOf(options.streamName);
     let rows;
     try {
-      rows = await scanGroup(this.client, this.tableName, this.name, stream);
+      rows = await this.#listing.list(this.name, stream);
     } catch (error) {
       if (error instanceof AwsServiceError && error.awsCode === "ResourceNotFoundException") {
         throw new CheckpointTableMissingError(this.tableName, `checkpoint table "${this.tableName}" does not exist (${tableSchemaText(this.tableName)})`, {
@@ -83,8 +101,12 @@ export class DynamoDBCheckPointer extends LeaseStore {
 
   #ensureTable(): Promise<void> {
     const { tags, pointInTimeRecovery } = this.#options;
-    const creation = { tags, pointInTimeRecovery, progress: this.#tableProgress };
-    this.#table ??= ensureTable(this.client, this.tableName, this.#options.createTable, undefined, creation).catch((error: unknown) => {
+    const creation = { tags, pointInTimeRecovery, progress: this.#tableProgress, groupIndex: this.#options.groupIndex };
+    const ready = async (): Promise<void> => {
+      await ensureTable(this.client, this.tableName, this.#options.createTable, undefined, creation);
+      await this.#listing.prepare();
+    };
+    this.#table ??= ready().catch((error: unknown) => {
       this.#table = undefined; // let the next start() try again
       throw error;
     });

@@ -1,5 +1,6 @@
 import type { DynamoDBClient, TableDescription } from "../../dynamodb/client.ts";
 import { AwsServiceError, CheckpointTableMissingError, ConfigError, TimeoutError } from "../../errors.ts";
+import { GROUP_INDEX_TEXT, groupIndexCreation } from "./group-index.ts";
 import { ATTR } from "./row.ts";
 import { tagList } from "./table-options.ts";
 
@@ -14,6 +15,8 @@ export interface TableCreation {
    * attempt still applies what an earlier one could not (its UpdateContinuousBackups failed, say).
    */
   progress?: { created: boolean } | undefined;
+  /** Create the table with the group index (group-index.ts); default true. */
+  groupIndex?: boolean | undefined;
 }
 
 /** How long to keep asking while AWS is still setting up a new table's backups, and how often. */
@@ -28,6 +31,7 @@ export function tableSchemaText(tableName: string): string {
     "AttributeDefinitions: [{ AttributeName: shard_id, AttributeType: S }]",
     "BillingMode: PAY_PER_REQUEST",
     "TimeToLiveSpecification: { Enabled: true, AttributeName: ttl }",
+    `recommended: ${GROUP_INDEX_TEXT}`,
   ].join("; ");
 }
 
@@ -37,7 +41,8 @@ function hasCode(error: unknown, ...codes: string[]): error is AwsServiceError {
 
 /**
  * Make sure the table exists and is ACTIVE. With `create`, create it exactly as the guide says (hash
- * key `shard_id` S, PAY_PER_REQUEST) and enable TTL on `ttl`; several workers may do this at once,
+ * key `shard_id` S, PAY_PER_REQUEST, plus the group index unless `creation.groupIndex` is false) and
+ * enable TTL on `ttl`; several workers may do this at once,
  * and whoever loses the CreateTable race just waits for the winner's table. Only the worker whose
  * CreateTable succeeded applies `creation` (tags, point-in-time recovery): an existing table is left as it is.
  */
@@ -73,12 +78,14 @@ export async function ensureTable(
 /** True when this call created the table; false when another worker's CreateTable won the race. */
 async function createTable(client: DynamoDBClient, tableName: string, creation: TableCreation, signal?: AbortSignal): Promise<boolean> {
   const tags = tagList(creation.tags ?? {});
+  const index = creation.groupIndex === false ? undefined : groupIndexCreation;
   try {
     await client.createTable(
       {
         TableName: tableName,
         KeySchema: [{ AttributeName: ATTR.key, KeyType: "HASH" }],
-        AttributeDefinitions: [{ AttributeName: ATTR.key, AttributeType: "S" }],
+        AttributeDefinitions: [{ AttributeName: ATTR.key, AttributeType: "S" }, ...(index?.AttributeDefinitions ?? [])],
+        ...(index === undefined ? {} : { GlobalSecondaryIndexes: index.GlobalSecondaryIndexes }),
         BillingMode: "PAY_PER_REQUEST",
         ...(tags.length > 0 ? { Tags: tags } : {}),
       },
