@@ -14,7 +14,7 @@ import { describe, expect, it } from "vitest";
  *   5 aggregation/   KPL framing, MD5, protobuf
  *   6 processors/    payload formats (use aggregation)
  *   7 checkpointers/ leases and checkpoints
- *   8 consumer/, producer/, admin/ (checkpoint administration)
+ *   8 consumer/, producer/, admin/ (checkpoint administration), metrics/ (renders their stats)
  *   9 entries: index.ts, aws/index.ts, node/, testing/   what users import
  *
  * Files in the same layer may import each other (kinesis/ and dynamodb/ share one but must not).
@@ -29,7 +29,7 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ["aggregation"],
   ["processors"],
   ["checkpointers"],
-  ["consumer", "producer", "admin"],
+  ["consumer", "producer", "admin", "metrics"],
   ["node", "testing", "(entry)"],
 ];
 
