@@ -91,7 +91,7 @@ describe("the npm build", () => {
 
   it("builds the Node entry (dist/node.js) importing only the two dependencies and node: built-ins, and only it sends over node:http", async () => {
     expect(outDir, "the first test builds").not.toBe("");
-    expect(await packagesImportedBy(outDir, "node.js")).toEqual(new Set(["aws4fetch", "valibot", "node:buffer", "node:http", "node:http2", "node:https"]));
+    expect(await packagesImportedBy(outDir, "node.js")).toEqual(new Set(["aws4fetch", "valibot", "node:buffer", "node:crypto", "node:http", "node:http2", "node:https"]));
     // Node's built-in fetch (undici) marks its requests as a browser would; node:http sends neither header.
     const web = await headersSentBy(outDir, "index.js");
     expect(web["sec-fetch-mode"]).toBe("cors");
@@ -105,7 +105,7 @@ describe("the npm build", () => {
   it("builds the async-kinesis/aws entry for both builds: the Web one Node-free, the Node one on node:http, and its errors are the root entry's classes", async () => {
     expect(outDir, "the first test builds").not.toBe("");
     expect(await packagesImportedBy(outDir, "aws/index.js")).toEqual(new Set(["aws4fetch", "valibot"]));
-    expect(await packagesImportedBy(outDir, "node/aws.js")).toEqual(new Set(["aws4fetch", "valibot", "node:buffer", "node:http", "node:http2", "node:https"]));
+    expect(await packagesImportedBy(outDir, "node/aws.js")).toEqual(new Set(["aws4fetch", "valibot", "node:buffer", "node:crypto", "node:http", "node:http2", "node:https"]));
     const declarations = await readFile(join(outDir, "aws", "index.d.ts"), "utf8");
     for (const name of ["KinesisClient", "DynamoDBClient", "marshallItem", "ClientOptions"]) expect(declarations).toContain(name);
     expect((await headersSentBy(outDir, "aws/index.js"))["sec-fetch-mode"]).toBe("cors");
