@@ -28,15 +28,31 @@ export function toHex(bytes: Uint8Array): string {
   return out;
 }
 
+/**
+ * Imported HMAC keys by their bytes' array: the day's signing key is one array, used for every request
+ * of the day, and importKey costs as much as the HMAC itself. Weak, so old days' keys go with their arrays.
+ * Callers never write other bytes into a key array (the signer derives a new one per day).
+ */
+const importedKeys = new WeakMap<Uint8Array, CryptoKey>();
+
+async function hmacKey(key: string | Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
+  if (typeof key === "string") return importHmacKey(utf8(key));
+  let imported = importedKeys.get(key);
+  if (imported === undefined) importedKeys.set(key, imported = await importHmacKey(key));
+  return imported;
+}
+
+function importHmacKey(raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
+  return crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+}
+
 /** WebCrypto: every runtime has it (`crypto.subtle`). */
 export const webSigningCrypto: SigningCrypto = {
   async sha256Hex(data) {
     return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", typeof data === "string" ? utf8(data) : data)));
   },
   async hmacSha256(key, data) {
-    const raw = typeof key === "string" ? utf8(key) : key;
-    const cryptoKey = await crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, utf8(data)));
+    return new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(key), utf8(data)));
   },
 };
 

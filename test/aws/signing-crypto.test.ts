@@ -28,6 +28,9 @@ describe("SigV4 hashing (WebCrypto in the Web build, node:crypto in the Node bui
       const key = viewInTheMiddle("a key in a view");
       const mac = await implementation.hmacSha256(key, "to sign ✓");
       expect(Buffer.from(mac).toString("hex")).toBe(createHmac("sha256", "a key in a view").update("to sign ✓", "utf8").digest("hex"));
+      // The same key array again (a day's signing key signs every request; WebCrypto imports it once).
+      const again = await implementation.hmacSha256(key, "another request");
+      expect(Buffer.from(again).toString("hex")).toBe(createHmac("sha256", "a key in a view").update("another request").digest("hex"));
       expect(Buffer.from(await implementation.hmacSha256("AWS4secret", "20260101")).toString("hex")).toBe(
         createHmac("sha256", "AWS4secret").update("20260101").digest("hex"),
       );
