@@ -19,12 +19,24 @@ import { clientCpu } from "./client-cpu.ts";
 import { coldImport } from "./cold-import.ts";
 import { consumerDecode } from "./consumer-decode.ts";
 import { latency } from "./latency.ts";
+import { leaseTableSim } from "./lease-table-sim.ts";
 import { transportCpu } from "./transport-cpu.ts";
 import { producerCpu } from "./producer-cpu.ts";
 import type { BenchContext, Measurement } from "./context.ts";
 import { renderSection, type Section } from "./table.ts";
 
-const MEASUREMENTS: Measurement[] = [bundleSize, coldImport, clientCpu, transportCpu, base64, consumerDecode, producerCpu, checkpointerWrites, latency];
+const MEASUREMENTS: Measurement[] = [
+  bundleSize,
+  coldImport,
+  clientCpu,
+  transportCpu,
+  base64,
+  consumerDecode,
+  producerCpu,
+  checkpointerWrites,
+  latency,
+  leaseTableSim,
+];
 
 function parseArgs(argv: string[]): { quick: boolean; only: Set<string> | undefined; json: string | undefined } {
   let quick = false;

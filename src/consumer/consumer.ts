@@ -20,6 +20,7 @@ import { processSignalWatch } from "./signals.ts";
 import { untilActive } from "./stream-ready.ts";
 import { BoundedStep } from "./bounded-step.ts";
 import { untilDone } from "./until-done.ts";
+import { FanOutSource } from "./fan-out-source.ts";
 
 /**
  * Reads every shard of a stream and yields decoded items with `for await`. One reader per leased
@@ -57,6 +58,8 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   #stepTimer: Promise<void> | undefined;
   /** Stops `handleSignals` watching for this consumer; called once it has closed. */
   #unwatchSignals: (() => void) | undefined;
+  /** With `fanOut`: the SubscribeToShard client and the registered stream consumer, shared by the readers. */
+  readonly #fanOut: FanOutSource | undefined;
 
   constructor(options: ConsumerOptions<T>) {
     this.#options = resolveConsumerOptions(options as ConsumerOptions<unknown>);
@@ -75,6 +78,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     this.#kinesis = new KinesisClient(this.#step === undefined ? clientOptions : { ...clientOptions, fetch: this.#step.kinesisFetch(clientOptions.fetch) }, {
       onAttempt,
     });
+    this.#fanOut = options.fanOut === undefined ? undefined : new FanOutSource(options.fanOut, clientOptions, this.#kinesis);
     this.#ownsCheckpointer = options.checkpointer === undefined;
     this.#checkpointer = options.checkpointer ?? new MemoryCheckPointer();
     this.#step?.watch(this.#checkpointer);
@@ -195,6 +199,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
         this.#delivery.dropPending(lease);
         return dropped;
       },
+      fanOut: this.#fanOut,
     });
   }
 

@@ -10,7 +10,9 @@ import { type ConsumerMetrics, leaseLossOf } from "./events.ts";
 import type { ResolvedConsumerOptions } from "./options.ts";
 import type { RecordQueue } from "./record-queue.ts";
 import { planShards, type StartPosition } from "./shard-plan.ts";
-import { ShardReader } from "./shard-reader.ts";
+import { ShardReader, type ShardReaderDeps } from "./shard-reader.ts";
+import { FanOutReader } from "./fan-out-reader.ts";
+import type { FanOutSource } from "./fan-out-source.ts";
 
 /** What the group needs from the consumer that owns it. */
 export interface ConsumerGroupHost<T> {
@@ -33,6 +35,8 @@ export interface ConsumerGroupHost<T> {
   fail(error: unknown): void;
   /** Drop what was queued or handed out under a lease that ended; returns how many records were dropped. */
   dropLease(lease: Lease): number;
+  /** Set with the `fanOut` option: shards are read with SubscribeToShard (FanOutReader) instead of polling. */
+  fanOut?: FanOutSource | undefined;
 }
 
 /**
@@ -42,7 +46,7 @@ export interface ConsumerGroupHost<T> {
  */
 export class ConsumerGroup<T> {
   readonly #host: ConsumerGroupHost<T>;
-  readonly readers = new Map<string, ShardReader<T>>();
+  readonly readers = new Map<string, ShardReader<T> | FanOutReader<T>>();
   /** Shards that answered ResourceNotFoundException: never leased again by this consumer. */
   readonly #goneShards = new Set<string>();
   /** Shards whose rows of another stream incarnation were reported (once each). */
@@ -198,7 +202,7 @@ export class ConsumerGroup<T> {
     const host = this.#host;
     const options = host.options;
     const step = host.step;
-    const reader = new ShardReader<T>({
+    const deps: ShardReaderDeps<T> = {
       kinesis: host.kinesis,
       streamName: host.streamName,
       shardId: shard.shardId,
@@ -223,14 +227,16 @@ export class ConsumerGroup<T> {
       mayFetch: step === undefined ? undefined : () => step.mayFetch(this.readers.size),
       onFatal: (error) => host.fail(error),
       onShardGone: (error) => this.#stopShard(shard.shardId, error),
-    });
+    };
+    const shardClosed = (): boolean => this.#shards.find((s) => s.shardId === shard.shardId)?.sequenceNumberRange.endingSequenceNumber !== undefined;
+    const reader = host.fanOut === undefined ? new ShardReader<T>(deps) : new FanOutReader<T>({ ...deps, fanOut: host.fanOut, shardClosed });
     this.readers.set(shard.shardId, reader);
     lease.signal.addEventListener("abort", () => this.#onLeaseEnded(shard.shardId, lease, reader), { once: true });
     reader.start();
   }
 
   /** A lease ended under a running reader: lost, handed over, or released by close. */
-  #onLeaseEnded(shardId: string, lease: Lease, reader: ShardReader<T>): void {
+  #onLeaseEnded(shardId: string, lease: Lease, reader: ShardReader<T> | FanOutReader<T>): void {
     if (this.readers.get(shardId) === reader) this.readers.delete(shardId);
     const cause: unknown = lease.signal.reason;
     if (this.#host.stop.aborted) {

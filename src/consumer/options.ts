@@ -6,6 +6,7 @@ import { ConfigError, type DecodeError } from "../errors.ts";
 import type { Processor } from "../processors/types.ts";
 import type { ConsumerEvent } from "./events.ts";
 import type { StopAfter } from "./step-budget.ts";
+import { type FanOutOptions, fanOutSchema } from "./fan-out-options.ts";
 
 /** Where a shard with no checkpoint starts: its oldest record, new records only, or `startTimestamp`. */
 export type ConsumerIteratorType = "TRIM_HORIZON" | "LATEST" | "AT_TIMESTAMP";
@@ -78,6 +79,8 @@ export interface ConsumerOptions<T = unknown> extends ClientOptions {
    * default action proceed (the process ends). Default false. See src/consumer/signals.ts.
    */
   handleSignals?: boolean | undefined;
+  /** Read with enhanced fan-out (SubscribeToShard, HTTP/2) as this registered stream consumer instead of polling; see docs/fan-out.md. */
+  fanOut?: FanOutOptions | undefined;
 }
 
 /** The schema behind `parseOptions` here; exported for the test that checks every option's message. */
@@ -140,6 +143,7 @@ export const schema = v.object({
   onEvent: v.optional(v.custom<(event: ConsumerEvent) => void>((x) => typeof x === "function", "onEvent must be a function")),
   signal: v.optional(abortSignal),
   handleSignals: v.optional(v.boolean("handleSignals must be a boolean")),
+  fanOut: v.optional(fanOutSchema),
 });
 
 export interface ResolvedConsumerOptions {

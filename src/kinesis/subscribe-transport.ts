@@ -7,8 +7,9 @@ import { ConfigError } from "../errors.ts";
  *
  * The Web build uses the runtime's `fetch`: Deno's negotiates HTTP/2 over TLS (ALPN) and streams the
  * body. The Node build registers a transport over `node:http2` (src/node/http2-fetch.ts): Node's
- * `fetch` (undici) speaks HTTP/1.1 only by default. workerd's `fetch` cannot hold such a stream, so
- * there enhanced fan-out is refused at construction (see `fanOutUnavailable`).
+ * `fetch` (undici) speaks HTTP/1.1 only by default. Bun's `fetch` speaks HTTP/1.1 only, and
+ * workerd's cannot hold such a stream: there enhanced fan-out is refused at construction unless a
+ * transport is given (see `fanOutUnavailable`).
  */
 let registered: typeof fetch | undefined;
 
@@ -28,7 +29,8 @@ export function hasRegisteredSubscribeTransport(): boolean {
 /**
  * A ConfigError when this runtime's own `fetch` cannot carry SubscribeToShard and no transport was
  * given or registered: workerd (Cloudflare Workers), whose outbound requests cannot stay open for a
- * five-minute HTTP/2 event stream. `option` names the option the user set.
+ * five-minute HTTP/2 event stream, and Bun, whose `fetch` has no HTTP/2. `option` names the option
+ * the user set.
  */
 export function fanOutUnavailable(option: string): ConfigError | undefined {
   if (registered !== undefined) return undefined;
@@ -37,6 +39,12 @@ export function fanOutUnavailable(option: string): ConfigError | undefined {
     return new ConfigError(
       option,
       "enhanced fan-out (SubscribeToShard) is not available on Cloudflare Workers / workerd: it needs an HTTP/2 response that streams for up to five minutes. Leave fanOut unset to poll with GetRecords.",
+    );
+  }
+  if ((globalThis as { Bun?: unknown }).Bun !== undefined) {
+    return new ConfigError(
+      option,
+      "enhanced fan-out (SubscribeToShard) needs HTTP/2, which Bun's fetch does not speak (it fails with EPROTO against an HTTP/2-only server). Pass an HTTP/2 transport as fanOut.fetch, or leave fanOut unset to poll with GetRecords.",
     );
   }
   return undefined;
