@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { GROUP_INDEX, groupIndexStatus } from "../../src/checkpointers/dynamodb/group-index.ts";
+import { addGroupIndex, GROUP_INDEX, groupIndexStatus } from "../../src/checkpointers/dynamodb/group-index.ts";
 import { type DynamoDBCheckPointerEvent, INDEX_RECHECK_MS } from "../../src/checkpointers/dynamodb/group-listing.ts";
 import { DynamoDBCheckPointer, type DynamoDBCheckPointerOptions } from "../../src/checkpointers/dynamodb/store.ts";
 import type { CheckpointSession } from "../../src/checkpointers/types.ts";
@@ -164,6 +164,27 @@ export function runGroupIndexSuite(label: string, endpoint: () => string, canAdd
         expect(await session.allocate("shard-1", { totalShards: 2 })).toBeUndefined();
         expect(tap.operations().filter((operation) => operation === "Scan")).toHaveLength(scansBefore);
         expect(events).toEqual([]);
+      });
+      it("with createTable false, an index added by hand is used once ACTIVE, without a restart", async () => {
+        const tableName = await oldTable();
+        await writeOldRows(tableName);
+        const tap = new RecordingFetch();
+        const events: DynamoDBCheckPointerEvent[] = [];
+        const clock = { ...systemClock, skipped: 0, monotonic: () => performance.now() + clock.skipped };
+        const kept = store({ tableName, createTable: false, fetch: tap.fetch, clock, onEvent: (event) => events.push(event) });
+        const session = await kept.start({ streamName: "s" });
+        expect(kept.groupListing).toBe("scan");
+        expect(events).toHaveLength(1);
+
+        await addGroupIndex(client(), tableName); // what the operator runs (docs: "Cost at scale")
+        await until("the index is ACTIVE", async () => groupIndexStatus(await client().describeTable(tableName)) === "active", 30_000);
+        await session.list();
+        expect(tap.operations().at(-1)).toBe("Scan"); // not looked at again before INDEX_RECHECK_MS
+        clock.skipped += INDEX_RECHECK_MS;
+        expect((await session.list()).map((row) => row.shardId).sort()).toEqual(["shard-0", "shard-1"]);
+        expect(kept.groupListing).toBe("query");
+        expect(tap.operations().slice(-2)).toEqual(["DescribeTable", "Query"]);
+        expect(events).toHaveLength(1);
       });
     } else {
       it("on a server that accepts UpdateTable but builds no index, falls back to Scan and says so once", async () => {

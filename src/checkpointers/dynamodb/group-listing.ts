@@ -51,7 +51,7 @@ export interface GroupListingOptions {
   onEvent: (event: DynamoDBCheckPointerEvent) => void;
 }
 
-/** How often a building index is described again (AWS builds a new index in minutes). */
+/** How often a missing or building index is described again (AWS builds a new index in minutes). */
 export const INDEX_RECHECK_MS = 60_000;
 
 export class GroupListing {
@@ -80,7 +80,7 @@ export class GroupListing {
     if (!this.#options.mayAddIndex) {
       return this.#fallBack(
         "createTable-false",
-        `table "${this.#tableName}" has no "${GROUP_INDEX}" index, so every allocation Scans the whole table; add the index (see "Cost at scale" in docs/dynamodb-checkpointer.md), or pass groupIndex: false to silence this`,
+        `table "${this.#tableName}" has no "${GROUP_INDEX}" index, so every allocation Scans the whole table; add the index (see "Cost at scale" in docs/dynamodb-checkpointer.md: it is used once ACTIVE), or pass groupIndex: false to silence this`,
       );
     }
     try {
@@ -104,8 +104,10 @@ export class GroupListing {
 
   /** The rows of `group` (and `stream`): by Query when the index is ready, else by Scan. */
   async list(group: string, stream: string | undefined, signal?: AbortSignal): Promise<LeaseRow[]> {
-    if (this.#mode === "building" && this.#options.now() - this.#checkedAt >= INDEX_RECHECK_MS) {
-      if ((await this.#describe(signal)) === "absent") {
+    // Without the index, look again now and then: one being built, or added by hand, is used once ACTIVE.
+    if (this.#options.useIndex && this.#mode !== "query" && this.#options.now() - this.#checkedAt >= INDEX_RECHECK_MS) {
+      const wasBuilding = this.#mode === "building";
+      if ((await this.#describe(signal)) === "absent" && wasBuilding) {
         this.#fallBack("gone", `the "${GROUP_INDEX}" index of table "${this.#tableName}" is no longer being built; reading by Scan`);
       }
     }
