@@ -21,6 +21,8 @@ export interface ShardCheckpoint {
   incarnation?: string | undefined;
   /** Epoch ms where a lease without a checkpoint started (a `LATEST` / `AT_TIMESTAMP` start), if recorded. */
   startAt?: number | undefined;
+  /** The shard's recent throughput as its owner delivered it (bytes per second), if recorded (load balance). */
+  bytesPerSecond?: number | undefined;
 }
 
 /** A shard this worker holds. `signal` aborts when the lease is lost or handed to another worker. */
@@ -39,6 +41,12 @@ export interface Lease {
    * ended on the spot (another worker may already have taken it), so nothing is handed out past it.
    */
   usable(): boolean;
+  /**
+   * The consumer handed out `bytes` of this shard's records: the lease's throughput, written on the
+   * row with its next heartbeat or checkpoint, is what balance by load reads. O(1); optional for
+   * checkpointers that do not balance by load.
+   */
+  delivered?(bytes: number): void;
 }
 
 /** The stream-level identity a checkpointer is bound to before use (namespaces the rows). */
@@ -73,6 +81,19 @@ export interface CheckPointer {
   observeRequests?(listener: () => void): () => void;
 }
 
+/** What the consumer tells a session about itself when it offers a shard. */
+export interface AllocationContext {
+  /** Shards the consumer may read (its plan): the basis of fair share. */
+  totalShards: number;
+  /** The consumer's `maxShardConsumers`: the session asks for no handoff that would take it past this. */
+  maxShards?: number | undefined;
+  /**
+   * The consumer's `maxBytesPerSecond`: the session takes no shard whose recorded rate would take it
+   * past this, unless no other live worker could take it within the same budget; asks for no handoff past it.
+   */
+  maxBytesPerSecond?: number | undefined;
+}
+
 /** One worker's view of the store. */
 export interface CheckpointSession {
   /** `<name>/<worker id>`: who this worker is in lease rows. */
@@ -86,7 +107,7 @@ export interface CheckpointSession {
    * Try to take the lease on `shardId`. Resolves with the lease when this worker now holds it, or
    * undefined when another live worker does (or fair balance says leave it to another worker).
    */
-  allocate(shardId: string, context: { totalShards: number }): Promise<Lease | undefined>;
+  allocate(shardId: string, context: AllocationContext): Promise<Lease | undefined>;
   /**
    * Record that everything up to `sequence` is done. Synchronous, because the consumer calls it for
    * every record: it only records the position. With `autoCheckpoint` the store writes it (at once

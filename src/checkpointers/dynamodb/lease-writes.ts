@@ -94,7 +94,7 @@ export function createLease(
     sets.push(`${incarnation} = ${mine}`);
     condition += ` OR (attribute_exists(${incarnation}) AND ${incarnation} <> ${mine})`;
   }
-  const removes = [ATTR.sequence, ATTR.sequenceOrder, ATTR.pendingOwner, ATTR.startAt].map((a) => e.name(a));
+  const removes = [ATTR.sequence, ATTR.sequenceOrder, ATTR.pendingOwner, ATTR.startAt, ATTR.bytesPerSecond].map((a) => e.name(a));
   return e.build(table, key, `SET ${sets.join(", ")} REMOVE ${removes.join(", ")}`, condition);
 }
 
@@ -121,7 +121,8 @@ export function takeLease(
 /**
  * An owner's renew, release or finish (see `OwnerWriteKind`) as an UpdateItem. A carried sequence must
  * be later than the stored one (by `sequence_order`): a checkpoint never moves backwards, whatever
- * the writer believes. A carried start is kept only if the row has none.
+ * the writer believes. A carried start is kept only if the row has none; a carried rate (bytes per
+ * second, for balance by load) replaces the stored one.
  */
 export function ownerWrite(
   kind: OwnerWriteKind,
@@ -132,6 +133,7 @@ export function ownerWrite(
   stamp: WriteStamp,
   sequence?: string,
   startAt?: number,
+  bytesPerSecond?: number,
 ): UpdateInput {
   const e = new Expression();
   const owner = e.name(ATTR.owner);
@@ -151,6 +153,7 @@ export function ownerWrite(
     const start = e.name(ATTR.startAt);
     sets.push(`${start} = if_not_exists(${start}, ${e.value("start", { N: String(Math.round(startAt)) })})`);
   }
+  if (bytesPerSecond !== undefined) sets.push(`${e.name(ATTR.bytesPerSecond)} = ${e.value("rate", { N: String(Math.round(bytesPerSecond)) })}`);
   const removes: string[] = [];
   if (kind === "finish") {
     sets.push(`${e.name(ATTR.finished)} = ${e.value("true", { BOOL: true })}`);

@@ -16,6 +16,8 @@ export const ATTR = {
   shard: "shard",
   incarnation: "incarnation",
   startAt: "start_at",
+  /** The shard's recent throughput as its owner delivered it (balance by load). */
+  bytesPerSecond: "bytes_per_second",
   /** The sequence as a string whose byte order is numeric order, so a condition can refuse a regression. */
   sequenceOrder: "sequence_order",
 } as const;
@@ -86,6 +88,7 @@ export function decodeRow(item: Item): LeaseRow | undefined {
     ttl: number(item, ATTR.ttl),
     incarnation: text(item, ATTR.incarnation),
     startAt: number(item, ATTR.startAt),
+    bytesPerSecond: number(item, ATTR.bytesPerSecond),
   };
 }
 

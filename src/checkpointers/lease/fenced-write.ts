@@ -69,7 +69,7 @@ export function runFencedWrite(
     for (let round = 0; round < 3; round++) {
       const sentAt = context.now();
       lease.lastAttemptAt = sentAt;
-      const write: FencedWrite = { kind, counter: lease.counter, sequence, startAt: options.startAt };
+      const write: FencedWrite = { kind, counter: lease.counter, sequence, startAt: options.startAt, bytesPerSecond: lease.throughput?.sample(sentAt) };
       let outcome: ConditionalOutcome;
       try {
         outcome = await attempt(write);

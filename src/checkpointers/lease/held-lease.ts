@@ -1,5 +1,6 @@
 import { compareSequence, isCanonicalSequence, isLaterCanonical, laterSequence } from "../../internal/sequence.ts";
 import type { LeaseRow } from "./lease-row.ts";
+import type { Throughput } from "./throughput.ts";
 
 /**
  * A lease this worker holds: its fencing counter, its checkpoint state, and a queue that runs its
@@ -32,6 +33,8 @@ export class HeldLease {
   lastRenewedAt: number;
   /** Set when a fenced write found another owner: what was not yet written never will be. */
   lostTo: { owner: string | undefined } | undefined;
+  /** What the consumer delivered from the shard lately; its rate rides on every owner write (balance by load). */
+  throughput: Throughput | undefined;
   /** Writes queued or in flight. */
   busy = 0;
   /** Failed writes since the last one that landed: the retry backoff grows with them. */

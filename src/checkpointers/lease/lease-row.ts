@@ -36,6 +36,12 @@ export interface LeaseRow {
    * `AT_TIMESTAMP` start), so the next owner starts there too instead of at a later `LATEST`.
    */
   startAt?: number | undefined;
+  /**
+   * `bytes_per_second`: the shard's recent throughput as its owner delivered it (a decayed average,
+   * see throughput.ts), written with the owner's heartbeats and checkpoints; what load balance reads.
+   * Absent on rows no owner has renewed yet, and on rows written by versions without it.
+   */
+  bytesPerSecond?: number | undefined;
 }
 
 /** A row written for another incarnation of the stream (deleted and recreated since): never applied. */
@@ -59,6 +65,7 @@ export function toShardCheckpoint(row: LeaseRow): ShardCheckpoint {
     updatedAt: row.updatedAtSeconds === undefined ? undefined : Math.round(row.updatedAtSeconds * 1000),
     incarnation: row.incarnation,
     startAt: row.startAt,
+    bytesPerSecond: row.bytesPerSecond,
   };
 }
 

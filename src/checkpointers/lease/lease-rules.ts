@@ -1,5 +1,14 @@
 import { compareSequence } from "../../internal/sequence.ts";
-import { mayRequestHandoff, mayTakeFree } from "../balance.ts";
+import {
+  chooseLoadMove,
+  countMoveKeepsLoad,
+  fitsBudget,
+  type GroupLoad,
+  mayRequestHandoff,
+  mayTakeFree,
+  MIN_GROUP_BYTES_PER_SECOND,
+  type ShardLoad,
+} from "../balance.ts";
 import type { LeaseRow } from "./lease-row.ts";
 
 /**
@@ -31,6 +40,8 @@ export interface GroupView {
   liveWorkers: number;
   /** Leases per owner, not counting rows already asked to be handed over. */
   heldBy: ReadonlyMap<string, number>;
+  /** Bytes per second per live worker, from the rates the rows carry (see balance.ts); absent: count balance only. */
+  load?: GroupLoad | undefined;
 }
 
 export function viewGroup(
@@ -42,16 +53,39 @@ export function viewGroup(
 ): GroupView {
   const live = new Set<string>([me]);
   const heldBy = new Map<string, number>();
+  const byWorker = new Map<string, number>();
+  const movable: ShardLoad[] = [];
+  const givingAway = new Set<string>();
+  let allRated = true;
+  let total = 0;
+  const credit = (worker: string, bytes: number): void => {
+    byWorker.set(worker, (byWorker.get(worker) ?? 0) + bytes);
+  };
   for (const row of rows) {
     if (row.finished || isStale(observations.get(row.key), now, sessionTimeoutMs)) continue;
+    const bytes = row.bytesPerSecond ?? 0;
     if (row.owner !== undefined) {
       live.add(row.owner);
-      if (row.pendingOwner === undefined) heldBy.set(row.owner, (heldBy.get(row.owner) ?? 0) + 1);
+      if (row.bytesPerSecond === undefined) allRated = false;
+      total += bytes;
+      if (row.pendingOwner === undefined) {
+        heldBy.set(row.owner, (heldBy.get(row.owner) ?? 0) + 1);
+        credit(row.owner, bytes);
+        movable.push({ key: row.key, owner: row.owner, bytesPerSecond: bytes });
+      } else {
+        givingAway.add(row.owner);
+      }
     }
-    // A worker waiting for a handoff holds nothing yet, but it is alive and counts for fair share.
-    if (row.pendingOwner !== undefined) live.add(row.pendingOwner);
+    // A worker waiting for a handoff holds nothing yet, but it is alive and counts for fair share;
+    // the shard's load counts as its (it is on its way there), so it asks for no second one meanwhile.
+    if (row.pendingOwner !== undefined) {
+      live.add(row.pendingOwner);
+      credit(row.pendingOwner, bytes);
+    }
   }
-  return { liveWorkers: live.size, heldBy };
+  for (const worker of live) if (!byWorker.has(worker)) byWorker.set(worker, 0);
+  const load: GroupLoad = { byLoad: allRated && total >= MIN_GROUP_BYTES_PER_SECOND, byWorker, movable, givingAway, mean: total / live.size };
+  return { liveWorkers: live.size, heldBy, load };
 }
 
 export type AllocationStep =
@@ -76,11 +110,21 @@ export interface AllocationInput {
    * session first looked: their rows are taken back at once, without waiting for sessionTimeout.
    */
   predecessors?: ReadonlySet<string> | undefined;
+  /** Handoffs this worker asked for (other than of this shard) and has not received yet. */
+  asked?: number | undefined;
+  /** The consumer's shard cap (`maxShardConsumers`). */
+  maxShards?: number | undefined;
+  /** This worker's byte budget (`maxBytesPerSecond`). */
+  maxBytesPerSecond?: number | undefined;
 }
 
 export function decideAllocation(input: AllocationInput): AllocationStep {
   const { row, me } = input;
-  const mayTake = mayTakeFree(input.mine, input.totalShards, input.group.liveWorkers);
+  const budget = input.maxBytesPerSecond;
+  const underCap = input.mine < (input.maxShards ?? Number.POSITIVE_INFINITY);
+  const load = input.group.load;
+  const fits = (bytes: number): boolean => load === undefined || fitsBudget(load, me, bytes, budget);
+  const mayTake = underCap && mayTakeFree(input.mine, input.totalShards, input.group.liveWorkers) && fits(row?.bytesPerSecond ?? 0);
   if (row === undefined) return mayTake ? { kind: "create" } : { kind: "wait", why: "fair share reached" };
   if (row.finished) return { kind: "wait", why: "shard finished" };
   const stale = isStale(input.observation, input.now, input.sessionTimeoutMs);
@@ -97,16 +141,35 @@ export function decideAllocation(input: AllocationInput): AllocationStep {
   if (row.owner !== undefined) {
     if (stale) return mayTake ? { kind: "take", counter: row.counter, owner: row.owner, why: "expired" } : { kind: "wait", why: "fair share reached" };
     if (row.pendingOwner !== undefined) return { kind: "wait", why: "handoff already requested" };
-    const ownerHeld = input.group.heldBy.get(row.owner) ?? 1;
-    if (mayRequestHandoff(input.mine, ownerHeld, input.totalShards, input.group.liveWorkers)) {
-      return { kind: "request-handoff", owner: row.owner };
-    }
-    return { kind: "wait", why: "held by a live worker" };
+    return decideHandoff(input, row.owner, row.key, row.bytesPerSecond ?? 0, underCap);
   }
   // Free row.
   if (row.pendingOwner === me) return { kind: "take", counter: row.counter, why: "reserved-for-me" };
   if (row.pendingOwner !== undefined && !stale) return { kind: "wait", why: "reserved for the worker that asked for it" };
   return mayTake ? { kind: "take", counter: row.counter, why: "free" } : { kind: "wait", why: "fair share reached" };
+}
+
+/**
+ * Whether to ask `owner` for a shard it holds. By load when the rows say enough (see balance.ts): the
+ * one move that best narrows this worker's gap to the most loaded worker, by the margin, one at a time;
+ * a count move only where it does not widen a load gap. By count otherwise (today's rule). Never past
+ * the shard cap or, by the recorded rates, past the byte budget.
+ */
+function decideHandoff(input: AllocationInput, owner: string, key: string, bytes: number, underCap: boolean): AllocationStep {
+  const { me, group } = input;
+  const budget = input.maxBytesPerSecond ?? Number.POSITIVE_INFINITY;
+  if (!underCap) return { kind: "wait", why: "shard cap reached" };
+  const ownerHeld = group.heldBy.get(owner) ?? 1;
+  const byCount = mayRequestHandoff(input.mine, ownerHeld, input.totalShards, group.liveWorkers);
+  const load = group.load;
+  if (load?.byLoad !== true) {
+    const mine = load?.byWorker.get(me) ?? 0;
+    return byCount && mine + bytes <= budget ? { kind: "request-handoff", owner } : { kind: "wait", why: "held by a live worker" };
+  }
+  if ((input.asked ?? 0) > 0) return { kind: "wait", why: "a handoff asked for is on its way" };
+  if (chooseLoadMove(load, me, budget)?.key === key) return { kind: "request-handoff", owner };
+  if (byCount && countMoveKeepsLoad(load, me, owner, bytes, budget)) return { kind: "request-handoff", owner };
+  return { kind: "wait", why: "held by a live worker" };
 }
 
 /** What an owner does after a successful write returned its row. */
@@ -131,6 +194,8 @@ export interface FencedWrite {
   sequence: string | undefined;
   /** Where a lease without a checkpoint started (epoch ms), if this write records it. */
   startAt?: number | undefined;
+  /** The lease's recent throughput (bytes per second), stored on the row for balance by load. */
+  bytesPerSecond?: number | undefined;
 }
 
 /**

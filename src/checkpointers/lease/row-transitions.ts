@@ -60,7 +60,7 @@ export function cancelHandoffRow(row: LeaseRow | undefined, me: string): LeaseRo
 /**
  * An owner's renew, release or finish: fenced on owner and counter, refused when it carries a
  * sequence not later than the stored one; bumps the counter. A carried `startAt` is kept only if the
- * row has none (it is where reading began). A release leaves a pending owner (the row is reserved for
+ * row has none (it is where reading began); a carried rate replaces the stored one. A release leaves a pending owner (the row is reserved for
  * it); a finish clears both.
  */
 export function ownerWriteRow(row: LeaseRow | undefined, me: string, write: FencedWrite, nowMs: number): LeaseRow | undefined {
@@ -69,6 +69,7 @@ export function ownerWriteRow(row: LeaseRow | undefined, me: string, write: Fenc
   const next: LeaseRow = { ...row, counter: row.counter + 1, updatedAtSeconds: nowMs / 1000 };
   if (write.sequence !== undefined) next.sequence = write.sequence;
   if (write.startAt !== undefined && next.startAt === undefined) next.startAt = write.startAt;
+  if (write.bytesPerSecond !== undefined) next.bytesPerSecond = write.bytesPerSecond;
   if (write.kind === "release") next.owner = undefined;
   if (write.kind === "finish") {
     next.finished = true;

@@ -1,13 +1,14 @@
 import { AbortedError, CheckpointError, ClosedError, LeaseLostError, type LeaseLostReason } from "../../errors.ts";
 import { type Clock, monotonicOf } from "../../internal/clock.ts";
 import { laterSequence } from "../../internal/sequence.ts";
-import type { CheckpointSession, Lease, ShardCheckpoint } from "../types.ts";
+import type { AllocationContext, CheckpointSession, Lease, ShardCheckpoint } from "../types.ts";
 import type { ConditionalOutcome, LeaseBackend } from "./backend.ts";
 import { type FencedWriteContext, ownerWriteBackoff, type OwnerWriteOptions, type OwnerWriteResult, runFencedWrite } from "./fenced-write.ts";
 import { GroupSnapshot } from "./group-snapshot.ts";
 import { HeldLease } from "./held-lease.ts";
 import { afterOwnerWrite, decideAllocation, mustSelfFence, type OwnerWriteKind, viewGroup } from "./lease-rules.ts";
 import { isForeignIncarnation, type LeaseRow, toShardCheckpoint } from "./lease-row.ts";
+import { Throughput } from "./throughput.ts";
 
 /** The options every lease store shares, resolved: durations in milliseconds. */
 export interface SessionTiming {
@@ -100,12 +101,12 @@ export class LeaseSession implements CheckpointSession {
     return this.#checkpointWrites;
   }
 
-  async allocate(shardId: string, context: { totalShards: number }): Promise<Lease | undefined> {
+  async allocate(shardId: string, context: AllocationContext): Promise<Lease | undefined> {
     this.#assertOpen();
     if (this.#leases.has(shardId) || this.#allocating.has(shardId)) return undefined;
     this.#allocating.add(shardId);
     try {
-      return await this.#allocate(shardId, context.totalShards);
+      return await this.#allocate(shardId, context);
     } finally {
       this.#allocating.delete(shardId);
     }
@@ -289,22 +290,26 @@ export class LeaseSession implements CheckpointSession {
 
   // --- allocation -------------------------------------------------------------------------------
 
-  async #allocate(shardId: string, totalShards: number): Promise<Lease | undefined> {
+  async #allocate(shardId: string, context: AllocationContext): Promise<Lease | undefined> {
     // Rows of another incarnation of the stream say nothing about this one: as if absent (create replaces them).
     const rows = (await this.#snapshot.rows()).filter((r) => !isForeignIncarnation(r, this.#backend.incarnation));
     const key = this.#backend.rowKey(shardId);
     const now = this.#now();
     this.#predecessors ??= this.#findPredecessors(rows);
     this.#forgetAnsweredRequests(rows, now);
+    // An outstanding request for this very shard must not stop us taking it if its owner died.
+    const asked = this.#requests.size - (this.#requests.has(shardId) ? 1 : 0);
     const step = decideAllocation({
       me: this.ref,
       row: rows.find((r) => r.key === key),
       observation: this.#snapshot.observations.get(key),
       now,
       sessionTimeoutMs: this.#options.sessionTimeoutMs,
-      // An outstanding request for this very shard must not stop us taking it if its owner died.
-      mine: this.#heldCount() + this.#requests.size - (this.#requests.has(shardId) ? 1 : 0),
-      totalShards,
+      mine: this.#heldCount() + asked,
+      asked,
+      totalShards: context.totalShards,
+      maxShards: context.maxShards,
+      maxBytesPerSecond: context.maxBytesPerSecond,
       group: viewGroup(rows, this.#snapshot.observations, now, this.#options.sessionTimeoutMs, this.ref),
       predecessors: this.#predecessors,
     });
@@ -334,6 +339,9 @@ export class LeaseSession implements CheckpointSession {
     if (row === undefined || row.owner !== this.ref || row.finished || isForeignIncarnation(row, this.#backend.incarnation)) return undefined;
     this.#requests.delete(shardId);
     const lease = new HeldLease(shardId, row, sentAt);
+    // Four heartbeats: long enough to smooth bursts, short enough to follow a shard whose traffic moved.
+    const throughput = new Throughput(4 * this.#options.heartbeatMs, sentAt, row.bytesPerSecond);
+    lease.throughput = throughput;
     this.#leases.set(shardId, lease);
     if (this.#closed) {
       // close() ran while this take was in flight: give the lease straight back.
@@ -347,6 +355,7 @@ export class LeaseSession implements CheckpointSession {
       startAt: lease.committed === undefined ? row.startAt : undefined,
       signal: lease.controller.signal,
       usable: () => this.#usable(lease),
+      delivered: (bytes) => throughput.add(bytes),
     };
   }
 

@@ -21,6 +21,8 @@ export interface StoredLeaseRow {
   ttl?: number;
   incarnation?: string;
   start_at?: number;
+  /** The shard's recent throughput as its owner delivered it. */
+  bytes_per_second?: number;
 }
 
 export function encodeStoredRow(row: LeaseRow): StoredLeaseRow {
@@ -33,6 +35,7 @@ export function encodeStoredRow(row: LeaseRow): StoredLeaseRow {
   if (row.ttl !== undefined) stored.ttl = row.ttl;
   if (row.incarnation !== undefined) stored.incarnation = row.incarnation;
   if (row.startAt !== undefined) stored.start_at = row.startAt;
+  if (row.bytesPerSecond !== undefined) stored.bytes_per_second = row.bytesPerSecond;
   return stored;
 }
 
@@ -68,5 +71,6 @@ export function decodeStoredRow(key: string, value: unknown): LeaseRow {
     ttl: number("ttl"),
     incarnation: text("incarnation"),
     startAt: number("start_at"),
+    bytesPerSecond: number("bytes_per_second"),
   };
 }

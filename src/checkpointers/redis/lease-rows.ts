@@ -52,11 +52,12 @@ export class LeaseRows {
     kind: OwnerWriteKind,
     stream: string,
     shardId: string,
-    write: { me: string; counter: number; sequence: string | undefined; startAt: number | undefined; stamp: RedisStamp },
+    write: { me: string; counter: number; sequence: string | undefined; startAt: number | undefined; bytesPerSecond?: number | undefined; stamp: RedisStamp },
     signal?: AbortSignal,
   ): Promise<ScriptOutcome> {
     const startAt = write.startAt === undefined ? "" : String(Math.round(write.startAt));
-    const args = [kind, write.me, String(write.counter), write.sequence ?? "", ...this.#stamp(write.stamp), stream, shardId, startAt];
+    const rate = write.bytesPerSecond === undefined ? "" : String(Math.round(write.bytesPerSecond));
+    const args = [kind, write.me, String(write.counter), write.sequence ?? "", ...this.#stamp(write.stamp), stream, shardId, startAt, rate];
     return decodeOutcome(await this.#scripts.run(OWNER_WRITE, this.keys.writeKeys(stream, shardId), args, signal), this.keys);
   }
 

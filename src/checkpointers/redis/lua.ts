@@ -4,7 +4,7 @@
  *
  * Row hash fields keep the DynamoDB guide's names: `ref` (owner), `ts` (epoch seconds of the last
  * write, for people), `sequence` (last checkpoint), plus `lease_counter`, `finished`, `pending_owner`,
- * `group`, `stream`, `shard`. Expiry is Redis's own key TTL (`PEXPIRE`), not a field.
+ * `group`, `stream`, `shard`, `bytes_per_second` (the shard's recent throughput). Expiry is Redis's own key TTL (`PEXPIRE`), not a field.
  *
  * KEYS are always { row, stream index, group index }; all three carry the group as a hash tag, so a
  * script touches one Redis Cluster slot.
@@ -94,16 +94,19 @@ return { 1, redis.call('HGETALL', KEYS[1]) }
  * An owner's write, fenced on `ref == me AND lease_counter == counter`, and on a carried sequence being
  * later than the stored one (a checkpoint never moves backwards); bumps the counter.
  * ARGV: kind (renew | release | finish), me, counter, sequence ('' = none), ts, ttlMs, stream, shard,
- * startAt ('' = none; kept only if the row has none). release clears `ref` (a pending owner stays:
- * the row is then reserved for it); finish marks the shard done and clears both.
+ * startAt ('' = none; kept only if the row has none), bytesPerSecond ('' = none; the lease's recent
+ * throughput, replacing the stored one). release clears `ref` (a pending owner stays: the row is then
+ * reserved for it); finish marks the shard done and clears both.
  */
 export const OWNER_WRITE = `${PRELUDE}
 local kind, me, counter, sequence, ts, ttlMs, startAt = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[9] or ''
+local rate = ARGV[10] or ''
 local f = redis.call('HMGET', KEYS[1], 'ref', 'lease_counter', 'sequence')
 if f[1] ~= me or f[2] ~= counter then return { 0, redis.call('HGETALL', KEYS[1]) } end
 if sequence ~= '' and f[3] and not later(sequence, f[3]) then return { 0, redis.call('HGETALL', KEYS[1]) } end
 if sequence ~= '' then redis.call('HSET', KEYS[1], 'sequence', sequence) end
 if startAt ~= '' then redis.call('HSETNX', KEYS[1], 'start_at', startAt) end
+if rate ~= '' then redis.call('HSET', KEYS[1], 'bytes_per_second', rate) end
 redis.call('HINCRBY', KEYS[1], 'lease_counter', 1)
 if kind == 'release' then
   redis.call('HDEL', KEYS[1], 'ref')

@@ -78,6 +78,7 @@ export function decodeRow(reply: unknown, keys: KeySpace): LeaseRow | undefined 
     ttl: undefined,
     incarnation: fields.get("incarnation"),
     startAt: numberOrUndefined(fields.get("start_at")),
+    bytesPerSecond: numberOrUndefined(fields.get("bytes_per_second")),
   };
 }
 
