@@ -12,6 +12,7 @@ export type { Clock } from "./internal/clock.ts";
 export * from "./processors/index.ts";
 export { Consumer } from "./consumer/consumer.ts";
 export type { ConsumerIteratorType, ConsumerOptions, DecodeErrorPolicy, KplHashRangeCheck } from "./consumer/options.ts";
+export type { FanOutOptions } from "./consumer/fan-out-options.ts";
 export type { WaitOptions } from "./config/validate.ts";
 export type { ConsumerRecord } from "./consumer/entries.ts";
 export type { StepEndReason, StopAfter } from "./consumer/step-budget.ts";

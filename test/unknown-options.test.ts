@@ -119,6 +119,8 @@ const everyOption = {
   Consumer: {
     ...client,
     streamName: "s",
+    streams: undefined,
+    streamDiscoveryInterval: undefined,
     checkpointer: undefined,
     processor: undefined,
     iteratorType: undefined,
@@ -137,6 +139,7 @@ const everyOption = {
     onEvent: undefined,
     signal: undefined,
     handleSignals: undefined,
+    fanOut: undefined,
   } satisfies Record<keyof ConsumerOptions, unknown>,
   Producer: {
     ...client,

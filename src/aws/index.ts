@@ -10,6 +10,14 @@ export type { ClientOptions } from "./client-options.ts";
 export type { Credentials, CredentialsOption, CredentialsProvider } from "./credentials.ts";
 export type { CallOptions } from "./json-client.ts";
 export { KinesisClient } from "../kinesis/client.ts";
+export {
+  deregisterStreamConsumer,
+  describeStreamConsumer,
+  listStreamConsumers,
+  registerStreamConsumer,
+  type StreamConsumer,
+  type StreamConsumerRef,
+} from "../kinesis/stream-consumers.ts";
 export type * from "../kinesis/types.ts";
 export { type ConditionalWrite, DynamoDBClient, type QueryInput, type ScanInput, type TableDescription, type TableStatus } from "../dynamodb/client.ts";
 export { type AttributeValue, type Item, marshallItem, marshallValue, type NativeValue, unmarshallItem, unmarshallValue } from "../dynamodb/marshal.ts";
