@@ -119,8 +119,6 @@ const everyOption = {
   Consumer: {
     ...client,
     streamName: "s",
-    streams: undefined,
-    streamDiscoveryInterval: undefined,
     checkpointer: undefined,
     processor: undefined,
     iteratorType: undefined,
