@@ -36,16 +36,23 @@ export interface ConsumeResult {
   floorMs: number;
   oursMs: number;
   consumerMs: number;
+  /**
+   * The floor paced as the Consumer must be (one page per 1 / CONSUMER_FETCH_RATE s, the service's
+   * per-shard limit): the baseline for the Consumer, whose pages arrive after an idle wait each.
+   */
+  pacedFloorMs: number;
   /** Median CPU-ms per page of each of `extraSides`. */
   extraMs: Record<string, number>;
   /** Median wall-ms per page: floor, ours, and the Consumer (paced by shardFetchRate). */
-  wallMs: { floor: number; ours: number; consumer: number };
+  wallMs: { floor: number; ours: number; consumer: number; pacedFloor: number };
   rounds: number;
   pagesPerRound: number;
   consumerRounds: number;
 }
 
 const CREDENTIALS = { accessKeyId: "AKIDBENCH", secretAccessKey: "bench-secret-not-real" };
+/** GetRecords calls per second for the Consumer (the service's per-shard maximum) and the paced floor. */
+export const CONSUMER_FETCH_RATE = 5;
 
 interface ProcessLike {
   cpuUsage(): { user: number; system: number };
@@ -153,11 +160,16 @@ export async function measureConsume(options: ConsumeOptions): Promise<ConsumeRe
   // Alternate sides round by round so drift (thermal, other tenants) hits all alike.
   for (let r = 0; r < rounds; r++) for (const [name, page] of Object.entries(sides)) (results[name] ??= []).push(await round(page, pagesPerRound));
 
-  // Alone, not interleaved: the Consumer's reader prefetches in the background.
+  // Not interleaved with the rounds above: the Consumer's reader prefetches in the background. Its
+  // rounds alternate with the paced floor's; a Consumer round ends with close(), so nothing overlaps.
   const consumerPages = quick ? 3 : 10;
   const consumerRounds: Round[] = [];
+  const pacedFloorRounds: Round[] = [];
   await consumerRound(endpoint, 2, expectedLast, options.fetch); // warm-up
-  for (let r = 0; r < (quick ? 2 : 5); r++) consumerRounds.push(await consumerRound(endpoint, consumerPages, expectedLast, options.fetch));
+  for (let r = 0; r < (quick ? 2 : 5); r++) {
+    consumerRounds.push(await consumerRound(endpoint, consumerPages, expectedLast, options.fetch));
+    pacedFloorRounds.push(await pacedRound(() => floorPage(floor.decode), consumerPages));
+  }
 
   const cpu = (name: string): number => median(results[name]!.map((x) => x.cpuMs));
   const extraMs: Record<string, number> = {};
@@ -168,11 +180,13 @@ export async function measureConsume(options: ConsumeOptions): Promise<ConsumeRe
     floorMs: cpu("floor"),
     oursMs: cpu("ours"),
     consumerMs: median(consumerRounds.map((x) => x.cpuMs)),
+    pacedFloorMs: median(pacedFloorRounds.map((x) => x.cpuMs)),
     extraMs,
     wallMs: {
       floor: median(results["floor"]!.map((x) => x.wallMs)),
       ours: median(results["ours"]!.map((x) => x.wallMs)),
       consumer: median(consumerRounds.map((x) => x.wallMs)),
+      pacedFloor: median(pacedFloorRounds.map((x) => x.wallMs)),
     },
     rounds,
     pagesPerRound,
@@ -194,6 +208,24 @@ async function round(page: () => Promise<number>, pages: number): Promise<Round>
   return { cpuMs: (cpuMs() - cpu0) / pages, wallMs: (performance.now() - wall0) / pages };
 }
 
+/**
+ * `round`, but one page every 1 / CONSUMER_FETCH_RATE s (start to start), idle in between, as any
+ * consumer within the service's per-shard limit runs: each page then starts after an idle wait (cold
+ * caches, the runtime's idle-time garbage collection), which costs CPU a back-to-back loop does not pay.
+ */
+async function pacedRound(page: () => Promise<number>, pages: number): Promise<Round> {
+  collectGarbage();
+  const cpu0 = cpuMs();
+  const wall0 = performance.now();
+  const interval = 1000 / CONSUMER_FETCH_RATE;
+  for (let i = 0; i < pages; i++) {
+    const wait = wall0 + i * interval - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    await page();
+  }
+  return { cpuMs: (cpuMs() - cpu0) / pages, wallMs: (performance.now() - wall0) / pages };
+}
+
 /** Per page of items a fresh Consumer hands out, `pages` pages' worth, including start-up and close(). */
 async function consumerRound(endpoint: string, pages: number, expectedLast: string, fetchFn: typeof fetch | undefined): Promise<Round> {
   collectGarbage();
@@ -205,7 +237,7 @@ async function consumerRound(endpoint: string, pages: number, expectedLast: stri
     region: "us-east-1",
     credentials: CREDENTIALS,
     maxAttempts: 1,
-    shardFetchRate: 5,
+    shardFetchRate: CONSUMER_FETCH_RATE,
     ...(fetchFn === undefined ? {} : { fetch: fetchFn }),
   });
   const items = pages * GET_BATCH;

@@ -2,7 +2,7 @@ import { GetRecordsCommand, KinesisClient as SdkKinesisClient } from "@aws-sdk/c
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { nodeHttpFetch } from "../src/node/http-fetch.ts";
 import { withSink } from "./client-cpu.ts";
-import { type ConsumeResult, measureConsume } from "./consume-floor.ts";
+import { CONSUMER_FETCH_RATE, type ConsumeResult, measureConsume } from "./consume-floor.ts";
 import { type BenchContext, benchCredentials, type Measurement } from "./context.ts";
 import { consumeOn, type OtherRuntime } from "./runtime-children.ts";
 import { GET_BATCH, jsonRecordBytes } from "./sink-shape.ts";
@@ -105,11 +105,11 @@ async function measure(context: BenchContext, endpoint: string): Promise<Section
         target: FLOOR_TARGET,
       },
       {
-        name: `${result.runtime}: Consumer end to end, records per CPU-second`,
+        name: `${result.runtime}: Consumer end to end vs the floor paced at ${CONSUMER_FETCH_RATE} pages/s, records per CPU-second`,
         unit: "rec/s",
         better: "higher",
         ours: rate(result.consumerMs),
-        baseline: rate(result.floorMs),
+        baseline: rate(result.pacedFloorMs),
         target: FLOOR_TARGET,
       },
     );
@@ -117,12 +117,17 @@ async function measure(context: BenchContext, endpoint: string): Promise<Section
       `${result.runtime}: CPU-ms per 10,000-record page: floor ${result.floorMs.toFixed(1)} (${result.floorDecode}), client + decode ${
         result.oursMs.toFixed(1)
       } (${(result.oursMs / result.floorMs).toFixed(2)}× the floor), Consumer ${result.consumerMs.toFixed(1)} (${
+        (result.consumerMs / result.pacedFloorMs).toFixed(2)
+      }× the floor paced at ${CONSUMER_FETCH_RATE} pages/s, ${result.pacedFloorMs.toFixed(1)}; ${
         (result.consumerMs / result.floorMs).toFixed(2)
-      }×).`,
+      }× the unpaced floor).`,
     );
   }
   floorNotes.push(
     "Floor: fetch + response.text() + JSON.parse of the page, then per record the runtime's cheapest native base64-to-text (Buffer or TextDecoder(Uint8Array.fromBase64()), whichever costs less there, picked by timing both) + JSON.parse. Nothing else: no signing, no metadata, no queue. Target: ours ≤ 1.15× the floor's CPU (≥ 0.87× its records per CPU-second).",
+    `The Consumer must pace GetRecords (at most ${CONSUMER_FETCH_RATE} per second per shard, the service limit), so each page starts after an idle wait; its baseline is the same floor paced the same way (one page every ${
+      1000 / CONSUMER_FETCH_RATE
+    } ms, start to start), in rounds alternating with the Consumer's. Client + decode runs back to back, against the unpaced floor.`,
     "Each runtime runs bench/consume-floor.ts in one process against the same sink: Node in the bench driver (ours on the Node build's node:http transport, as the node export condition loads it), Bun and Deno as children (bench/consume-runtime.ts) on their own fetch.",
   );
   const floorSection: Section = { title: "Consume against the floor, per runtime", baseline: "floor", rows: floorRows, notes: floorNotes };
