@@ -1,6 +1,7 @@
 import { afterEach, describe } from "vitest";
 import type { CheckPointer } from "../../src/checkpointers/types.ts";
 import type { LeaseDriver, StoreTap, SuiteStoreOptions } from "../support/lease-drivers/driver.ts";
+import { leaseLoadTests } from "./lease-suite-load.ts";
 import { leaseLostAnswerTests } from "./lease-suite-lost-answers.ts";
 import { leaseOwnershipTests } from "./lease-suite-ownership.ts";
 import { leaseWriteTests } from "./lease-suite-writes.ts";
@@ -34,5 +35,6 @@ export function runLeaseSuite<Tap extends StoreTap>(label: string, driver: Lease
     leaseOwnershipTests(context);
     leaseWriteTests(context);
     leaseLostAnswerTests(context);
+    leaseLoadTests(context);
   });
 }
