@@ -7,7 +7,7 @@ import { setSigningCrypto, type SigningCrypto, webSigningCrypto } from "../src/a
 import { nodeSigningCrypto } from "../src/node/signing-crypto.ts";
 
 /**
- * Oracle: every signature our client produces (aws4fetch underneath, WebCrypto) must be byte-identical
+ * Oracle: every signature our client produces (src/aws/signer.ts, with WebCrypto or node:crypto) must be byte-identical
  * to the one `@smithy/signature-v4` (the AWS SDK's signer) computes for the same request, datetime and
  * signed headers, with node's own crypto as its hash, so no code is shared between the two sides.
  */
@@ -248,6 +248,65 @@ describe.each(CRYPTOS)("SigV4 signatures match @smithy/signature-v4 byte for byt
     const client = ours(c);
     const signed = await client.sign(c.operation, JSON.stringify(c.body), c.credentials, c.datetime);
     expect(signed.url).toBe("http://127.0.0.1:8000/");
+  });
+
+  it("a session token with whitespace around it is signed as it is sent (trimmed), as SigV4 canonicalises header values", async () => {
+    const client = new AwsJsonClient(KINESIS, { region: "us-east-1" });
+    const padded: Credentials = { ...temporary, sessionToken: `  ${temporary.sessionToken!}\t ` };
+    const signed = await client.sign("ListShards", "{}", padded, "20250101T000000Z");
+    // Headers drops the surrounding whitespace: this is the value the service sees and canonicalises.
+    expect(signed.headers.get("x-amz-security-token")).toBe(temporary.sessionToken);
+    const oracle = await oracleSign(client, "ListShards", "{}", padded, "20250101T000000Z");
+    expect(signed.headers.get("authorization")).toBe(oracle["authorization"]);
+  });
+
+  it("a body given as bytes signs as the same body given as a string; an empty body signs as the SDK's", async () => {
+    const c = cases[2]!;
+    const client = ours(c);
+    const text = JSON.stringify(c.body);
+    const fromText = await client.sign(c.operation, text, c.credentials, c.datetime);
+    const fromBytes = await client.sign(c.operation, new TextEncoder().encode(text), c.credentials, c.datetime);
+    expect(fromBytes.headers.get("authorization")).toBe(fromText.headers.get("authorization"));
+    expect(fromBytes.headers.get("authorization")).toBe((await oracleSign(client, c.operation, text, c.credentials, c.datetime))["authorization"]);
+    const empty = await client.sign(c.operation, "", c.credentials, c.datetime);
+    expect(empty.headers.get("authorization")).toBe((await oracleSign(client, c.operation, "", c.credentials, c.datetime))["authorization"]);
+  });
+
+  it("across midnight UTC (and a new year) the cached signing key follows the date, with a session token, a late request included", async () => {
+    const client = new AwsJsonClient(DYNAMODB, { region: "eu-west-1" });
+    for (const datetime of ["20241231T235959Z", "20250101T000000Z", "20250101T000001Z", "20241231T235959Z", "20250101T000002Z"]) {
+      const signed = await client.sign("GetItem", '{"TableName":"t"}', temporary, datetime);
+      const oracle = await oracleSign(client, "GetItem", '{"TableName":"t"}', temporary, datetime);
+      expect(signed.headers.get("authorization")).toBe(oracle["authorization"]);
+      expect(signed.headers.get("authorization")).toContain(`/${datetime.slice(0, 8)}/eu-west-1/dynamodb/aws4_request`);
+    }
+  });
+
+  it("a secret rotated within the day gets its own signing key (no key of the old secret is reused)", async () => {
+    const client = new AwsJsonClient(KINESIS, { region: "us-east-1" });
+    const rotated: Credentials = { accessKeyId: "AKIDROTATED", secretAccessKey: "anotherSecret/+=" };
+    for (const credentials of [plain, rotated, plain, temporary, rotated]) {
+      const signed = await client.sign("ListShards", "{}", credentials, "20260615T101010Z");
+      const oracle = await oracleSign(client, "ListShards", "{}", credentials, "20260615T101010Z");
+      expect(signed.headers.get("authorization")).toBe(oracle["authorization"]);
+    }
+  });
+
+  it("clients for different services and regions signing in turn each use their own scope and key", async () => {
+    const clients = [
+      new AwsJsonClient(KINESIS, { region: "us-east-1" }),
+      new AwsJsonClient(DYNAMODB, { region: "us-east-1" }),
+      new AwsJsonClient(KINESIS, { region: "ap-northeast-1" }),
+      new AwsJsonClient(DYNAMODB, { region: "sa-east-1", endpoint: "http://127.0.0.1:8000" }),
+    ];
+    for (let round = 0; round < 2; round++) {
+      for (const client of clients) {
+        const signed = await client.sign("ListShards", "{}", temporary, "20260301T120000Z");
+        const oracle = await oracleSign(client, "ListShards", "{}", temporary, "20260301T120000Z");
+        expect(signed.headers.get("authorization")).toBe(oracle["authorization"]);
+        expect(signed.headers.get("authorization")).toContain(`/20260301/${client.region}/${client.protocol.service}/aws4_request`);
+      }
+    }
   });
 
   it("a signing key cached from an earlier day or region is not reused", async () => {

@@ -131,6 +131,7 @@ const everyOption = {
     idleTimeout: undefined,
     stopAfter: undefined,
     maxShardConsumers: undefined,
+    maxBytesPerSecond: undefined,
     shardRefreshInterval: undefined,
     onDecodeError: undefined,
     kplHashRangeCheck: undefined,

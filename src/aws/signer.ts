@@ -69,9 +69,13 @@ export class RequestSigner {
   }
 }
 
-/** A header value as SigV4 (and aws4fetch) canonicalises it: runs of whitespace become one space. */
+/**
+ * A header value as SigV4 canonicalises it: trimmed, runs of whitespace made one space. The trim
+ * matters: `Headers` sends the value trimmed, so a session token read with a stray space or newline
+ * would otherwise be signed as something other than what the service receives.
+ */
 function headerValue(value: string): string {
-  return /\s/.test(value) ? value.replace(/\s+/g, " ") : value;
+  return /\s/.test(value) ? value.trim().replace(/\s+/g, " ") : value;
 }
 
 /** `YYYYMMDDTHHMMSSZ`, the x-amz-date format. */

@@ -222,6 +222,8 @@ export class ItemDelivery<T> {
       this.#midPayload = entry.commit === undefined && entry.stepCommit === undefined;
     }
     this.#metrics.delivered(entry.shardId, entry.bytes);
+    // What the shard's lease measures its throughput by (its rate on the row drives balance by load).
+    entry.lease.delivered?.(entry.bytes);
     this.#pending = entry;
     return entry;
   }

@@ -150,7 +150,11 @@ export class ConsumerGroup<T> {
       if (this.readers.has(shard.shardId) || this.#goneShards.has(shard.shardId)) continue;
       if (this.readers.size >= host.options.maxShardConsumers) break;
       if (host.step?.mayTake(this.readers.size) === false) break;
-      const lease = await session.allocate(shard.shardId, { totalShards: plan.length });
+      const lease = await session.allocate(shard.shardId, {
+        totalShards: plan.length,
+        maxShards: host.options.maxShardConsumers,
+        maxBytesPerSecond: host.options.maxBytesPerSecond,
+      });
       if (lease === undefined) continue;
       host.metrics.emit({ type: "leaseAcquired", shardId: shard.shardId, sequence: lease.sequence });
       if (lease.sequence === undefined && !childOfReadParent && this.#groupRanBefore(rows)) {

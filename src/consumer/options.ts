@@ -64,6 +64,12 @@ export interface ConsumerOptions<T = unknown> extends ClientOptions {
   stopAfter?: StopAfter | undefined;
   /** Most shards this consumer reads at once (default: no limit). */
   maxShardConsumers?: number | undefined;
+  /**
+   * This worker's byte budget (default: none): it takes no shard whose recent throughput, as the lease
+   * rows record it, would put it over this many bytes per second, unless no other live worker could take
+   * it within the same budget; it asks for no handoff past it. See docs/consumer.md, "Balance by load".
+   */
+  maxBytesPerSecond?: number | undefined;
   /** Seconds between ListShards refreshes to find new shards (default 30). */
   shardRefreshInterval?: number | undefined;
   /** Decode failures: "throw" (default), "skip", or a function choosing per error. */
@@ -132,6 +138,13 @@ export const schema = v.object({
     ),
   ),
   maxShardConsumers: v.optional(positiveInteger("maxShardConsumers")),
+  maxBytesPerSecond: v.optional(
+    v.pipe(
+      v.number("maxBytesPerSecond must be a number of bytes per second"),
+      v.finite("maxBytesPerSecond must be finite"),
+      v.gtValue(0, "maxBytesPerSecond must be > 0"),
+    ),
+  ),
   shardRefreshInterval: v.optional(v.pipe(seconds("shardRefreshInterval"), v.gtValue(0, "shardRefreshInterval must be > 0"))),
   onDecodeError: v.optional(
     v.union(
@@ -157,6 +170,8 @@ export interface ResolvedConsumerOptions {
   idleTimeoutMs: number | undefined;
   stopAfter: StopAfter | undefined;
   maxShardConsumers: number;
+  /** Infinity when not set. */
+  maxBytesPerSecond: number;
   shardRefreshMs: number;
   onDecodeError: DecodeErrorPolicy;
   kplHashRangeCheck: KplHashRangeCheck;
@@ -211,6 +226,7 @@ export function resolveConsumerOptions(options: ConsumerOptions<unknown>): Resol
     idleTimeoutMs: parsed.idleTimeout === undefined ? undefined : parsed.idleTimeout * 1000,
     stopAfter: parsed.stopAfter,
     maxShardConsumers: parsed.maxShardConsumers ?? Number.POSITIVE_INFINITY,
+    maxBytesPerSecond: parsed.maxBytesPerSecond ?? Number.POSITIVE_INFINITY,
     shardRefreshMs: (parsed.shardRefreshInterval ?? 30) * 1000,
     onDecodeError: parsed.onDecodeError ?? "throw",
     kplHashRangeCheck: parsed.kplHashRangeCheck ?? "deliver",
