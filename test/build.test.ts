@@ -1,9 +1,10 @@
 import { execFile } from "node:child_process";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { packagesImportedBy } from "./support/build-imports.ts";
 
 const run = promisify(execFile);
 
@@ -38,27 +39,6 @@ async function headersSentBy(outDir: string, entry: string): Promise<IncomingHtt
 }
 const root = join(import.meta.dirname, "..");
 
-/**
- * Every package an entry of the build imports, following its relative imports into the shared chunks
- * (each build splits the modules its two entries share into chunks of its own).
- */
-async function packagesImportedBy(outDir: string, entry: string): Promise<Set<string>> {
-  const packages = new Set<string>();
-  const seen = new Set<string>();
-  const visit = async (file: string): Promise<void> => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    const code = await readFile(file, "utf8");
-    for (const match of code.matchAll(/^(?:import|export) [^;]*? from ["']([^"']+)["']/gm)) {
-      const specifier = match[1]!;
-      if (specifier.startsWith(".")) await visit(join(dirname(file), specifier));
-      else packages.add(specifier);
-    }
-  };
-  await visit(join(outDir, entry));
-  return packages;
-}
-
 describe("the npm build", () => {
   let outDir = "";
   afterAll(async () => {
@@ -91,7 +71,9 @@ describe("the npm build", () => {
 
   it("builds the Node entry (dist/node.js) importing only the two dependencies and node: built-ins, and only it sends over node:http", async () => {
     expect(outDir, "the first test builds").not.toBe("");
-    expect(await packagesImportedBy(outDir, "node.js")).toEqual(new Set(["aws4fetch", "valibot", "node:buffer", "node:crypto", "node:http", "node:http2", "node:https"]));
+    expect(await packagesImportedBy(outDir, "node.js")).toEqual(
+      new Set(["aws4fetch", "valibot", "node:buffer", "node:crypto", "node:http", "node:http2", "node:https"]),
+    );
     // Node's built-in fetch (undici) marks its requests as a browser would; node:http sends neither header.
     const web = await headersSentBy(outDir, "index.js");
     expect(web["sec-fetch-mode"]).toBe("cors");
@@ -105,7 +87,9 @@ describe("the npm build", () => {
   it("builds the async-kinesis/aws entry for both builds: the Web one Node-free, the Node one on node:http, and its errors are the root entry's classes", async () => {
     expect(outDir, "the first test builds").not.toBe("");
     expect(await packagesImportedBy(outDir, "aws/index.js")).toEqual(new Set(["aws4fetch", "valibot"]));
-    expect(await packagesImportedBy(outDir, "node/aws.js")).toEqual(new Set(["aws4fetch", "valibot", "node:buffer", "node:crypto", "node:http", "node:http2", "node:https"]));
+    expect(await packagesImportedBy(outDir, "node/aws.js")).toEqual(
+      new Set(["aws4fetch", "valibot", "node:buffer", "node:crypto", "node:http", "node:http2", "node:https"]),
+    );
     const declarations = await readFile(join(outDir, "aws", "index.d.ts"), "utf8");
     for (const name of ["KinesisClient", "DynamoDBClient", "marshallItem", "ClientOptions"]) expect(declarations).toContain(name);
     expect((await headersSentBy(outDir, "aws/index.js"))["sec-fetch-mode"]).toBe("cors");

@@ -5,9 +5,10 @@
  */
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { packagesImportedBy } from "../support/build-imports.ts";
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, "..", "..");
@@ -22,27 +23,9 @@ afterAll(async () => {
   if (outDir !== "") await rm(outDir, { recursive: true, force: true });
 });
 
-/** Every package an entry imports, following its relative imports into the shared chunks. */
-async function packagesImportedBy(entry: string): Promise<Set<string>> {
-  const packages = new Set<string>();
-  const seen = new Set<string>();
-  const visit = async (file: string): Promise<void> => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    const code = await readFile(file, "utf8");
-    for (const match of code.matchAll(/^(?:import|export) [^;]*? from ["']([^"']+)["']/gm)) {
-      const specifier = match[1]!;
-      if (specifier.startsWith(".")) await visit(join(dirname(file), specifier));
-      else packages.add(specifier);
-    }
-  };
-  await visit(join(outDir, entry));
-  return packages;
-}
-
 describe("the async-kinesis/admin build", () => {
   it("the Web entry imports nothing but the runtime dependencies (no node: built-in); its declarations name the four functions", async () => {
-    const imported = [...(await packagesImportedBy("admin/index.js"))];
+    const imported = [...(await packagesImportedBy(outDir, "admin/index.js"))];
     expect(imported.filter((name) => name !== "aws4fetch" && name !== "valibot")).toEqual([]);
     const declarations = await readFile(join(outDir, "admin", "index.d.ts"), "utf8");
     for (const name of ["listCheckpoints", "resetCheckpoints", "migrateCheckpoints", "importPythonCheckpoints", "LiveLeasesError"]) {
