@@ -2,6 +2,7 @@ import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { Buffer } from "node:buffer";
 import { ConfigError, NetworkError } from "../index.ts";
+import { asRedisError } from "../../checkpointers/redis/client.ts";
 
 /**
  * The few Redis commands the `checkpoints` verbs send (EVALSHA/EVAL, GET, AUTH, SELECT), over one
@@ -26,17 +27,31 @@ export async function connectRedisUrl(url: string, flag: string): Promise<CliRed
   const host = parsed.hostname.replace(/^\[|\]$/g, "") || "127.0.0.1";
   const port = parsed.port === "" ? 6379 : Number(parsed.port);
   const where = `${parsed.protocol}//${host}:${port}`; // no credentials: this goes into messages
-  const socket = await open(parsed.protocol === "rediss:", host, port, where);
-  const connection = new RespConnection(socket, where);
+  const db = parsed.pathname.replace(/^\//, "");
+  if (!/^[0-9]*$/.test(db)) throw new ConfigError(flag, `${flag}: the database after the port must be a number`);
   const user = decodeURIComponent(parsed.username);
   const password = decodeURIComponent(parsed.password);
-  if (password !== "") await connection.sendCommand(user === "" ? ["AUTH", password] : ["AUTH", user, password]);
-  const db = parsed.pathname.replace(/^\//, "");
-  if (db !== "" && db !== "0") {
-    if (!/^[0-9]+$/.test(db)) throw new ConfigError(flag, `${flag}: the database after the port must be a number`);
-    await connection.sendCommand(["SELECT", db]);
+  const socket = await open(parsed.protocol === "rediss:", host, port, where);
+  const connection = new RespConnection(socket, where);
+  try {
+    if (password !== "") await setUp(connection, "AUTH", user === "" ? ["AUTH", password] : ["AUTH", user, password], password);
+    if (db !== "" && db !== "0") await setUp(connection, "SELECT", ["SELECT", db], password);
+  } catch (error) {
+    socket.destroy();
+    throw error;
   }
   return connection;
+}
+
+/** A connection-setup command; Redis refusing it (WRONGPASS, NOAUTH, DB index out of range) is a typed error without the password. */
+async function setUp(connection: CliRedis, command: string, args: string[], password: string): Promise<void> {
+  try {
+    await connection.sendCommand(args);
+  } catch (error) {
+    if (error instanceof NetworkError) throw error;
+    const message = (error as Error).message;
+    throw asRedisError(command, new Error(password === "" ? message : message.split(password).join("***")));
+  }
 }
 
 function open(tls: boolean, host: string, port: number, where: string): Promise<Socket> {
