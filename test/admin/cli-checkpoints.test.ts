@@ -48,7 +48,7 @@ describe("async-kinesis checkpoints", () => {
     expect(rows.map((r) => [r.shardId, r.lagMs])).toEqual([["shardId-000000000000", 0], ["shardId-000000000001", 0]]);
   });
 
-  it("reset refuses while a consumer holds the lease (exit 1, one line naming shard and owner), --dry-run writes nothing, then resets", async () => {
+  it("reset refuses while a consumer holds the lease (exit 5, one line naming shard and owner), --dry-run writes nothing, then resets", async () => {
     const stream = await createStream(localKinesis(), 1, "cli-cp-reset");
     await putNumbers(stream, 0, 6);
     const group = uniqueName("g");
@@ -59,7 +59,7 @@ describe("async-kinesis checkpoints", () => {
     const base = ["checkpoints", "reset", "--group", group, "--stream", stream, "--table", table, "--to", "trim-horizon"];
     try {
       const refused = await run(base);
-      expect(refused.code).toBe(1);
+      expect(refused.code).toBe(5);
       expect(refused.stdout).toBe("");
       expect(refused.stderr.trim().split("\n")).toHaveLength(1);
       expect(refused.stderr).toContain("shardId-000000000000");

@@ -15,6 +15,8 @@ export const ExitCode = {
   service: 3,
   /** The endpoint could not be reached (refused, DNS, timeouts): nothing answered. */
   unreachable: 4,
+  /** A checkpoint verb refused: live workers hold leases (`LiveLeasesError`), or rows changed while being written (`CheckpointConflictError`). */
+  refused: 5,
   /** Stopped by a second Ctrl-C, or `put` interrupted before its input was read (128 + SIGINT). */
   interrupted: 130,
 } as const;
@@ -33,6 +35,9 @@ export function exitCodeFor(error: unknown): number {
     case "NETWORK":
     case "TIMEOUT":
       return ExitCode.unreachable;
+    case "LIVE_LEASES":
+    case "CHECKPOINT_CONFLICT":
+      return ExitCode.refused;
     case "REDIS":
       // A reply is an answer (WRONGTYPE, NOAUTH); no reply means the server could not be reached.
       return (error as AsyncKinesisError & { replyCode?: string }).replyCode === undefined ? ExitCode.unreachable : ExitCode.service;

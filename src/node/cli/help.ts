@@ -22,6 +22,7 @@ const EXIT_LINES = [
   `  ${ExitCode.usage}    usage error: unknown verb or option, missing or invalid argument`,
   `  ${ExitCode.service}    AWS answered with an error (e.g. no such stream, access denied), or no credentials`,
   `  ${ExitCode.unreachable}    the endpoint could not be reached`,
+  `  ${ExitCode.refused}    checkpoints: refused while live workers hold leases, or rows changed while being written`,
   `  ${ExitCode.interrupted}  interrupted by a second Ctrl-C (put: by Ctrl-C before its input ended)`,
 ];
 
