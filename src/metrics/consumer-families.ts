@@ -1,18 +1,5 @@
 import type { ConsumerStats } from "../consumer/events.ts";
-import type { FamilySet, FamilySpec } from "./family-set.ts";
-
-type Labels = ReadonlyArray<readonly [string, string]>;
-
-const counter = (
-  name: string,
-  help: string,
-  unit?: string,
-): FamilySpec => (unit === undefined ? { name, type: "counter", help } : { name, type: "counter", help, unit });
-const gauge = (
-  name: string,
-  help: string,
-  unit?: string,
-): FamilySpec => (unit === undefined ? { name, type: "gauge", help } : { name, type: "gauge", help, unit });
+import { counter, type FamilySet, gauge, type Labels } from "./family-set.ts";
 
 /** The consumer's families, named after `ConsumerStats` (see docs/metrics.md for the full list). */
 export const CONSUMER = {

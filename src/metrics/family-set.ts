@@ -9,6 +9,19 @@ export interface FamilySpec {
   unit?: string;
 }
 
+/** Labels in the order they are written. */
+export type Labels = ReadonlyArray<readonly [string, string]>;
+
+/** A counter family (its samples get `_total`); `unit` must be the name's last part. */
+export function counter(name: string, help: string, unit?: string): FamilySpec {
+  return unit === undefined ? { name, type: "counter", help } : { name, type: "counter", help, unit };
+}
+
+/** A gauge family; `unit` must be the name's last part. */
+export function gauge(name: string, help: string, unit?: string): FamilySpec {
+  return unit === undefined ? { name, type: "gauge", help } : { name, type: "gauge", help, unit };
+}
+
 /**
  * Families in first-seen order, with samples from any number of stats sources. A source's own
  * labels (say `consumer="orders"`) come first on each of its samples; two sources writing the same

@@ -1,12 +1,5 @@
 import type { ProducerStats } from "../producer/metrics.ts";
-import type { FamilySet, FamilySpec } from "./family-set.ts";
-
-const counter = (
-  name: string,
-  help: string,
-  unit?: string,
-): FamilySpec => (unit === undefined ? { name, type: "counter", help } : { name, type: "counter", help, unit });
-const gauge = (name: string, help: string): FamilySpec => ({ name, type: "gauge", help });
+import { counter, type FamilySet, gauge, type Labels } from "./family-set.ts";
 
 /** The producer's families, named after `ProducerStats` (see docs/metrics.md for the full list). */
 export const PRODUCER = {
@@ -22,8 +15,6 @@ export const PRODUCER = {
   recordsQueued: gauge("producer_records_queued", "Items accepted and not yet stored or failed."),
   failuresRetained: gauge("producer_failures_retained", "Failures waiting for the next flush or close to report them."),
 } as const;
-
-type Labels = ReadonlyArray<readonly [string, string]>;
 
 /** Add one producer's samples. */
 export function addProducer(set: FamilySet, stats: ProducerStats, base: Labels): void {
