@@ -1,4 +1,5 @@
 import { ConfigError } from "../errors.ts";
+import { parseIsoTime } from "../internal/iso-time.ts";
 
 /** Where `resetCheckpoints` moves a group: the oldest record kept, new records only, a time, or after one sequence number. */
 export type ResetTo = "trim-horizon" | "latest" | Date | string;
@@ -17,17 +18,15 @@ export interface Position {
 export const SEQUENCE = /^[0-9]{1,128}(?::[0-9]{1,10})?$/;
 
 /**
- * A `--to` argument: `trim-horizon`, `latest`, an ISO 8601 time (`2026-11-30T12:00:00Z`) or a
+ * A `--to` argument: `trim-horizon`, `latest`, an ISO 8601 time with its zone (`2026-11-30T12:00:00Z`) or a
  * sequence number. Anything else is a `ConfigError` naming `to`.
  */
 export function parseResetTo(text: string): ResetTo {
   const value = text.trim();
   if (value === "trim-horizon" || value === "latest") return value;
   if (SEQUENCE.test(value)) return value;
-  if (/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    const time = new Date(value);
-    if (!Number.isNaN(time.getTime())) return time;
-  }
+  const time = parseIsoTime(value, "to");
+  if (time !== undefined) return time;
   throw new ConfigError("to", `to must be trim-horizon, latest, an ISO 8601 time or a sequence number (got ${JSON.stringify(text)})`);
 }
 

@@ -31,6 +31,13 @@ describe("administration options", () => {
     expect(() => parseResetTo("2026-13-45T99:00:00Z")).toThrow(/to must be/);
   });
 
+  it("a reset time without a time zone is refused (it would mean another instant on a machine in another zone); a date alone is midnight UTC", () => {
+    expect(() => parseResetTo("2026-11-30T09:00:00")).toThrow(ConfigError);
+    expect(() => parseResetTo("2026-11-30T09:00:00")).toThrow(/to: .*no time zone/);
+    expect(parseResetTo("2026-11-30T09:00:00+02:00")).toEqual(new Date("2026-11-30T07:00:00Z"));
+    expect(parseResetTo("2026-11-30")).toEqual(new Date("2026-11-30T00:00:00Z"));
+  });
+
   it("each function refuses a bad option with a ConfigError naming it, before sending anything", async () => {
     const base = { store: { redis }, group: "g", stream: "s", kinesis: noRequests, to: "latest" as const };
     expect(await optionOf(resetCheckpoints({ ...base, group: undefined }))).toBe("group");

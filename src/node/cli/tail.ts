@@ -13,6 +13,7 @@ import {
   StringProcessor,
 } from "../index.ts";
 import { KinesisClient } from "../aws.ts";
+import { parseIsoTime } from "../../internal/iso-time.ts";
 import type { CliCommand, CommandContext, Output } from "./command.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { ShardSelection } from "./shard-selection.ts";
@@ -29,12 +30,12 @@ interface StartAt {
   timestamp?: Date;
 }
 
-/** `--from`: latest (default, like `tail -f`), trim-horizon, or an ISO 8601 time. */
+/** `--from`: latest (default, like `tail -f`), trim-horizon, or an ISO 8601 time with its zone (or a date: midnight UTC). */
 export function parseFrom(text: string | undefined): StartAt {
   if (text === undefined || text === "latest") return { iteratorType: "LATEST" };
   if (text === "trim-horizon") return { iteratorType: "TRIM_HORIZON" };
-  const time = /^\d{4}-\d{2}-\d{2}/.test(text) ? new Date(text) : undefined;
-  if (time === undefined || Number.isNaN(time.getTime())) {
+  const time = parseIsoTime(text, "--from");
+  if (time === undefined) {
     throw new ConfigError("--from", `must be latest, trim-horizon or an ISO 8601 time such as 2026-01-31T12:00:00Z, got "${text}"`);
   }
   return { iteratorType: "AT_TIMESTAMP", timestamp: time };
