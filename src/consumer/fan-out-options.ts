@@ -11,8 +11,8 @@ export interface FanOutOptions {
   consumerName: string;
   /**
    * The transport for SubscribeToShard: a `fetch` that speaks HTTP/2 and streams the answer's body.
-   * Default: `node:http2` in the Node build, the runtime's `fetch` on Deno. Required on Bun; EFO is
-   * unavailable on workerd.
+   * Default: `node:http2` in the Node build (Bun's own `node:http2` on Bun), the runtime's `fetch` on
+   * Deno. EFO is unavailable on workerd.
    */
   fetch?: typeof fetch | undefined;
   /** Seconds to wait for a newly registered consumer to become ACTIVE (default 120). */

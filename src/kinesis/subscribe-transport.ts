@@ -1,4 +1,5 @@
 import { ConfigError } from "../errors.ts";
+import { createHttp2Transport, type Http2Module } from "./http2-transport.ts";
 
 /**
  * The transport SubscribeToShard goes over: a `fetch` whose answer's `body` streams as the bytes
@@ -7,9 +8,9 @@ import { ConfigError } from "../errors.ts";
  *
  * The Web build uses the runtime's `fetch`: Deno's negotiates HTTP/2 over TLS (ALPN) and streams the
  * body. The Node build registers a transport over `node:http2` (src/node/http2-fetch.ts): Node's
- * `fetch` (undici) speaks HTTP/1.1 only by default. Bun's `fetch` speaks HTTP/1.1 only, and
- * workerd's cannot hold such a stream: there enhanced fan-out is refused at construction unless a
- * transport is given (see `fanOutUnavailable`).
+ * `fetch` (undici) speaks HTTP/1.1 only by default. Bun's `fetch` speaks HTTP/1.1 only: on Bun the
+ * same transport runs over Bun's `node:http2`. workerd's `fetch` cannot hold such a stream: there
+ * enhanced fan-out is refused at construction unless a transport is given (see `fanOutUnavailable`).
  */
 let registered: typeof fetch | undefined;
 
@@ -18,8 +19,24 @@ export function setSubscribeTransport(transport: typeof fetch | undefined): void
   registered = transport;
 }
 
-/** The transport in force: the registered one, else the runtime's `fetch` (looked up per call). */
-export const subscribeTransport: typeof fetch = (input, init) => (registered ?? globalThis.fetch)(input, init);
+/** Bun's own `node:http2` under the shared transport, made on first use; undefined off Bun. */
+let bunTransport: typeof fetch | undefined;
+
+/**
+ * Bun's `fetch` has no HTTP/2, but Bun implements `node:http2`: reached through
+ * `process.getBuiltinModule` at the first subscription (never a static `node:` import here), as
+ * src/internal/runtime-io.ts reaches `node:fs`.
+ */
+function bunHttp2(): typeof fetch | undefined {
+  const globals = globalThis as { Bun?: unknown; process?: { getBuiltinModule?: (name: string) => unknown } };
+  if (globals.Bun === undefined) return undefined;
+  const load = globals.process?.getBuiltinModule;
+  if (typeof load !== "function") return undefined;
+  return (bunTransport ??= createHttp2Transport(load.call(globals.process, "node:http2") as Http2Module));
+}
+
+/** The transport in force: the registered one, else Bun's `node:http2`, else the runtime's `fetch` (looked up per call). */
+export const subscribeTransport: typeof fetch = (input, init) => (registered ?? bunHttp2() ?? globalThis.fetch)(input, init);
 
 /** Whether a Node-side transport was registered (the Node build is loaded). */
 export function hasRegisteredSubscribeTransport(): boolean {
@@ -29,8 +46,8 @@ export function hasRegisteredSubscribeTransport(): boolean {
 /**
  * A ConfigError when this runtime's own `fetch` cannot carry SubscribeToShard and no transport was
  * given or registered: workerd (Cloudflare Workers), whose outbound requests cannot stay open for a
- * five-minute HTTP/2 event stream, and Bun, whose `fetch` has no HTTP/2. `option` names the option
- * the user set.
+ * five-minute HTTP/2 event stream, and a Bun too old to reach its `node:http2`. `option` names the
+ * option the user set.
  */
 export function fanOutUnavailable(option: string): ConfigError | undefined {
   if (registered !== undefined) return undefined;
@@ -41,10 +58,11 @@ export function fanOutUnavailable(option: string): ConfigError | undefined {
       "enhanced fan-out (SubscribeToShard) is not available on Cloudflare Workers / workerd: it needs an HTTP/2 response that streams for up to five minutes. Leave fanOut unset to poll with GetRecords.",
     );
   }
-  if ((globalThis as { Bun?: unknown }).Bun !== undefined) {
+  const globals = globalThis as { Bun?: unknown; process?: { getBuiltinModule?: unknown } };
+  if (globals.Bun !== undefined && typeof globals.process?.getBuiltinModule !== "function") {
     return new ConfigError(
       option,
-      "enhanced fan-out (SubscribeToShard) needs HTTP/2, which Bun's fetch does not speak (it fails with EPROTO against an HTTP/2-only server). Pass an HTTP/2 transport as fanOut.fetch, or leave fanOut unset to poll with GetRecords.",
+      "enhanced fan-out (SubscribeToShard) needs HTTP/2: Bun's fetch does not speak it, and this Bun has no process.getBuiltinModule to reach its node:http2. Upgrade Bun, pass an HTTP/2 transport as fanOut.fetch, or leave fanOut unset to poll with GetRecords.",
     );
   }
   return undefined;
