@@ -73,7 +73,7 @@ class RespConnection implements CliRedis {
   readonly #socket: Socket;
   readonly #where: string;
   readonly #pending: Pending[] = [];
-  #buffer = Buffer.alloc(0);
+  #buffer: Buffer = Buffer.alloc(0);
   #failure: Error | undefined;
 
   constructor(socket: Socket, where: string) {
