@@ -112,6 +112,16 @@ export function runGroupIndexSuite(label: string, endpoint: () => string, canAdd
       }
     });
 
+    it("listCheckpoints before any start() reads by the index too", async () => {
+      const tableName = uniqueName("listing-table");
+      const writer = await store({ tableName }).start({ streamName: "s" });
+      expect(await writer.allocate("shard-0", { totalShards: 1 })).toBeDefined();
+      const tap = new RecordingFetch();
+      const monitor = store({ tableName, createTable: false, fetch: tap.fetch });
+      expect((await monitor.listCheckpoints({ streamName: "s" })).map((row) => row.shardId)).toEqual(["shard-0"]);
+      expect(tap.operations()).toEqual(["DescribeTable", "Query"]);
+    });
+
     it("creates its table with the group index, and says nothing", async () => {
       const tap = new RecordingFetch();
       const events: DynamoDBCheckPointerEvent[] = [];

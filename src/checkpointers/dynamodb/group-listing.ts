@@ -59,7 +59,8 @@ export class GroupListing {
   readonly #tableName: string;
   readonly #options: GroupListingOptions;
   #mode: GroupListingMode = "scan";
-  #checkedAt = 0;
+  /** Never yet: a listing before any start() (listCheckpoints) looks for the index first. */
+  #checkedAt = Number.NEGATIVE_INFINITY;
   #warned = false;
 
   constructor(client: DynamoDBClient, tableName: string, options: GroupListingOptions) {
