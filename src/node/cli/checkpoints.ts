@@ -56,15 +56,19 @@ async function withConnections(body: (connections: Connections) => Promise<numbe
   }
 }
 
-function changeReport(
-  title: string,
-  changes: readonly CheckpointChange[],
-  dryRun: boolean,
-  skipped: ReadonlyArray<{ shardId: string; reason: string }> = [],
-): string {
-  const lines = [`${title}${dryRun ? " (dry run: nothing written)" : ""}`, formatChanges(changes)];
-  for (const skip of skipped) lines.push(`skipped ${skip.shardId}: ${skip.reason}`);
-  return `${lines.join("\n")}\n`;
+/** What reset, migrate and import-python return: written (or, dry, to be written) and skipped rows. */
+interface ChangeResult {
+  changes: readonly CheckpointChange[];
+  dryRun: boolean;
+  skipped?: ReadonlyArray<{ shardId: string; reason: string }>;
+}
+
+/** A write verb's result: one JSON line with `--json`, else the title, the changes and the skipped shards. */
+async function writeChanges(ctx: CommandContext, title: string, result: ChangeResult): Promise<void> {
+  if (ctx.args.boolean("json")) return ctx.io.stdout.write(`${JSON.stringify(result)}\n`);
+  const lines = [`${title}${result.dryRun ? " (dry run: nothing written)" : ""}`, formatChanges(result.changes)];
+  for (const skip of result.skipped ?? []) lines.push(`skipped ${skip.shardId}: ${skip.reason}`);
+  await ctx.io.stdout.write(`${lines.join("\n")}\n`);
 }
 
 async function runList(ctx: CommandContext): Promise<number> {
@@ -105,8 +109,7 @@ async function runReset(ctx: CommandContext): Promise<number> {
       sessionTimeout: seconds(ctx, "session-timeout"),
       signal: ctx.io.signal,
     });
-    if (ctx.args.boolean("json")) await ctx.io.stdout.write(`${JSON.stringify(result)}\n`);
-    else await ctx.io.stdout.write(changeReport(`reset group ${group} on ${stream} to ${result.to} in ${label}`, result.changes, result.dryRun));
+    await writeChanges(ctx, `reset group ${group} on ${stream} to ${result.to} in ${label}`, result);
     return ExitCode.ok;
   });
 }
@@ -129,10 +132,7 @@ async function runMigrate(ctx: CommandContext): Promise<number> {
       sessionTimeout: seconds(ctx, "session-timeout"),
       signal: ctx.io.signal,
     });
-    if (ctx.args.boolean("json")) await ctx.io.stdout.write(`${JSON.stringify(result)}\n`);
-    else {await ctx.io.stdout.write(
-        changeReport(`migrated group ${group} from ${source.label} to ${target.label}`, result.changes, result.dryRun, result.skipped),
-      );}
+    await writeChanges(ctx, `migrated group ${group} from ${source.label} to ${target.label}`, result);
     return ExitCode.ok;
   });
 }
@@ -176,15 +176,7 @@ async function runImportPython(ctx: CommandContext): Promise<number> {
       sessionTimeout: seconds(ctx, "session-timeout"),
       signal: ctx.io.signal,
     });
-    if (ctx.args.boolean("json")) await ctx.io.stdout.write(`${JSON.stringify(result)}\n`);
-    else {await ctx.io.stdout.write(
-        changeReport(
-          `imported Python checkpoints of ${name} into group ${group} on ${stream} in ${target.label}`,
-          result.changes,
-          result.dryRun,
-          result.skipped,
-        ),
-      );}
+    await writeChanges(ctx, `imported Python checkpoints of ${name} into group ${group} on ${stream} in ${target.label}`, result);
     return ExitCode.ok;
   });
 }
