@@ -119,6 +119,8 @@ const everyOption = {
   Consumer: {
     ...client,
     streamName: "s",
+    streams: undefined,
+    streamDiscoveryInterval: undefined,
     checkpointer: undefined,
     processor: undefined,
     iteratorType: undefined,

@@ -15,7 +15,10 @@ import { type EndEntry, ItemDelivery, type ItemDeliveryHost } from "./delivery.t
 import { ConsumerMetrics, type ConsumerStats } from "./events.ts";
 import { type ConsumerOptions, resolveConsumerOptions, type ResolvedConsumerOptions } from "./options.ts";
 import { RecordQueue } from "./record-queue.ts";
-import { ConsumerGroup } from "./group.ts";
+import { ConsumerGroup, type ConsumerGroupHost } from "./group.ts";
+import { resolveStreams } from "./stream-list.ts";
+import { StreamSetMetrics } from "./stream-metrics.ts";
+import { StreamSet, type StreamSetHost } from "./stream-set.ts";
 import { processSignalWatch } from "./signals.ts";
 import { untilActive } from "./stream-ready.ts";
 import { BoundedStep } from "./bounded-step.ts";
@@ -28,7 +31,7 @@ import { FanOutSource } from "./fan-out-source.ts";
  * and asked for the next one, so a crash replays records and never loses them.
  */
 export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
-  /** The stream's name or ARN, as given in the options. */
+  /** The stream's name or ARN, as given in the options; the empty string for a consumer given `streams` (see `streams`). */
   readonly streamName: string;
   readonly #options: ResolvedConsumerOptions;
   readonly #kinesis: KinesisClient;
@@ -43,7 +46,9 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   readonly #stopLink: LinkedSignal;
   readonly #stop: AbortSignal;
   /** Allocation rounds, discovery and lease ends: the shard readers this consumer runs. */
-  readonly #group: ConsumerGroup<T>;
+  readonly #group: ConsumerGroup<T> | undefined;
+  /** With `streams`: one group per stream, each with its own session, all feeding the one queue. */
+  readonly #streams: StreamSet<T> | undefined;
   #session: CheckpointSession | undefined;
   #retentionHours = 24;
   #starting: Promise<void> | undefined;
@@ -63,7 +68,11 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
 
   constructor(options: ConsumerOptions<T>) {
     this.#options = resolveConsumerOptions(options as ConsumerOptions<unknown>);
-    this.streamName = options.streamName;
+    const selection = resolveStreams(options);
+    if (selection.kind !== "one" && options.fanOut !== undefined) {
+      throw new ConfigError("fanOut", "applies to a consumer of one stream (streamName), not to one given streams");
+    }
+    this.streamName = selection.kind === "one" ? selection.streamName : "";
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#createdAt = this.#clock.now();
@@ -83,12 +92,14 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     this.#checkpointer = options.checkpointer ?? new MemoryCheckPointer();
     this.#step?.watch(this.#checkpointer);
     this.#processor = options.processor ?? (new JsonProcessor() as unknown as Processor<T>);
-    this.#metrics = new ConsumerMetrics(options.onEvent, () => this.#clock.now());
+    const streamMetrics = selection.kind === "one" ? undefined : new StreamSetMetrics(options.onEvent, () => this.#clock.now());
+    this.#metrics = streamMetrics ?? new ConsumerMetrics(options.onEvent, () => this.#clock.now());
     this.#queue = new RecordQueue({ maxRecords: this.#options.maxQueueSize, maxBytes: this.#options.maxQueueBytes });
     this.#delivery = new ItemDelivery<T>(this.#deliveryHost(), this.#queue, this.#metrics, this.#options, this.#step?.budget);
     this.#stopLink = linkSignals([this.#stopController.signal, options.signal]);
     this.#stop = this.#stopLink.signal;
-    this.#group = this.#createGroup();
+    this.#group = selection.kind === "one" ? this.#createGroup() : undefined;
+    this.#streams = streamMetrics === undefined || selection.kind === "one" ? undefined : new StreamSet<T>(this.#streamSetHost(streamMetrics), selection);
     // The user's signal closes the consumer; the link is undone on close, so a long-lived signal
     // does not keep closed consumers alive.
     this.#stop.addEventListener("abort", () => void this.close().catch(() => undefined), { once: true });
@@ -119,7 +130,10 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
 
   /** Yields each item with its metadata: partition key, sequence numbers, shard, arrival time, lag. */
   records(): AsyncIterableIterator<ConsumerRecord<T>, undefined> {
-    return this.#delivery.iterator(toConsumerRecord);
+    const streams = this.#streams;
+    if (streams !== undefined) return this.#delivery.iterator((entry) => toConsumerRecord(entry, streams.channelOf(entry.lease)?.name ?? ""));
+    const streamName = this.streamName;
+    return this.#delivery.iterator((entry) => toConsumerRecord(entry, streamName));
   }
 
   /**
@@ -135,7 +149,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
 
   async #untilReady(): Promise<void> {
     await this.#start();
-    await Promise.all([...this.#group.readers.values()].map((reader) => reader.ready));
+    await Promise.all(this.#groups().flatMap((group) => [...group.readers.values()].map((reader) => reader.ready)));
   }
 
   /**
@@ -145,7 +159,8 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
    */
   async manualCheckpoint(): Promise<void> {
     this.#delivery.commitHandedOut();
-    await this.#session?.manualCheckpoint();
+    if (this.#streams === undefined) await this.#session?.manualCheckpoint();
+    else await Promise.all(this.#streams.sessions().map((session) => session.manualCheckpoint()));
   }
 
   /**
@@ -157,9 +172,48 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     return this.#metrics.snapshot(this.#queue.gauge(), this.#session?.checkpointWrites ?? 0);
   }
 
-  /** Shards this consumer is reading now. */
+  /**
+   * The streams this consumer reads, as named: `[streamName]`, or with `streams` those read now (and
+   * being opened), which `addStream()`, `removeStream()`, discovery and stream deletion change.
+   */
+  get streams(): string[] {
+    return this.#streams?.names ?? [this.streamName];
+  }
+
+  /**
+   * Read one more stream (a consumer given `streams` as a list): its shards are leased and balanced
+   * like the others', from `iteratorType` where it has no checkpoint, and its records carry its
+   * `streamName`. Resolves once it is read (a `streamAdded` event); rejects if it cannot be (e.g.
+   * `AwsServiceError` ResourceNotFoundException), and the other streams go on. Before the consumer
+   * starts, the stream simply joins those it starts with. `ConfigError` when the stream is read already,
+   * or the consumer was given `streamName` or a discovery function; `ClosedError` once closing.
+   */
+  async addStream(streamName: string): Promise<void> {
+    await this.#streamSet("addStream").add(streamName);
+  }
+
+  /**
+   * Stop reading a stream: its readers stop, its queued records are dropped (the item in hand is not
+   * committed), what was committed is written and its leases are released, so another worker (or this
+   * one, after `addStream()`) resumes after the last committed record. A `streamRemoved` event with
+   * reason `removed`. Resolves `true` once done, `false` if the stream was not read.
+   */
+  async removeStream(streamName: string): Promise<boolean> {
+    return await this.#streamSet("removeStream").remove(streamName);
+  }
+
+  #streamSet(method: string): StreamSet<T> {
+    if (this.#streams === undefined) {
+      throw new ConfigError(method, "this consumer reads one stream (streamName): give streams: [...] to add and remove streams at run time");
+    }
+    if (this.#closing !== undefined) throw new ClosedError("consumer");
+    return this.#streams;
+  }
+
+  /** Shards this consumer is reading now; with `streams`, as `<stream>/<shard id>`. */
   get shards(): string[] {
-    return [...this.#group.readers.keys()];
+    if (this.#streams === undefined) return [...this.#group!.readers.keys()];
+    return this.#streams.channels().flatMap((channel) => [...channel.group.readers.keys()].map((shardId) => `${channel.name}/${shardId}`));
   }
 
   /**
@@ -179,7 +233,8 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     await this.close();
   }
 
-  #createGroup(): ConsumerGroup<T> {
+  /** The single stream's group, or (with `parts`) one stream's of several. */
+  #createGroup(parts: Partial<ConsumerGroupHost<T>> = {}): ConsumerGroup<T> {
     return new ConsumerGroup<T>({
       streamName: this.streamName,
       kinesis: this.#kinesis,
@@ -200,7 +255,31 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
         return dropped;
       },
       fanOut: this.#fanOut,
+      ...parts,
     });
+  }
+
+  /** Every group: the one stream's, or each stream's. */
+  #groups(): ConsumerGroup<T>[] {
+    return this.#streams?.groups() ?? [this.#group!];
+  }
+
+  #streamSetHost(metrics: StreamSetMetrics): StreamSetHost<T> {
+    return {
+      kinesis: this.#kinesis,
+      checkpointer: this.#checkpointer,
+      metrics,
+      clock: this.#clock,
+      random: this.#random,
+      stop: this.#stop,
+      createGroup: (parts) => this.#createGroup(parts),
+      dropEntries: (belongs, leases) => {
+        const dropped = this.#queue.purge(belongs);
+        for (const lease of leases) this.#delivery.dropPending(lease);
+        return dropped;
+      },
+      fail: (error) => this.#fail(error),
+    };
   }
 
   #deliveryHost(): ItemDeliveryHost<T> {
@@ -224,11 +303,11 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
       },
       endStep: () => consumer.#endStep(),
       get session() {
-        return consumer.#session;
+        return consumer.#streams?.commits ?? consumer.#session;
       },
       finishShard: (entry) => consumer.#finishInBackground(entry),
       idle: () => {
-        for (const reader of consumer.#group.readers.values()) if (!reader.caughtUp) return false;
+        for (const group of consumer.#groups()) for (const reader of group.readers.values()) if (!reader.caughtUp) return false;
         return true;
       },
     };
@@ -243,16 +322,17 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
   }
 
   async #finishShard(entry: EndEntry<T>): Promise<void> {
+    const channel = this.#streams?.channelOf(entry.lease);
     try {
       // Transient failures are retried here: a lost SHARD_END would keep the children waiting.
-      await this.#untilDone(() => this.#session!.finish(entry.shardId, entry.lastSequence));
+      await this.#untilDone(() => (channel?.session ?? this.#session)!.finish(entry.shardId, entry.lastSequence));
     } catch (error) {
-      // The lease ended under us (its abort reports leaseLost): the new owner finishes the shard.
-      if (error instanceof LeaseLostError || this.#stop.aborted) return;
+      // The lease ended under us (its abort reports leaseLost): the new owner finishes the shard. Or its stream was removed.
+      if (error instanceof LeaseLostError || this.#stop.aborted || channel?.removing !== undefined) return;
       this.#fail(error);
       return;
     }
-    this.#group.shardFinished(entry.shardId, entry.lastSequence);
+    (channel?.group ?? this.#group)!.shardFinished(entry.shardId, entry.lastSequence);
   }
 
   #start(): Promise<void> {
@@ -273,6 +353,11 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
 
   async #startSteps(): Promise<void> {
     if (this.#step !== undefined) this.#stepTimer = this.#step.runTimer(this.#step.readerStop(this.#stop));
+    if (this.#streams !== undefined) {
+      await this.#streams.start();
+      this.#started = true;
+      return;
+    }
     const describe = () => this.#untilDone(() => this.#kinesis.describeStreamSummary(this.streamName, { signal: this.#stop }));
     const summary = await untilActive(await describe(), describe, {
       clock: this.#clock,
@@ -286,7 +371,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
       retentionHours: this.#retentionHours,
       streamCreatedAt: summary.streamCreatedAt,
     });
-    await this.#group.start(this.#session, incarnation);
+    await this.#group!.start(this.#session, incarnation);
     this.#started = true;
   }
 
@@ -312,16 +397,18 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
 
   async #shutdown(): Promise<void> {
     this.#stopController.abort(new ClosedError("consumer"));
-    this.#group.wake();
-    await this.#group.readersSettled();
+    this.#group?.wake();
+    this.#streams?.wake();
+    await this.#group?.readersSettled();
     await this.#starting?.catch(() => undefined);
-    await this.#group.stopped();
+    await this.#group?.stopped();
+    await this.#streams?.stopped();
     this.#queue.close();
     this.#queue.clear();
     try {
       // Releasing the leases settles SHARD_END writes still waiting (a deferred one fails as released);
       // one stuck in a store that never answers is not waited for: its outcome no longer matters.
-      await this.#session?.close();
+      await (this.#streams === undefined ? this.#session?.close() : this.#streams.closeSessions());
     } finally {
       try {
         if (this.#ownsCheckpointer) await this.#checkpointer.close();

@@ -1,4 +1,4 @@
-import type { CheckpointSession, Lease } from "../checkpointers/types.ts";
+import type { Lease } from "../checkpointers/types.ts";
 import type { QueueEntry } from "./entries.ts";
 import type { ConsumerMetrics } from "./events.ts";
 import type { DecodeErrorPolicy } from "./options.ts";
@@ -17,7 +17,8 @@ export interface ItemDeliveryHost<T> {
   readonly closing: boolean;
   /** A failure no retry can fix: every later `next()` rejects with it. */
   readonly fatal: { error: unknown } | undefined;
-  readonly session: CheckpointSession | undefined;
+  /** Where commits go; `lease` (the entry's) tells a consumer of several streams which stream's session it is. */
+  readonly session: { checkpoint(shardId: string, sequence: string, lease: Lease): void } | undefined;
   /** The shard's every record was consumed: mark it finished, in the background (never inside a `next()`). */
   finishShard(entry: EndEntry<T>): void;
   /** Every shard reader has caught up (nothing new on its last read, not failing). */
@@ -221,7 +222,7 @@ export class ItemDelivery<T> {
       this.#step.countItem();
       this.#midPayload = entry.commit === undefined && entry.stepCommit === undefined;
     }
-    this.#metrics.delivered(entry.shardId, entry.bytes);
+    this.#metrics.delivered(entry.shardId, entry.bytes, entry.lease);
     // What the shard's lease measures its throughput by (its rate on the row drives balance by load).
     entry.lease.delivered?.(entry.bytes);
     this.#pending = entry;
@@ -250,6 +251,6 @@ export class ItemDelivery<T> {
   #commit(entry: QueueEntry<T>, inside?: string): void {
     const position = entry.commit ?? inside;
     if (position === undefined || entry.lease.signal.aborted) return;
-    this.#host.session?.checkpoint(entry.shardId, position);
+    this.#host.session?.checkpoint(entry.shardId, position, entry.lease);
   }
 }

@@ -15,6 +15,8 @@ export interface ConsumerRecord<T = unknown> {
   explicitHashKey?: string;
   /** The shard the record was read from. */
   shardId: string;
+  /** The stream the record was read from, as named in the options (`streamName`, or its entry in `streams`). */
+  streamName: string;
   /** When Kinesis accepted the record. */
   approximateArrivalTimestamp: Date;
   /** How far the shard's reader was behind the tip when it fetched this record, in milliseconds; undefined if Kinesis did not say. */
@@ -50,12 +52,13 @@ export interface ItemFields<T> {
 }
 
 /** The public record of a queued item. */
-export function toConsumerRecord<T>(entry: ItemFields<T> & { shardId: string }): ConsumerRecord<T> {
+export function toConsumerRecord<T>(entry: ItemFields<T> & { shardId: string }, streamName: string): ConsumerRecord<T> {
   const record: ConsumerRecord<T> = {
     data: entry.data,
     partitionKey: entry.partitionKey,
     sequenceNumber: entry.sequenceNumber,
     shardId: entry.shardId,
+    streamName,
     approximateArrivalTimestamp: new Date(entry.arrivalSeconds * 1000),
     millisBehindLatest: entry.millisBehindLatest,
   };

@@ -1,11 +1,36 @@
+import type { Lease } from "../checkpointers/types.ts";
 import { LeaseLostError } from "../errors.ts";
 import type { QueueGauge } from "./record-queue.ts";
 
 /**
  * Everything a consumer reports about itself. Delivered synchronously to `onEvent`; a listener that
- * throws is ignored (observability must never break consumption).
+ * throws is ignored (observability must never break consumption). A consumer given `streams` says on
+ * every event which stream it is about (`streamName`); one given `streamName` leaves it out.
  */
-export type ConsumerEvent =
+export type ConsumerEvent = ConsumerEventBody & EventStream;
+
+/** The stream an event is about, on the events of a consumer that reads several streams. */
+export interface EventStream {
+  /**
+   * The stream, as named in the options (name or ARN): on every event of a consumer given `streams`
+   * (`throttled` and `error` events of calls no one stream made excepted), and on `streamNotActive`.
+   */
+  streamName?: string;
+}
+
+/** The events themselves; see {@link ConsumerEvent}. */
+export type ConsumerEventBody =
+  /**
+   * With `streams`: a stream is being read now (given at start, by `addStream()` or found by discovery).
+   * Its shards are leased and read as the consumer's other streams' are.
+   */
+  | { type: "streamAdded"; streamName: string }
+  /**
+   * With `streams`: a stream is no longer read. `removed`: by `removeStream()` or because discovery stopped
+   * naming it (what was committed is written and its leases are released); `deleted`: the stream no longer
+   * exists (or is being deleted). Its queued records are dropped (`droppedRecords`); the other streams go on.
+   */
+  | { type: "streamRemoved"; streamName: string; reason: "removed" | "deleted"; message: string; droppedRecords: number }
   | { type: "shardStarted"; shardId: string; position: string }
   | { type: "shardEnded"; shardId: string; lastSequence: string | undefined }
   | { type: "leaseAcquired"; shardId: string; sequence: string | undefined }
@@ -123,7 +148,32 @@ export interface ConsumerStats {
   queueHighWater: number;
   /** The most payload bytes the queue has held at once. */
   queueBytesHighWater: number;
-  /** Per-shard counters, keyed by shard id, for every shard this worker has read. */
+  /**
+   * Per-shard counters, keyed by shard id, for every shard this worker has read. With `streams`, keyed
+   * `<stream>/<shard id>` (shard ids repeat across streams); `streams` has them by stream.
+   */
+  shards: Record<string, ShardStats>;
+  /** With `streams`: each stream's counters, keyed by the stream as named in the options (streams removed since included). */
+  streams?: Record<string, StreamStats>;
+}
+
+/** One stream's counters, in the `stats()` of a consumer given `streams`. */
+export interface StreamStats {
+  /** This consumer reads the stream now (false once it was removed or deleted). */
+  reading: boolean;
+  /** Items from this stream handed to the caller. */
+  recordsDelivered: number;
+  /** Payload bytes of those items. */
+  bytesDelivered: number;
+  /** Kinesis records read from this stream. */
+  recordsFetched: number;
+  /** Payload bytes of those records. */
+  bytesFetched: number;
+  /** Leases on this stream's shards this worker holds now. */
+  leasesHeld: number;
+  /** Checkpoint writes for this stream that landed in the store. */
+  checkpointWrites: number;
+  /** Per-shard counters of this stream, keyed by shard id. */
   shards: Record<string, ShardStats>;
 }
 
@@ -214,7 +264,8 @@ export class ConsumerMetrics {
     this.leasesHeld += leased ? 1 : -1;
   }
 
-  delivered(shardId: string, bytes: number): void {
+  /** One item handed out; `lease` (the entry's) tells a consumer of several streams which stream it came from. */
+  delivered(shardId: string, bytes: number, _lease?: Lease): void {
     this.recordsDelivered++;
     this.bytesDelivered += bytes;
     this.shard(shardId).recordsDelivered++;

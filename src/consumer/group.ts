@@ -35,6 +35,10 @@ export interface ConsumerGroupHost<T> {
   fail(error: unknown): void;
   /** Drop what was queued or handed out under a lease that ended; returns how many records were dropped. */
   dropLease(lease: Lease): number;
+  /** With several streams: every shard the consumer reads, over all its streams (`maxShardConsumers` bounds the whole consumer). */
+  heldShards?: (() => number) | undefined;
+  /** Told of each lease this group takes, before its reader starts (a consumer of several streams maps it to its stream). */
+  onLease?: ((lease: Lease) => void) | undefined;
   /** Set with the `fanOut` option: shards are read with SubscribeToShard (FanOutReader) instead of polling. */
   fanOut?: FanOutSource | undefined;
 }
@@ -62,6 +66,11 @@ export class ConsumerGroup<T> {
 
   constructor(host: ConsumerGroupHost<T>) {
     this.#host = host;
+  }
+
+  /** Shards the consumer reads now: this group's, or every stream's when it reads several. */
+  #held(): number {
+    return this.#host.heldShards?.() ?? this.readers.size;
   }
 
   /** Runs the first round (retrying transient failures), then keeps discovering in the background. */
@@ -134,7 +143,7 @@ export class ConsumerGroup<T> {
   async #allocateRound(): Promise<void> {
     const host = this.#host;
     const session = this.#session!;
-    if (host.step?.mayList(this.readers.size) === false) return;
+    if (host.step?.mayList(this.#held()) === false) return;
     if (host.clock.now() - this.#shardsListedAt >= host.options.shardRefreshMs) {
       this.#shards = await host.kinesis.listShards(host.streamName, { signal: host.stop });
       this.#shardsListedAt = host.clock.now();
@@ -148,14 +157,15 @@ export class ConsumerGroup<T> {
     for (const { shard, position, childOfReadParent } of plan) {
       if (host.stop.aborted) return;
       if (this.readers.has(shard.shardId) || this.#goneShards.has(shard.shardId)) continue;
-      if (this.readers.size >= host.options.maxShardConsumers) break;
-      if (host.step?.mayTake(this.readers.size) === false) break;
+      if (this.#held() >= host.options.maxShardConsumers) break;
+      if (host.step?.mayTake(this.#held()) === false) break;
       const lease = await session.allocate(shard.shardId, {
         totalShards: plan.length,
         maxShards: host.options.maxShardConsumers,
         maxBytesPerSecond: host.options.maxBytesPerSecond,
       });
       if (lease === undefined) continue;
+      host.onLease?.(lease);
       host.metrics.emit({ type: "leaseAcquired", shardId: shard.shardId, sequence: lease.sequence });
       if (lease.sequence === undefined && !childOfReadParent && this.#groupRanBefore(rows)) {
         host.metrics.emit({ type: "checkpointMissing", shardId: shard.shardId, startingAt: position.type });
@@ -228,7 +238,7 @@ export class ConsumerGroup<T> {
         ? (atMs) => host.untilDone(() => this.#session!.recordStart(shard.shardId, atMs))
         : undefined,
       stop: step?.readerStop(host.stop) ?? host.stop,
-      mayFetch: step === undefined ? undefined : () => step.mayFetch(this.readers.size),
+      mayFetch: step === undefined ? undefined : () => step.mayFetch(this.#held()),
       onFatal: (error) => host.fail(error),
       onShardGone: (error) => this.#stopShard(shard.shardId, error),
     };

@@ -6,6 +6,7 @@ import { ConfigError, type DecodeError } from "../errors.ts";
 import type { Processor } from "../processors/types.ts";
 import type { ConsumerEvent } from "./events.ts";
 import type { StopAfter } from "./step-budget.ts";
+import type { StreamDiscovery } from "./stream-list.ts";
 import { type FanOutOptions, fanOutSchema } from "./fan-out-options.ts";
 
 /** Where a shard with no checkpoint starts: its oldest record, new records only, or `startTimestamp`. */
@@ -25,10 +26,21 @@ export type DecodeErrorPolicy = "throw" | "skip" | ((error: DecodeError) => "thr
  */
 export type KplHashRangeCheck = "deliver" | "drop";
 
-/** Options of `new Consumer()`; only `streamName` is required. Invalid values throw `ConfigError` from the constructor. */
+/**
+ * Options of `new Consumer()`; only `streamName` (one stream) or `streams` (several) is required. Invalid
+ * values throw `ConfigError` from the constructor.
+ */
 export interface ConsumerOptions<T = unknown> extends ClientOptions {
-  /** Stream name or ARN. */
-  streamName: string;
+  /** Stream name or ARN. Required unless `streams` is given (not both). */
+  streamName?: string | undefined;
+  /**
+   * Several streams read by one consumer (instead of `streamName`): names or ARNs, each once; or a
+   * function returning them, asked again every `streamDiscoveryInterval` seconds (streams it stops naming
+   * are removed, new ones added). Records tell their stream (`streamName`); see "Several streams" in docs/consumer.md.
+   */
+  streams?: readonly string[] | StreamDiscovery | undefined;
+  /** With `streams` as a function: seconds between calls to it (default 60). */
+  streamDiscoveryInterval?: number | undefined;
   /** Leases and checkpoints; default a private `MemoryCheckPointer`. */
   checkpointer?: CheckPointer | undefined;
   /** Payload decoding; default `JsonProcessor`. KPL aggregates are unpacked before it runs. */
@@ -92,7 +104,16 @@ export interface ConsumerOptions<T = unknown> extends ClientOptions {
 /** The schema behind `parseOptions` here; exported for the test that checks every option's message. */
 export const schema = v.object({
   ...clientOptionEntries,
-  streamName: v.pipe(v.string("streamName must be a string"), v.minLength(1, "streamName must not be empty")),
+  streamName: v.optional(
+    v.pipe(v.string("streamName must be a string (to read several streams, give streams: [...])"), v.minLength(1, "streamName must not be empty")),
+  ),
+  streams: v.optional(
+    v.custom<readonly string[] | StreamDiscovery>(
+      (value) => Array.isArray(value) || typeof value === "function",
+      "streams must be an array of stream names or ARNs, or a function returning them",
+    ),
+  ),
+  streamDiscoveryInterval: v.optional(v.pipe(seconds("streamDiscoveryInterval"), v.gtValue(0, "streamDiscoveryInterval must be > 0"))),
   checkpointer: v.optional(
     v.custom<CheckPointer>(
       (value) => typeof value === "object" && value !== null && typeof (value as CheckPointer).start === "function",

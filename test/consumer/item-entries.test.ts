@@ -25,25 +25,26 @@ it("a queued item becomes the public record at hand-out: arrival as a Date, no K
   if (entry?.kind !== "item") return;
   expect(entry.commit).toBe("4959");
   expect(entry.weight).toBe(1);
-  const record = toConsumerRecord(entry);
+  const record = toConsumerRecord(entry, "orders");
   expect(record).toEqual({
     data: { a: 1 },
     partitionKey: "pk",
     sequenceNumber: "4959",
     shardId: "shard-0",
+    streamName: "orders",
     approximateArrivalTimestamp: new Date(1_767_225_600_123),
     millisBehindLatest: 42,
   });
   expect(Object.keys(record)).not.toContain("subSequenceNumber");
   expect(Object.keys(record)).not.toContain("explicitHashKey");
   // Each hand-out gets its own record: a caller mutating one does not change a redelivery.
-  expect(toConsumerRecord(entry)).not.toBe(record);
+  expect(toConsumerRecord(entry, "orders")).not.toBe(record);
 });
 
 it("a record without an arrival time is stamped at the epoch, as before", () => {
   const [entry] = decode(`"x"`, undefined);
   if (entry?.kind !== "item") throw new Error("expected an item");
-  expect(toConsumerRecord(entry).approximateArrivalTimestamp.getTime()).toBe(0);
+  expect(toConsumerRecord(entry, "orders").approximateArrivalTimestamp.getTime()).toBe(0);
 });
 
 it("a payload that is not JSON becomes an error entry and a commit marker, with no item", () => {
