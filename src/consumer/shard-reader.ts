@@ -11,6 +11,7 @@ import type { QueueEntry } from "./entries.ts";
 import type { ConsumerMetrics } from "./events.ts";
 import type { KplHashRangeCheck } from "./options.ts";
 import type { RecordQueue, Reservation } from "./record-queue.ts";
+import { CallPace } from "./call-pace.ts";
 import { isShardGone } from "./shard-failure.ts";
 import type { StartPosition } from "./shard-plan.ts";
 import { parsePosition } from "../internal/sequence.ts";
@@ -73,12 +74,8 @@ export class ShardReader<T> {
   #firstUnqueued: string | undefined;
   /** With nothing queued or seen yet: where the iterator started (the checkpoint fallback may differ from the configured one). */
   #restartPosition: StartPosition;
-  /**
-   * Monotonic time before which the next GetRecords may not be sent: one fetch interval after the last
-   * call ENDED (so sends are at least an interval apart however long signing or the call took — the
-   * service counts GetRecords per shard per second as they arrive), or the idle sleep after an empty page.
-   */
-  #nextCallAt = Number.NEGATIVE_INFINITY;
+  /** When the next GetRecords may start: `shardFetchRate` a second, never more than 5 in any second (see CallPace). */
+  readonly #pace: CallPace;
   readonly #monotonic: () => number;
   /** The service's clock (its `Date` header) when it made the last iterator from a position. */
   #serverTimeAtStart: number | undefined;
@@ -97,6 +94,7 @@ export class ShardReader<T> {
   constructor(deps: ShardReaderDeps<T>) {
     this.#deps = deps;
     this.#monotonic = monotonicOf(deps.clock);
+    this.#pace = new CallPace(deps.fetchIntervalMs);
     this.shardId = deps.shardId;
     this.#link = linkSignals([deps.lease.signal, deps.stop]);
     this.#signal = this.#link.signal;
@@ -140,7 +138,7 @@ export class ShardReader<T> {
       await this.#recordStart();
       this.#readyResolve();
       while (!this.#signal.aborted) {
-        await this.#pace();
+        await this.#waitForPace();
         const room = await this.#reserve();
         if (room === undefined || room === "ended") return;
         if (this.#deps.mayFetch?.() === false) {
@@ -156,8 +154,8 @@ export class ShardReader<T> {
         if (page === undefined) continue;
         const ended = this.#enqueue(page, room);
         if (ended) return;
-        // An empty page: wait the idle sleep from when it came back (the pace, not on top of it).
-        if (page.records.length === 0) this.#nextCallAt += Math.max(0, this.#deps.idleSleepMs - this.#deps.fetchIntervalMs);
+        // An empty page: the idle sleep replaces the interval (the pace, not on top of it).
+        if (page.records.length === 0) this.#pace.delay(this.#deps.idleSleepMs - this.#deps.fetchIntervalMs);
       }
     } catch (error) {
       if (this.#signal.aborted) return;
@@ -279,7 +277,7 @@ export class ShardReader<T> {
       const room = await queue.reserve(recordLimit, this.#recordBytes, wait.signal);
       wait.abort();
       if (room !== undefined || this.#signal.aborted) return room;
-      await this.#pace();
+      await this.#waitForPace();
       if (this.#deps.mayFetch?.() === false) return undefined;
       const page = await this.#fetch(1);
       if (page === undefined) continue;
@@ -307,8 +305,8 @@ export class ShardReader<T> {
     return this.#iteratorAt(this.#restartPosition);
   }
 
-  async #pace(): Promise<void> {
-    const wait = this.#nextCallAt - this.#monotonic();
+  async #waitForPace(): Promise<void> {
+    const wait = this.#pace.nextAt - this.#monotonic();
     if (wait > 0) await this.#deps.clock.sleep(wait, this.#signal);
   }
 
@@ -317,9 +315,10 @@ export class ShardReader<T> {
     const { kinesis, metrics } = this.#deps;
     try {
       // The client's retries are GetRecords too: they keep the pace (full jitter alone may retry at once).
-      const paced = { signal: this.#signal, minRetryDelayMs: this.#deps.fetchIntervalMs };
+      const paced = { signal: this.#signal, minRetryDelayMs: this.#pace.retryDelayMs };
+      this.#pace.started(this.#monotonic());
       const page = await kinesis.getRecordsRaw(this.#iterator!, limit, paced).finally(() => {
-        this.#nextCallAt = this.#monotonic() + this.#deps.fetchIntervalMs;
+        this.#pace.ended(this.#monotonic());
       });
       this.#failures = 0;
       this.#caughtUp = page.records.length === 0;

@@ -53,6 +53,37 @@ describe("default GetRecords pace", () => {
     expect(mostInAnyWindow(getRecordsAt, 1000)).toBeLessThanOrEqual(5);
   });
 
+  it("keeps polling 5 times a second when every GetRecords takes 50 ms, never more than 5 in any second as sent or answered", async () => {
+    const clock = new ManualClock();
+    const fake = createFakeAws({ clock });
+    fake.kinesis.createStream("s", 1);
+    const sentAt: number[] = [];
+    const answeredAt: number[] = [];
+    const slow: typeof fetch = async (input, init) => {
+      if (!new Headers(init?.headers).get("x-amz-target")?.endsWith(".GetRecords")) return fake.fetch(input, init);
+      sentAt.push(clock.now());
+      await clock.sleep(50);
+      answeredAt.push(clock.now());
+      return fake.fetch(input, init);
+    };
+    const consumer = new Consumer<{ n: number }>({ streamName: "s", ...fake.options, fetch: slow, clock });
+    await consumer.waitReady();
+    const reading = (async () => {
+      for await (const _ of consumer) { /* drain */ }
+    })();
+    for (let step = 0; step < 400; step++) {
+      if (step % 5 === 0) fake.kinesis.putRecords("s", [{ data: JSON.stringify({ n: step }), partitionKey: "k" }]);
+      await clock.advance(10);
+    }
+    await consumer.close();
+    await reading;
+
+    // From the end of each call the pace would be 250 ms (16 calls in 4 s); start to start it is 210.
+    expect(sentAt.length).toBeGreaterThanOrEqual(18);
+    expect(mostInAnyWindow(sentAt, 1000)).toBeLessThanOrEqual(5);
+    expect(mostInAnyWindow(answeredAt, 1000)).toBeLessThanOrEqual(5);
+  });
+
   it("keeps to 5 GetRecords a second while the service throttles the shard: the client's retries keep the pace too", async () => {
     const clock = new ManualClock();
     const fake = createFakeAws({ clock });
@@ -67,12 +98,14 @@ describe("default GetRecords pace", () => {
     const reading = (async () => {
       for await (const _ of consumer) { /* drain */ }
     })();
-    fake.kinesis.throttleNext("GetRecords", 6);
-    for (let step = 0; step < 500; step++) await clock.advance(10);
+    // Jitter 0 (random: () => 0): the client's backoff alone would retry at once.
+    fake.kinesis.throttleNext("GetRecords", 4);
+    for (let step = 0; step < 800; step++) await clock.advance(10);
     await consumer.close();
     await reading;
 
-    expect(fake.calls("GetRecords")).toBeGreaterThan(6);
+    // Throttled four times, then polled at the pace again.
+    expect(fake.calls("GetRecords")).toBeGreaterThan(10);
     expect(mostInAnyWindow(getRecordsAt, 1000)).toBeLessThanOrEqual(5);
   });
 });

@@ -9,12 +9,12 @@ function operationOf(init: RequestInit | undefined): string {
 }
 
 describe("GetRecords pacing", () => {
-  it("never sends two GetRecords of a shard closer than 1/shardFetchRate, however late a request leaves", async () => {
+  it("never lets more than 5 GetRecords of a shard reach the service in any second, however late a request leaves", async () => {
     const stream = await createStream(localKinesis(), 1, "pacing");
     const sentAt: number[] = [];
     let getRecordsCalls = 0;
     // Every other GetRecords leaves 80 ms late (slow signing, a busy event loop): the service counts
-    // calls as they arrive, so the pace must be kept between arrivals, not between decisions to call.
+    // calls as they arrive, so the bound must hold between arrivals, not between decisions to call.
     const lateEveryOther: typeof fetch = async (input, init) => {
       if (operationOf(init) === "GetRecords") {
         if (getRecordsCalls++ % 2 === 0) await new Promise((resolve) => setTimeout(resolve, 80));
@@ -33,10 +33,8 @@ describe("GetRecords pacing", () => {
     }
     await consumer.close();
     expect(sentAt.length).toBeGreaterThanOrEqual(6);
-    const gaps = sentAt.slice(1).map((at, i) => at - sentAt[i]!);
-    // 200 ms apart at 5 per second (a few ms of timer slack allowed).
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(195);
-    // And no window of one second holds more than 5 calls.
+    // No window of one second holds more than 5 calls as they left (two may be closer than 200 ms:
+    // calls are paced start to start, and the bound is kept over every 5, see CallPace).
     for (let i = 0; i + 5 < sentAt.length; i++) expect(sentAt[i + 5]! - sentAt[i]!).toBeGreaterThan(1000);
   });
 });
