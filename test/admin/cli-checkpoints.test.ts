@@ -4,8 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { RedisCheckPointer } from "../../src/checkpointers/redis/store.ts";
-import { join } from "node:path";
-import { buildCli, type BuiltCli, runBuiltCli, RUNTIME_BIN } from "../support/cli.ts";
+import { buildCli, type BuiltCli, CLI_RUNTIMES, runBuiltCli } from "../support/cli.ts";
 import { createStream, localKinesis, uniqueName } from "../support/clients.ts";
 import { connectRedis, type NodeRedis } from "../support/redis-clients.ts";
 import { type LocalRedis, startRedis } from "../support/redis-server.ts";
@@ -117,17 +116,8 @@ describe("async-kinesis checkpoints", () => {
   });
 });
 
-/** The CLI's own Redis connection (node:net) on the other runtimes the binary runs on. */
-const RUNTIMES = [
-  {
-    name: "Deno",
-    runtime: { command: join(RUNTIME_BIN, "deno"), args: ["run", "-A"] },
-    env: { DENO_NO_UPDATE_CHECK: "1", NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/" },
-  },
-  { name: "Bun", runtime: { command: join(RUNTIME_BIN, "bun"), args: [] }, env: {} },
-] as const;
-
-describe.each(RUNTIMES)("async-kinesis checkpoints on $name", ({ runtime, env }) => {
+// The CLI's own Redis connection (node:net) on the other runtimes the binary runs on.
+describe.each(CLI_RUNTIMES)("async-kinesis checkpoints on $name", ({ runtime, env }) => {
   it("list --redis <url> reads the group's rows", async () => {
     const stream = await createStream(localKinesis(), 1, "cli-cp-runtime");
     const put = await putNumbers(stream, 0, 3);

@@ -1,6 +1,5 @@
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { buildCli, type BuiltCli, runBuiltCli, RUNTIME_BIN } from "../support/cli.ts";
+import { buildCli, type BuiltCli, CLI_RUNTIMES, runBuiltCli } from "../support/cli.ts";
 import { createStream, localKinesis } from "../support/clients.ts";
 import { putItems } from "../support/delivery-checks.ts";
 
@@ -16,16 +15,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => built?.remove());
 
-const RUNTIMES = [
-  {
-    name: "Deno",
-    runtime: { command: join(RUNTIME_BIN, "deno"), args: ["run", "-A"] },
-    env: { DENO_NO_UPDATE_CHECK: "1", NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/" },
-  },
-  { name: "Bun", runtime: { command: join(RUNTIME_BIN, "bun"), args: [] }, env: {} },
-] as const;
-
-describe.each(RUNTIMES)("async-kinesis on $name", ({ runtime, env }) => {
+describe.each(CLI_RUNTIMES)("async-kinesis on $name", ({ runtime, env }) => {
   it("describe prints the stream's shards as JSON and exits 0", async () => {
     const stream = await createStream(localKinesis(), 2, "cli-runtime");
     const result = await runBuiltCli(built.cli, ["describe", stream, "--endpoint", inject("kinesisEndpoint")], { runtime, env, timeoutMs: 60_000 });

@@ -14,6 +14,19 @@ import { testCredentials } from "./clients.ts";
 const ROOT = join(import.meta.dirname, "..", "..");
 export const RUNTIME_BIN = join(ROOT, "node_modules", ".bin");
 
+/**
+ * The other runtimes the built binary runs on: Deno (`deno run -A`, as `deno run -A npm:async-kinesis`
+ * runs it; its registry points at a closed loopback port so nothing is downloaded) and Bun.
+ */
+export const CLI_RUNTIMES = [
+  {
+    name: "Deno",
+    runtime: { command: join(RUNTIME_BIN, "deno"), args: ["run", "-A"] },
+    env: { DENO_NO_UPDATE_CHECK: "1", NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/" },
+  },
+  { name: "Bun", runtime: { command: join(RUNTIME_BIN, "bun"), args: [] }, env: {} },
+] as const;
+
 export interface BuiltCli {
   /** Path of the built cli.js. */
   cli: string;
