@@ -175,17 +175,18 @@ async function dynamoSection(context: BenchContext): Promise<Section> {
         const store = new DynamoDBCheckPointer({ ...common, ...DEFAULTS, clock, fetch: tap.fetch });
         return { store, session: await store.start({ streamName: stream }) };
       },
-      counts: () => ({ writes: tap.writes(), lists: tap.counts()["Scan"] ?? 0 }),
+      // The group index's Query (a table without it: a Scan).
+      counts: () => ({ writes: tap.writes(), lists: (tap.counts()["Query"] ?? 0) + (tap.counts()["Scan"] ?? 0) }),
     };
     const figures = await measureFigures(backend, (message) => context.log(`DynamoDB ${message}`));
     return {
       title: "DynamoDBCheckPointer writes at the guide's defaults (dynalite)",
       baseline: "guide's cost model",
-      rows: figureRows(figures, "writes", "Scans"),
+      rows: figureRows(figures, "writes", "Queries"),
       notes: [
         ...commonNotes(figures, "writes"),
         "Writes are PutItem, UpdateItem and DeleteItem requests (every lease write here is one conditional UpdateItem). " +
-        "A Scan reads the whole table, so its read units grow with every group and stream sharing the table.",
+        "A listing is one Query of the group index, which reads only the group's rows (see lease-table-sim for the trade against a Scan).",
       ],
     };
   } finally {
