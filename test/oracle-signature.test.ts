@@ -309,6 +309,21 @@ describe.each(CRYPTOS)("SigV4 signatures match @smithy/signature-v4 byte for byt
     }
   });
 
+  it("an endpoint path with characters that need percent-encoding (a proxy prefix) signs as the SDK's canonical URI", async () => {
+    for (
+      const endpoint of [
+        "https://proxy.example.com/aws%20kinesis/str%C3%B6m",
+        "https://proxy.example.com/a:b/c~d/e@f",
+        "https://proxy.example.com//double//slash",
+      ]
+    ) {
+      const client = new AwsJsonClient(KINESIS, { region: "us-east-1", endpoint });
+      const signed = await client.sign("ListShards", "{}", plain, "20260301T120000Z");
+      const oracle = await oracleSign(client, "ListShards", "{}", plain, "20260301T120000Z");
+      expect({ endpoint, authorization: signed.headers.get("authorization") }).toEqual({ endpoint, authorization: oracle["authorization"] });
+    }
+  });
+
   it("a signing key cached from an earlier day or region is not reused", async () => {
     const client = new AwsJsonClient(KINESIS, { region: "us-east-1" });
     for (const datetime of ["20240101T000000Z", "20240102T000000Z", "20240101T235959Z"]) {
