@@ -4,7 +4,7 @@ import { type LinkedSignal, linkSignals } from "../internal/abort.ts";
 import { backoffDelay, defaultBackoff } from "../internal/backoff.ts";
 import type { Clock } from "../internal/clock.ts";
 import { parsePosition } from "../internal/sequence.ts";
-import type { ShardSubscription, SubscribeEvent, SubscribePosition } from "../kinesis/subscribe.ts";
+import { EXPIRED_TOKEN_CODES, type ShardSubscription, type SubscribeEvent, type SubscribePosition } from "../kinesis/subscribe.ts";
 import type { HashKeyRange, WireKinesisRecord } from "../kinesis/types.ts";
 import type { Processor } from "../processors/types.ts";
 import { type DecodeContext, decodeWireRecord } from "./decode.ts";
@@ -177,7 +177,9 @@ export class FanOutReader<T> {
   async #recover(error: unknown): Promise<void> {
     if (this.#signal.aborted) throw error;
     const busy = error instanceof AwsServiceError && error.awsCode === SUBSCRIPTION_BUSY;
-    if (!busy && !isRetryable(error)) throw error;
+    // Expired session credentials: the client forgot them; a provider that can renew them gets asked again.
+    const renewed = error instanceof AwsServiceError && EXPIRED_TOKEN_CODES.has(error.awsCode) && this.#deps.fanOut.client.credentialsRenewable;
+    if (!busy && !renewed && !isRetryable(error)) throw error;
     await this.#backOff(error);
   }
 

@@ -53,6 +53,8 @@ export interface SubscribeCallOptions {
 const KINESIS_PROTOCOL = { service: "kinesis", contentType: "application/x-amz-json-1.1", targetPrefix: "Kinesis_20131202" } as const;
 const DEFAULT_ATTEMPT_TIMEOUT_S = 20;
 const DEFAULT_IDLE_TIMEOUT_S = 60;
+/** What Kinesis answers when a session token has expired. */
+export const EXPIRED_TOKEN_CODES: ReadonlySet<string> = new Set(["ExpiredTokenException", "ExpiredToken"]);
 const utf8 = new TextDecoder();
 
 interface WireSubscribeEvent {
@@ -98,6 +100,11 @@ export class SubscribeClient {
 
   get endpoint(): string {
     return this.#signer.endpoint;
+  }
+
+  /** Whether credentials refused as expired can be fetched again (a provider or the chain, not static keys). */
+  get credentialsRenewable(): boolean {
+    return this.#credentials.renewable;
   }
 
   /** Subscribe and decode each record's data from base64. */
@@ -147,12 +154,15 @@ export class SubscribeClient {
     if (response.status < 200 || response.status >= 300) {
       const body = await response.text().catch(() => "");
       life.dispose();
-      throw parseAwsError(
+      const error = parseAwsError(
         "kinesis",
         "SubscribeToShard",
         { status: response.status, headers: response.headers, body },
         (text) => redactSecrets(text, credentials),
       );
+      // Forget exactly the credentials the service refused, so the next subscription asks the source again.
+      if (EXPIRED_TOKEN_CODES.has(error.awsCode)) this.#credentials.invalidate(credentials);
+      throw error;
     }
     if (response.body === null) {
       life.dispose();

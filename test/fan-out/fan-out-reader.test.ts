@@ -29,10 +29,11 @@ function serviceError(awsCode: string, retryable = false): AwsServiceError {
 }
 
 /** A FanOutSource whose subscriptions play `scripts` in turn; records each position and each event pulled. */
-function scriptedSource(scripts: Script[]): { source: FanOutSource; positions: SubscribePosition[]; pulls: () => number } {
+function scriptedSource(scripts: Script[], credentialsRenewable = false): { source: FanOutSource; positions: SubscribePosition[]; pulls: () => number } {
   const positions: SubscribePosition[] = [];
   let pulled = 0;
   const client = {
+    credentialsRenewable,
     subscribeRaw(_arn: string, _shard: string, position: SubscribePosition, options: { signal?: AbortSignal }): Promise<ShardSubscription<WireKinesisRecord>> {
       positions.push(position);
       const script = scripts.shift();
@@ -142,6 +143,20 @@ describe("FanOutReader", () => {
     expect(positions.slice(1)).toEqual(Array(3).fill({ type: "AFTER_SEQUENCE_NUMBER", sequenceNumber: "1" }));
     expect(events.filter((e) => e.type === "error").map((e) => (e as { willRetry: boolean }).willRetry)).toEqual([true, true]);
     expect(drain(queue).at(-1)).toMatchObject({ kind: "end", lastSequence: "1" });
+  });
+
+  it("expired session credentials are asked for again when their source can renew them, and end the consumer when it cannot", async () => {
+    const renewable = scriptedSource([serviceError("ExpiredTokenException"), [{ records: [], millisBehindLatest: 0, childShards: [] }]], true);
+    const first = readerFor(renewable.source);
+    first.reader.start();
+    await first.reader.done;
+    expect(first.fatal).toEqual([]);
+    expect(renewable.positions).toHaveLength(2);
+    const fixed = scriptedSource([serviceError("ExpiredTokenException")], false);
+    const second = readerFor(fixed.source);
+    second.reader.start();
+    await second.reader.done;
+    expect((second.fatal[0] as AwsServiceError).awsCode).toBe("ExpiredTokenException");
   });
 
   it("a failure no retry can fix (AccessDeniedException) ends the consumer through onFatal", async () => {
