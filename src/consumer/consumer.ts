@@ -273,6 +273,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
       random: this.#random,
       stop: this.#stop,
       createGroup: (parts) => this.#createGroup(parts),
+      maxShardConsumers: this.#options.maxShardConsumers,
       dropEntries: (belongs, leases) => {
         const dropped = this.#queue.purge(belongs);
         for (const lease of leases) this.#delivery.dropPending(lease);

@@ -23,6 +23,8 @@ export interface StreamSetHost<T> {
   createGroup(parts: Partial<ConsumerGroupHost<T>>): ConsumerGroup<T>;
   /** Drop what is queued (and the item in hand) of these leases; returns how many records were dropped. */
   dropEntries(belongs: (entry: QueueEntry<T>) => boolean, leases: Iterable<Lease>): number;
+  /** Most shards the consumer reads at once, over every stream. */
+  maxShardConsumers: number;
   /** A failure no retry can fix and no one stream explains: the consumer ends with it. */
   fail(error: unknown): void;
 }
@@ -57,6 +59,8 @@ export class StreamSet<T> {
   readonly #initial: string[];
   readonly #discover: { discover: StreamDiscovery; intervalMs: number } | undefined;
   #started = false;
+  /** Allocations in flight over every stream (see `#bounded`). */
+  #allocating = 0;
   #discovery: Promise<void> | undefined;
   #wakeDiscovery: (() => void) | undefined;
 
@@ -99,11 +103,37 @@ export class StreamSet<T> {
     return [...this.#channels.values()].flatMap((c) => (c.session === undefined || c.removing !== undefined ? [] : [c.session]));
   }
 
-  /** Shards read now, over every stream. */
+  /** Shards read now, over every stream, and leases being taken (each may become one). */
   heldShards(): number {
-    let held = 0;
+    let held = this.#allocating;
     for (const channel of this.#channels.values()) held += channel.group.readers.size;
     return held;
+  }
+
+  /**
+   * The session as a stream's group sees it: an allocation first takes a slot of `maxShardConsumers`,
+   * kept until its reader starts (`onLease`) or it comes back empty. Streams allocate concurrently, so
+   * each group's own check (readers before the call) would let two of them pass the bound together.
+   */
+  #bounded(session: CheckpointSession): CheckpointSession {
+    const allocate: CheckpointSession["allocate"] = async (shardId, context) => {
+      if (this.heldShards() >= this.#host.maxShardConsumers) return undefined;
+      this.#allocating++;
+      let lease: Lease | undefined;
+      try {
+        lease = await session.allocate(shardId, context);
+      } finally {
+        if (lease === undefined) this.#allocating--;
+      }
+      return lease;
+    };
+    return new Proxy(session, {
+      get: (target, property) => {
+        if (property === "allocate") return allocate;
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
   }
 
   /** Opens the streams named at start (all of them, or the consumer fails), then keeps discovering if `streams` is a function. */
@@ -178,7 +208,10 @@ export class StreamSet<T> {
       fail: (error) => void this.#failed(channel, error),
       heldShards: () => this.heldShards(),
       onLease: (lease) => {
+        this.#allocating--; // its reader starts now, and counts from here
         leases.add(lease);
+        // Once it ends, its group drops its entries (or removal already did): nothing more to find by it here.
+        lease.signal.addEventListener("abort", () => leases.delete(lease), { once: true });
         this.#leaseChannels.set(lease, channel);
         host.metrics.leaseOn(lease, metrics);
       },
@@ -211,7 +244,7 @@ export class StreamSet<T> {
     channel.metrics.checkpointWrites = () => session.checkpointWrites ?? 0;
     if (stop.aborted) throw stop.reason;
     const incarnation = summary.streamCreatedAt === undefined ? undefined : String(summary.streamCreatedAt);
-    await channel.group.start(session, incarnation);
+    await channel.group.start(this.#bounded(session), incarnation);
     channel.metrics.emit({ type: "streamAdded", streamName: channel.name });
   }
 

@@ -158,6 +158,31 @@ export function runManyStreamsSuite(label: string, store: ManyStreamsStore, uniq
       expect(firstRows.map((row) => row.owner)).toEqual([undefined]);
     });
 
+    it("maxQueueSize and maxShardConsumers bound the whole consumer, not each stream", async () => {
+      const [first, second] = await Promise.all([createStream(kinesis, 2, "many-bound-a"), createStream(kinesis, 2, "many-bound-b")]);
+      await Promise.all([put(sdk, first, 0, 30), put(sdk, second, 0, 30)]);
+      const checkpointer = store.make(uniqueGroup());
+      const consumer = new Consumer<Item>({
+        streams: [first, second],
+        checkpointer,
+        endpoint: inject("kinesisEndpoint"),
+        region: "us-east-1",
+        credentials: testCredentials,
+        maxQueueSize: 8,
+        maxShardConsumers: 3,
+      });
+      await consumer.waitReady();
+      expect(consumer.shards).toHaveLength(3);
+      // Nobody iterates: the readers fill the one queue to its bound and wait.
+      await until("the queue fills", () => consumer.stats().queuedRecords >= 8);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const stats = consumer.stats();
+      expect(stats.queueHighWater).toBe(8);
+      expect(stats.leasesHeld).toBe(3);
+      await consumer.close();
+      await checkpointer.close();
+    });
+
     it("streams given as a function: a stream it starts naming is added, one it stops naming is removed, each with an event", async () => {
       const [first, later] = await Promise.all([createStream(kinesis, 1, "many-disc-a"), createStream(kinesis, 1, "many-disc-b")]);
       const named = [first];
