@@ -25,8 +25,13 @@ export function mayRequestHandoff(held: number, ownerHeld: number, totalShards: 
  */
 export const LOAD_MARGIN = 0.2;
 
-/** Below this many bytes per second across the whole group the rates say nothing: balance by count. */
-export const MIN_GROUP_BYTES_PER_SECOND = 1;
+/**
+ * The least a move must gain, in bytes per second, whatever the mean: 1 % of a shard's write limit
+ * (1 MB/s). A handoff pauses the shard for about a heartbeat and redelivers the record in hand; a
+ * lightly loaded group (a few records now and then) is all noise to a rate, and stays on count balance
+ * (a whole group below this is "no load" and balances by count).
+ */
+export const MIN_MOVE_BYTES_PER_SECOND = 10_000;
 
 /** A held shard and the load it carries. */
 export interface ShardLoad {
@@ -54,9 +59,9 @@ export interface GroupLoad {
   mean: number;
 }
 
-/** The smallest improvement a move must make (see `LOAD_MARGIN`). */
+/** The smallest improvement a move must make (see `LOAD_MARGIN` and `MIN_MOVE_BYTES_PER_SECOND`). */
 export function loadMargin(load: GroupLoad): number {
-  return LOAD_MARGIN * load.mean;
+  return Math.max(LOAD_MARGIN * load.mean, MIN_MOVE_BYTES_PER_SECOND);
 }
 
 /** How much moving a shard of `bytesPerSecond` from a worker at `from` to one at `to` shrinks their gap. */

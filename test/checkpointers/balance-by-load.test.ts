@@ -14,7 +14,11 @@ import { Throughput } from "../../src/checkpointers/lease/throughput.ts";
 
 const workers = ["g/w1", "g/w2", "g/w3", "g/w4"];
 
-function row(index: number, owner: string | undefined, bytesPerSecond: number | undefined): LeaseRow {
+/** Rates in these tests are in kB/s: well above the least a move must gain (10 kB/s). */
+const kB = 1000;
+
+function row(index: number, owner: string | undefined, kilobytesPerSecond: number | undefined): LeaseRow {
+  const bytesPerSecond = kilobytesPerSecond === undefined ? undefined : kilobytesPerSecond * kB;
   return { key: `g#s#shard-${index}`, group: "g", stream: "s", shardId: `shard-${index}`, owner, counter: 1, finished: false, bytesPerSecond };
 }
 
@@ -40,7 +44,7 @@ function round(rows: LeaseRow[], fleet: readonly string[], budgets: Budgets = {}
         asked,
         totalShards: rows.length,
         group: viewGroup(rows, new Map(), 0, 60_000, me),
-        maxBytesPerSecond: budgets.maxBytesPerSecond,
+        maxBytesPerSecond: budgets.maxBytesPerSecond === undefined ? undefined : budgets.maxBytesPerSecond * kB,
         maxShards: budgets.maxShards,
       });
       if (step.kind === "request-handoff") {
@@ -80,7 +84,7 @@ describe("balance by load", () => {
     expect(movingRounds).toBeGreaterThan(0);
     expect(rows[0]!.owner).not.toBe(rows[1]!.owner);
     const spread = loads(rows, workers);
-    expect(Math.max(...spread) - Math.min(...spread)).toBeLessThan(400); // from 733 before
+    expect(Math.max(...spread) - Math.min(...spread)).toBeLessThan(400 * kB); // from 733 kB/s before
     // Converged: more rounds move nothing.
     let extraMoves = 0;
     for (let i = 0; i < 10; i++) extraMoves += round(rows, workers);
@@ -103,13 +107,18 @@ describe("balance by load", () => {
     expect(rows[0]!.owner).toBe("g/w1");
   });
 
-  it("balances by count when no rates are known, and when every rate is ~0", () => {
-    for (const rate of [undefined, 0]) {
+  it("balances by count when no rates are known, and when the whole group carries less than 10 kB/s", () => {
+    for (const rate of [undefined, 0, 1]) {
       const rows = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => row(i, "g/w1", rate));
       settle(rows, workers);
       const counts = workers.map((w) => rows.filter((r) => r.owner === w).length);
       expect(counts).toEqual([2, 2, 2, 2]);
     }
+  });
+
+  it("a lightly loaded group does not move shards on noise: 2+1+1 shards at a few dozen bytes per second stay put", () => {
+    const rows = [row(0, "g/w1", 0.03), row(1, "g/w1", 0.035), row(2, "g/w2", 0.005), row(3, "g/w3", 0.02)];
+    expect(settle(rows, ["g/w1", "g/w2", "g/w3"])).toBe(0);
   });
 
   it("a row without a rate (an older version's, or not renewed yet) keeps the whole group on count balance", () => {
@@ -140,11 +149,11 @@ describe("balance by load", () => {
         mine: rows.filter((r) => r.owner === me).length,
         totalShards: 4,
         group: viewGroup(rows, new Map(), 0, 60_000, me),
-        maxBytesPerSecond: 500,
+        maxBytesPerSecond: 500 * kB,
       }).kind;
     expect(decide("g/w1")).toBe("wait"); // 700 > 500, and w2 would be at 400
     expect(decide("g/w2")).toBe("take");
-    rows[1]!.bytesPerSecond = 450; // now nobody fits: whoever may, takes it
+    rows[1]!.bytesPerSecond = 450 * kB; // now nobody fits: whoever may, takes it
     expect(decide("g/w1")).toBe("take");
   });
 
@@ -157,26 +166,28 @@ describe("balance by load", () => {
     const load: GroupLoad = {
       byLoad: true,
       byWorker: new Map([
-        ["g/w1", 800],
-        ["g/w2", 100],
-        ["g/w3", 100],
+        ["g/w1", 800 * kB],
+        ["g/w2", 100 * kB],
+        ["g/w3", 100 * kB],
       ]),
       movable: [
-        { key: "b", owner: "g/w1", bytesPerSecond: 400 },
-        { key: "a", owner: "g/w1", bytesPerSecond: 400 },
-        { key: "c", owner: "g/w2", bytesPerSecond: 100 },
+        { key: "b", owner: "g/w1", bytesPerSecond: 400 * kB },
+        { key: "a", owner: "g/w1", bytesPerSecond: 400 * kB },
+        { key: "c", owner: "g/w2", bytesPerSecond: 100 * kB },
       ],
       givingAway: new Set(),
-      mean: 1000 / 3,
+      mean: (1000 * kB) / 3,
     };
     expect(chooseLoadMove(load, "g/w2")?.key).toBe("a");
     expect(chooseLoadMove(load, "g/w3")?.key).toBe("a");
     // w1 already hands a shard over: nobody asks it for a second one meanwhile.
     expect(chooseLoadMove({ ...load, givingAway: new Set(["g/w1"]) }, "g/w3")).toBeUndefined();
     // A budget of 450: w2 may not ask for a 400 shard (500 > 450).
-    expect(chooseLoadMove(load, "g/w2", 450)).toBeUndefined();
-    expect(fitsBudget(load, "g/w2", 300, 450)).toBe(true);
-    expect(fitsBudget(load, "g/w2", 400, 600)).toBe(true);
+    expect(chooseLoadMove(load, "g/w2", 450 * kB)).toBeUndefined();
+    expect(fitsBudget(load, "g/w2", 300 * kB, 450 * kB)).toBe(true);
+    expect(fitsBudget(load, "g/w2", 400 * kB, 450 * kB)).toBe(true); // over, but nobody else could either
+    const idle = { ...load, byWorker: new Map([...load.byWorker, ["g/w3", 0]]) };
+    expect(fitsBudget(idle, "g/w2", 400 * kB, 450 * kB)).toBe(false); // w3 could take it within 450
   });
 });
 

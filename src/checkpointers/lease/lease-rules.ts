@@ -6,7 +6,7 @@ import {
   type GroupLoad,
   mayRequestHandoff,
   mayTakeFree,
-  MIN_GROUP_BYTES_PER_SECOND,
+  MIN_MOVE_BYTES_PER_SECOND,
   type ShardLoad,
 } from "../balance.ts";
 import type { LeaseRow } from "./lease-row.ts";
@@ -84,7 +84,7 @@ export function viewGroup(
     }
   }
   for (const worker of live) if (!byWorker.has(worker)) byWorker.set(worker, 0);
-  const load: GroupLoad = { byLoad: allRated && total >= MIN_GROUP_BYTES_PER_SECOND, byWorker, movable, givingAway, mean: total / live.size };
+  const load: GroupLoad = { byLoad: allRated && total >= MIN_MOVE_BYTES_PER_SECOND, byWorker, movable, givingAway, mean: total / live.size };
   return { liveWorkers: live.size, heldBy, load };
 }
 
