@@ -115,13 +115,16 @@ export class StreamSet<T> {
    * kept until its reader starts (`onLease`) or it comes back empty. Streams allocate concurrently, so
    * each group's own check (readers before the call) would let two of them pass the bound together.
    */
-  #bounded(session: CheckpointSession): CheckpointSession {
+  #bounded(session: CheckpointSession, group: ConsumerGroup<T>): CheckpointSession {
     const allocate: CheckpointSession["allocate"] = async (shardId, context) => {
-      if (this.heldShards() >= this.#host.maxShardConsumers) return undefined;
+      const held = this.heldShards();
+      if (held >= this.#host.maxShardConsumers) return undefined;
+      // The session sees only this stream's leases: what the other streams hold leaves this one less room (for its handoff requests).
+      const maxShards = context.maxShards === undefined ? undefined : Math.max(1, context.maxShards - (held - group.readers.size));
       this.#allocating++;
       let lease: Lease | undefined;
       try {
-        lease = await session.allocate(shardId, context);
+        lease = await session.allocate(shardId, { ...context, maxShards });
       } finally {
         if (lease === undefined) this.#allocating--;
       }
@@ -244,7 +247,7 @@ export class StreamSet<T> {
     channel.metrics.checkpointWrites = () => session.checkpointWrites ?? 0;
     if (stop.aborted) throw stop.reason;
     const incarnation = summary.streamCreatedAt === undefined ? undefined : String(summary.streamCreatedAt);
-    await channel.group.start(this.#bounded(session), incarnation);
+    await channel.group.start(this.#bounded(session, channel.group), incarnation);
     channel.metrics.emit({ type: "streamAdded", streamName: channel.name });
   }
 
