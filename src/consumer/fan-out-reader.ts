@@ -156,19 +156,16 @@ export class FanOutReader<T> {
     }
   }
 
-  /** Queue every event of one subscription; true when the shard has ended. */
+  /** Queue every event of one subscription; true when reading is over (the shard ended, or the queue or the reader stopped). */
   async #drain(subscription: ShardSubscription<WireKinesisRecord>): Promise<boolean> {
     for (;;) {
       const next = await subscription.next();
       if (next.done === true) return false;
       this.#failures = 0;
-      if (await this.#enqueue(next.value)) {
+      const outcome = await this.#enqueue(next.value);
+      if (outcome !== "more" || this.#signal.aborted) {
         await subscription.close();
-        return true;
-      }
-      if (this.#signal.aborted) {
-        await subscription.close();
-        return false;
+        return outcome !== "more" || this.#signal.aborted;
       }
     }
   }
@@ -228,8 +225,11 @@ export class FanOutReader<T> {
     this.#deps.metrics.emit({ type: "shardStarted", shardId: this.shardId, position: `${where} (enhanced fan-out)` });
   }
 
-  /** Queue one event's records, as room is granted; true when the shard has ended. */
-  async #enqueue(event: SubscribeEvent<WireKinesisRecord>): Promise<boolean> {
+  /**
+   * Queue one event's records, as room is granted: "ended" at the shard's end, "stopped" when the
+   * queue (a closing consumer, a spent bounded step) or this reader stopped, else "more".
+   */
+  async #enqueue(event: SubscribeEvent<WireKinesisRecord>): Promise<"more" | "ended" | "stopped"> {
     const { queue, lease, metrics } = this.#deps;
     const records = event.records;
     let bytes = 0;
@@ -237,7 +237,7 @@ export class FanOutReader<T> {
     if (records.length > 0) this.#recordBytes = Math.max(1, largestPayload(records));
     while (at < records.length) {
       const room = await queue.reserve(records.length - at, this.#recordBytes, this.#signal);
-      if (room === undefined) return false; // stopping: the lease or the consumer ended
+      if (room === undefined) return "stopped"; // the lease, the consumer or its queue ended
       const portion = records.slice(at, at + room.records);
       const entries: Array<QueueEntry<T>> = [];
       const context = this.#context(event.millisBehindLatest);
@@ -258,11 +258,11 @@ export class FanOutReader<T> {
     const drained = records.length === 0 && event.millisBehindLatest === 0 && this.#deps.shardClosed?.() === true;
     if (event.continuationSequenceNumber !== undefined && event.childShards === undefined && !drained) {
       this.#position = { type: "AFTER_SEQUENCE_NUMBER", sequenceNumber: event.continuationSequenceNumber };
-      return false;
+      return "more";
     }
     // No continuation: the shard is closed and everything in it was delivered (ChildShards name its children).
     queue.push([{ kind: "end", shardId: this.shardId, lease, weight: 0, commit: undefined, lastSequence: this.#lastQueued }]);
-    return true;
+    return "ended";
   }
 
   #context(millisBehindLatest: number | undefined): DecodeContext<T> {

@@ -213,6 +213,18 @@ describe("FanOutReader", () => {
     await reader.done;
   });
 
+  it("a closed queue (the consumer closing, a bounded step spent) ends the reader instead of pulling events it cannot queue", async () => {
+    const events = [1, 2, 3].map((n) => ({ records: records(n), continuationSequenceNumber: String(n), millisBehindLatest: 0 }));
+    const { source, pulls, positions } = scriptedSource([events]);
+    const { reader, queue, fatal } = readerFor(source);
+    queue.close();
+    reader.start();
+    await reader.done;
+    expect(pulls()).toBe(1);
+    expect(positions).toHaveLength(1);
+    expect(fatal).toEqual([]);
+  });
+
   it("the lease ending stops the reader without a fatal error", async () => {
     const { source } = scriptedSource([]);
     const held = lease();
