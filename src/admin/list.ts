@@ -74,7 +74,7 @@ export interface CheckpointRow {
  */
 export async function listCheckpoints(options: ListCheckpointsOptions): Promise<CheckpointRow[]> {
   const clock = options.clock ?? systemClock;
-  const { store, group } = resolveTarget(options.store, options.group, "store", () => clock.now());
+  const { store, group } = resolveTarget(options.store, options.group, "store", clock);
   const stream = streamOption(options.stream);
   const sessionTimeoutMs = secondsOption(options.sessionTimeout, "sessionTimeout", 60);
   const signal = options.signal;

@@ -56,9 +56,8 @@ export interface MigrateCheckpointsResult {
  */
 export async function migrateCheckpoints(options: MigrateCheckpointsOptions): Promise<MigrateCheckpointsResult> {
   const clock = options.clock ?? systemClock;
-  const now = (): number => clock.now();
-  const source = resolveTarget(options.from, options.group, "from", now);
-  const target = resolveTarget(options.to, source.group, "to", now);
+  const source = resolveTarget(options.from, options.group, "from", clock);
+  const target = resolveTarget(options.to, source.group, "to", clock);
   const group = source.group;
   const stream = options.stream === undefined ? undefined : streamOption(options.stream);
   const sessionTimeoutMs = secondsOption(options.sessionTimeout, "sessionTimeout", 60);

@@ -87,14 +87,14 @@ interface PythonRow {
 export async function importPythonCheckpoints(options: ImportPythonCheckpointsOptions): Promise<ImportPythonCheckpointsResult> {
   const clock = options.clock ?? systemClock;
   if (typeof options.name !== "string" || options.name === "") throw new ConfigError("name", "name is required: the Python checkpointer's name");
-  const { store, group } = resolveTarget(options.to, options.group ?? ("name" in options.to ? undefined : options.name), "to", () => clock.now());
+  const { store, group } = resolveTarget(options.to, options.group ?? ("name" in options.to ? undefined : options.name), "to", clock);
   const stream = streamOption(options.stream);
   const sessionTimeoutMs = secondsOption(options.sessionTimeout, "sessionTimeout", 60);
   const ttlMs = hoursOption(options.ttlHours, "ttlHours", 24);
   const signal = options.signal;
   const call = signal === undefined ? {} : { signal };
   const [summary, shards] = await Promise.all([options.kinesis.describeStreamSummary(stream, call), options.kinesis.listShards(stream, call)]);
-  const python = await readPythonRows(options.from, options.name, shards, signal);
+  const python = await readPythonRows(options.from, options.name, shards, clock, signal);
   const nowMs = clock.now();
   const source = "dynamodb" in options.from
     ? `Python DynamoDB table "${pythonTable(options.from, options.name)}"`
@@ -162,9 +162,15 @@ function pythonTable(from: { tableName?: string | undefined }, name: string): st
   return from.tableName ?? `kinesis-checkpoints-${name}`;
 }
 
-async function readPythonRows(from: PythonCheckpointSource, name: string, shards: readonly Shard[], signal: AbortSignal | undefined): Promise<PythonRow[]> {
+async function readPythonRows(
+  from: PythonCheckpointSource,
+  name: string,
+  shards: readonly Shard[],
+  clock: Clock,
+  signal: AbortSignal | undefined,
+): Promise<PythonRow[]> {
   if ("dynamodb" in from) return readPythonTable(from.dynamodb, pythonTable(from, name), signal);
-  if ("redis" in from) return readPythonKeys(from.redis, name, shards, signal);
+  if ("redis" in from) return readPythonKeys(from.redis, name, shards, clock, signal);
   throw new ConfigError("from", "from must be { dynamodb, tableName? } or { redis }");
 }
 
@@ -199,8 +205,14 @@ function number(value: AttributeValue | undefined): number | undefined {
 }
 
 /** The Python Redis checkpointer's key of each listed shard (`GET`, one per shard: no scan of the keyspace). */
-async function readPythonKeys(client: RedisClientLike, name: string, shards: readonly Shard[], signal: AbortSignal | undefined): Promise<PythonRow[]> {
-  const call = redisCaller(client, { clock: systemClock, commandTimeoutMs: 10_000, maxAttempts: 2 });
+async function readPythonKeys(
+  client: RedisClientLike,
+  name: string,
+  shards: readonly Shard[],
+  clock: Clock,
+  signal: AbortSignal | undefined,
+): Promise<PythonRow[]> {
+  const call = redisCaller(client, { clock, commandTimeoutMs: 10_000, maxAttempts: 2 });
   const rows: PythonRow[] = [];
   for (const shard of shards) {
     const key = `pyredis-${name}-${shard.shardId}`;

@@ -3,7 +3,7 @@ import { decodeRow, KeySpace } from "../checkpointers/redis/rows.ts";
 import { ScriptRunner } from "../checkpointers/redis/scripts.ts";
 import { epochSeconds } from "../checkpointers/lease/lease-row.ts";
 import { ProtocolError } from "../errors.ts";
-import { systemClock } from "../internal/clock.ts";
+import { type Clock, systemClock } from "../internal/clock.ts";
 import type { AdminRow, AdminStore, PositionRow } from "./store.ts";
 
 /**
@@ -57,12 +57,12 @@ export class RedisAdminStore implements AdminStore {
   readonly #prefix: string;
   readonly #now: () => number;
 
-  constructor(client: RedisClientLike, keyPrefix = "async-kinesis", now: () => number = () => systemClock.now()) {
+  constructor(client: RedisClientLike, keyPrefix = "async-kinesis", clock: Clock = systemClock) {
     // A server that never answers must not hang an operator's command.
-    const call: RedisCall = redisCaller(client, { clock: systemClock, commandTimeoutMs: 10_000, maxAttempts: 2 });
+    const call: RedisCall = redisCaller(client, { clock, commandTimeoutMs: 10_000, maxAttempts: 2 });
     this.#scripts = new ScriptRunner(call);
     this.#prefix = keyPrefix;
-    this.#now = now;
+    this.#now = () => clock.now();
     this.description = `Redis (key prefix ${keyPrefix})`;
   }
 

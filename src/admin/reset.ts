@@ -68,7 +68,7 @@ export interface ResetCheckpointsResult {
  */
 export async function resetCheckpoints(options: ResetCheckpointsOptions): Promise<ResetCheckpointsResult> {
   const clock = options.clock ?? systemClock;
-  const { store, group } = resolveTarget(options.store, options.group, "store", () => clock.now());
+  const { store, group } = resolveTarget(options.store, options.group, "store", clock);
   const stream = streamOption(options.stream);
   const sessionTimeoutMs = secondsOption(options.sessionTimeout, "sessionTimeout", 60);
   const ttlMs = hoursOption(options.ttlHours, "ttlHours", 24);

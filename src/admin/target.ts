@@ -2,6 +2,7 @@ import type { RedisClientLike } from "../checkpointers/redis/client.ts";
 import { streamNameOf } from "../checkpointers/lease/lease-row.ts";
 import type { DynamoDBClient } from "../dynamodb/client.ts";
 import { ConfigError } from "../errors.ts";
+import type { Clock } from "../internal/clock.ts";
 import { DynamoDBAdminStore } from "./dynamodb-store.ts";
 import { RedisAdminStore } from "./redis-store.ts";
 import type { AdminStore } from "./store.ts";
@@ -47,7 +48,7 @@ export interface ResolvedTarget {
 const GROUP_NAME = /^[A-Za-z0-9_.-]{1,200}$/;
 
 /** The store behind `spec`, and the group: `group` if given, else the checkpointer's name. */
-export function resolveTarget(spec: CheckpointStoreSpec, group: string | undefined, option: string, now?: () => number): ResolvedTarget {
+export function resolveTarget(spec: CheckpointStoreSpec, group: string | undefined, option: string, clock?: Clock): ResolvedTarget {
   if (typeof spec !== "object" || spec === null) {
     throw new ConfigError(option, `${option} must be a checkpointer, { dynamodb, tableName } or { redis, keyPrefix? }`);
   }
@@ -57,13 +58,13 @@ export function resolveTarget(spec: CheckpointStoreSpec, group: string | undefin
     store = new DynamoDBAdminStore(spec.client, spec.tableName);
     named = spec.name;
   } else if ("keyPrefix" in spec && "client" in spec && "name" in spec) {
-    store = new RedisAdminStore(spec.client, spec.keyPrefix, now);
+    store = new RedisAdminStore(spec.client, spec.keyPrefix, clock);
     named = spec.name;
   } else if ("dynamodb" in spec) {
     if (typeof spec.tableName !== "string" || spec.tableName === "") throw new ConfigError(option, `${option}.tableName is required with ${option}.dynamodb`);
     store = new DynamoDBAdminStore(spec.dynamodb, spec.tableName);
   } else if ("redis" in spec) {
-    store = new RedisAdminStore(spec.redis, spec.keyPrefix ?? "async-kinesis", now);
+    store = new RedisAdminStore(spec.redis, spec.keyPrefix ?? "async-kinesis", clock);
   } else {
     throw new ConfigError(option, `${option} must be a checkpointer, { dynamodb, tableName } or { redis, keyPrefix? }`);
   }
