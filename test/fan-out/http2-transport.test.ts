@@ -11,6 +11,7 @@ import { SubscribeClient } from "../../src/kinesis/subscribe.ts";
 import { createHttp2Fetch } from "../../src/node/http2-fetch.ts";
 import { testCredentials } from "../support/clients.ts";
 import { eventMessage } from "../support/eventstream-frames.ts";
+import { closedLoopbackEndpoint } from "../support/closed-port.ts";
 
 let server: Http2Server | undefined;
 const sessions = new Set<ServerHttp2Session>();
@@ -101,6 +102,16 @@ describe("SubscribeToShard over node:http2", () => {
     const sequences = [(first.value as { continuationSequenceNumber: string }).continuationSequenceNumber];
     for await (const event of subscription) sequences.push(event.continuationSequenceNumber!);
     expect(sequences).toEqual(Array.from({ length: total }, (_, n) => String(n)));
+  });
+
+  it("a refused connection rejects subscribe() with a retryable NetworkError naming ECONNREFUSED", async () => {
+    const failure = await client(await closedLoopbackEndpoint()).subscribeRaw("arn:consumer", "shard", { type: "LATEST" }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(NetworkError);
+    expect((failure as NetworkError).retryable).toBe(true);
+    expect((failure as NetworkError).message).toMatch(/SubscribeToShard .*ECONNREFUSED/);
   });
 
   it("an HTTP error answer rejects subscribe() with its AwsServiceError", async () => {
