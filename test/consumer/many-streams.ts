@@ -158,6 +158,39 @@ export function runManyStreamsSuite(label: string, store: ManyStreamsStore, uniq
       expect(firstRows.map((row) => row.owner)).toEqual([undefined]);
     });
 
+    it("a stream removed and added back resumes after its last committed record: the item in hand and the queued ones come again", async () => {
+      const [first, other] = await Promise.all([createStream(kinesis, 1, "many-again"), createStream(kinesis, 1, "many-other")]);
+      await put(sdk, first, 0, 10);
+      const checkpointer = store.make(uniqueGroup());
+      const events: ConsumerEvent[] = [];
+      const consumer = new Consumer<Item>({
+        streams: [first, other],
+        checkpointer,
+        endpoint: inject("kinesisEndpoint"),
+        region: "us-east-1",
+        credentials: testCredentials,
+        onEvent: (event) => events.push(event),
+      });
+      const records = consumer.records();
+      const taken: number[] = [];
+      for (let i = 0; i < 3; i++) taken.push((await records.next()).value?.data.n ?? -1);
+      // Asking for the third committed the second; the third is in hand.
+      expect(taken).toEqual([0, 1, 2]);
+      await until("the rest is queued", () => consumer.stats().queuedRecords === 7);
+
+      expect(await consumer.removeStream(first)).toBe(true);
+      expect(events.find((e) => e.type === "streamRemoved")).toMatchObject({ streamName: first, reason: "removed", droppedRecords: 7 });
+      const [row] = await checkpointer.listCheckpoints({ streamName: first });
+      expect(row?.owner).toBeUndefined();
+
+      await consumer.addStream(first);
+      const again: number[] = [];
+      for (let i = 0; i < 8; i++) again.push((await records.next()).value?.data.n ?? -1);
+      expect(again).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+      await consumer.close();
+      await checkpointer.close();
+    });
+
     it("maxQueueSize and maxShardConsumers bound the whole consumer, not each stream", async () => {
       const [first, second] = await Promise.all([createStream(kinesis, 2, "many-bound-a"), createStream(kinesis, 2, "many-bound-b")]);
       await Promise.all([put(sdk, first, 0, 30), put(sdk, second, 0, 30)]);
