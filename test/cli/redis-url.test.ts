@@ -53,6 +53,13 @@ describe("connectRedisUrl (checkpoints --redis)", () => {
     expect(errorLine(error, "checkpoints list", false)).not.toContain(PASSWORD);
   });
 
+  it("a password with a broken percent-escape is a ConfigError that does not quote it, before anything is sent", async () => {
+    const error = await failure(connectRedisUrl("redis://:pa%zzss-word@127.0.0.1:9", "--redis"));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(exitCodeFor(error)).toBe(ExitCode.usage);
+    expect(errorLine(error, "checkpoints list", false)).not.toContain("pa%zzss");
+  });
+
   it("a database that is not a number is a ConfigError before anything is sent (so before AUTH)", async () => {
     // Nothing listens on port 9: had it tried to connect first, this would be a NetworkError.
     const error = await failure(connectRedisUrl("redis://:pw@127.0.0.1:9/orders", "--redis"));

@@ -29,8 +29,8 @@ export async function connectRedisUrl(url: string, flag: string): Promise<CliRed
   const where = `${parsed.protocol}//${host}:${port}`; // no credentials: this goes into messages
   const db = parsed.pathname.replace(/^\//, "");
   if (!/^[0-9]*$/.test(db)) throw new ConfigError(flag, `${flag}: the database after the port must be a number`);
-  const user = decodeURIComponent(parsed.username);
-  const password = decodeURIComponent(parsed.password);
+  const user = decodeUserInfo(parsed.username, flag, "user name");
+  const password = decodeUserInfo(parsed.password, flag, "password");
   const socket = await open(parsed.protocol === "rediss:", host, port, where);
   const connection = new RespConnection(socket, where);
   try {
@@ -41,6 +41,15 @@ export async function connectRedisUrl(url: string, flag: string): Promise<CliRed
     throw error;
   }
   return connection;
+}
+
+/** A user name or password from the URL, percent-decoded; a broken escape is a usage error that does not quote it. */
+function decodeUserInfo(encoded: string, flag: string, what: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    throw new ConfigError(flag, `${flag}: the ${what} in the URL has a malformed %-escape (write % as %25)`);
+  }
 }
 
 /** A connection-setup command; Redis refusing it (WRONGPASS, NOAUTH, DB index out of range) is a typed error without the password. */
