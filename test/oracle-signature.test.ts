@@ -309,12 +309,13 @@ describe.each(CRYPTOS)("SigV4 signatures match @smithy/signature-v4 byte for byt
     }
   });
 
-  it("an endpoint path with characters that need percent-encoding (a proxy prefix) signs as the SDK's canonical URI", async () => {
+  it("an endpoint path that needs percent-encoding (a proxy prefix), or an IPv6 host, signs as the SDK's canonical URI and host", async () => {
     for (
       const endpoint of [
         "https://proxy.example.com/aws%20kinesis/str%C3%B6m",
         "https://proxy.example.com/a:b/c~d/e@f",
         "https://proxy.example.com//double//slash",
+        "http://[::1]:4567",
       ]
     ) {
       const client = new AwsJsonClient(KINESIS, { region: "us-east-1", endpoint });
