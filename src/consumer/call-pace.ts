@@ -7,9 +7,10 @@ export const WINDOW_CALLS = 5;
 /**
  * When a shard's next GetRecords may start (monotonic ms). Pure: times are passed in.
  *
- * Calls start one interval apart, measured from the previous call's start, so a call that takes long
- * (a slow answer, a busy event loop) does not stretch the interval and with it the wait of every
- * record for the next poll. That alone could let calls bunch as the service counts them (it counts a
+ * Calls start one interval apart, measured from when the previous call was due to start, so neither a
+ * call that takes long (a slow answer) nor a timer that fires late (a busy event loop) stretches the
+ * interval and with it the wait of every record for the next poll; a late call is made up by the next
+ * one, which comes at least half an interval after it (no catching up in bursts after a pause). That alone could let calls bunch as the service counts them (it counts a
  * call when it arrives, somewhere between our start and our end), so a second rule bounds every
  * window: a call starts no sooner than WINDOW_CALLS intervals after the end of the call
  * WINDOW_CALLS before it. Any six arrivals then span at least WINDOW_CALLS intervals (at least a
@@ -21,6 +22,8 @@ export class CallPace {
   readonly #intervalMs: number;
   readonly #windowMs: number;
   #lastStart = Number.NEGATIVE_INFINITY;
+  /** When the last call was due to start (its start, if it started on time or the pace had no plan yet). */
+  #lastDue = Number.NEGATIVE_INFINITY;
   /** Ends of the last WINDOW_CALLS calls, oldest first. */
   readonly #ends: number[] = [];
   #nextAt = Number.NEGATIVE_INFINITY;
@@ -43,6 +46,7 @@ export class CallPace {
   /** A call starts now (its first attempt). */
   started(at: number): void {
     this.#lastStart = at;
+    this.#lastDue = Number.isFinite(this.#nextAt) ? Math.min(at, this.#nextAt) : at;
   }
 
   /** The call ended (its last attempt answered or failed). */
@@ -50,7 +54,8 @@ export class CallPace {
     this.#ends.push(at);
     if (this.#ends.length > WINDOW_CALLS) this.#ends.shift();
     const window = this.#ends.length === WINDOW_CALLS ? this.#ends[0]! + this.#windowMs : Number.NEGATIVE_INFINITY;
-    this.#nextAt = Math.max(this.#lastStart + this.#intervalMs, window, at);
+    const onSchedule = Math.max(this.#lastDue + this.#intervalMs, this.#lastStart + this.#intervalMs / 2);
+    this.#nextAt = Math.max(onSchedule, window, at);
   }
 
   /** Hold the next call back `ms` more (the idle sleep after an empty page, beyond the interval). */

@@ -79,6 +79,20 @@ describe("CallPace", () => {
     }
   });
 
+  it("a call that starts late is made up by the next, which still comes at least half an interval later", () => {
+    const pace = new CallPace(200);
+    const starts: number[] = [];
+    let now = 0;
+    for (let call = 0; call < 6; call++) {
+      // The third call's timer fires 60 ms late, the fifth's 150 ms late.
+      now = Math.max(now, pace.nextAt) + (call === 2 ? 60 : call === 4 ? 150 : 0);
+      starts.push(now);
+      pace.started(now);
+      pace.ended(now + 1);
+    }
+    expect(starts).toEqual([0, 200, 460, 600, 950, 1050]);
+  });
+
   it("an idle sleep longer than the interval holds the next call back by the difference", () => {
     const pace = new CallPace(200);
     pace.started(0);

@@ -75,7 +75,11 @@ describe("default GetRecords pace", () => {
       if (step % 5 === 0) fake.kinesis.putRecords("s", [{ data: JSON.stringify({ n: step }), partitionKey: "k" }]);
       await clock.advance(10);
     }
-    await consumer.close();
+    // A GetRecords may be in flight (sleeping on the manual clock): keep the clock moving while closing.
+    let closed = false;
+    const closing = consumer.close().finally(() => (closed = true));
+    while (!closed) await clock.advance(10);
+    await closing;
     await reading;
 
     // From the end of each call the pace would be 250 ms (16 calls in 4 s); start to start it is 210.
