@@ -99,6 +99,11 @@ export function runManyStreamsSuite(label: string, store: ManyStreamsStore, uniq
       await until("every record of both streams is delivered", () => hasAll(workers, keys), 20_000);
 
       for (const record of [...a.records, ...b.records]) expect(record.streamName).toBe(record.data.stream);
+      // Every shard event says which stream it is about.
+      const acquired = a.events.filter((e) => e.type === "leaseAcquired");
+      expect(acquired.length).toBeGreaterThanOrEqual(4);
+      for (const event of acquired) expect([first, second]).toContain(event.streamName);
+      expect(a.events.filter((e) => e.type === "streamAdded").map((e) => e.streamName).sort()).toEqual([first, second].sort());
       // Each worker delivered records of both streams (it reads a shard of each).
       for (const worker of workers) expect(new Set(worker.records.map((r) => r.streamName))).toEqual(new Set([first, second]));
       const stats = a.consumer.stats();
