@@ -87,7 +87,17 @@ export class DynamoDBLeaseBackend implements LeaseBackend {
 
   ownerWrite(shardId: string, me: string, write: FencedWrite, signal: AbortSignal): Promise<ConditionalOutcome> {
     const stamp = this.#stamp(this.#options.clock.now(), write.kind);
-    const input = ownerWrite(write.kind, this.#options.tableName, this.rowKey(shardId), me, write.counter, stamp, write.sequence, write.startAt, write.bytesPerSecond);
+    const input = ownerWrite(
+      write.kind,
+      this.#options.tableName,
+      this.rowKey(shardId),
+      me,
+      write.counter,
+      stamp,
+      write.sequence,
+      write.startAt,
+      write.bytesPerSecond,
+    );
     return this.#update(input, signal, "read");
   }
 

@@ -67,7 +67,14 @@ export class RedisLeaseBackend implements LeaseBackend {
   }
 
   async ownerWrite(shardId: string, me: string, write: FencedWrite, signal: AbortSignal): Promise<ConditionalOutcome> {
-    const fenced = { me, counter: write.counter, sequence: write.sequence, startAt: write.startAt, bytesPerSecond: write.bytesPerSecond, stamp: this.#stamp(this.#options.clock.now(), write.kind) };
+    const fenced = {
+      me,
+      counter: write.counter,
+      sequence: write.sequence,
+      startAt: write.startAt,
+      bytesPerSecond: write.bytesPerSecond,
+      stamp: this.#stamp(this.#options.clock.now(), write.kind),
+    };
     return outcomeOf(await this.#rows.ownerWrite(write.kind, this.#stream, shardId, fenced, signal));
   }
 
