@@ -79,4 +79,42 @@ export function leaseLoadTests<Tap extends StoreTap>({ store }: SuiteContext<Tap
     expect(hotRate).toBeGreaterThan(100_000);
     expect(hotRate).toBeLessThan(170_000);
   });
+
+  it("a worker with a byte budget takes the cold shards it fits, never the hot one it does not", async () => {
+    const group = uniqueName("g");
+    const stream = uniqueName("s");
+    const clock = new ManualClock(Date.now());
+    const shards = ["shard-0", "shard-1", "shard-2", "shard-3"];
+    const first = { session: await store(group, { clock }).start({ streamName: stream }), held: new Map<string, Lease>() };
+    const budgeted = { session: await store(group, { clock }).start({ streamName: stream }), held: new Map<string, Lease>(), budget: 50_000 };
+    const pass = async (worker: { session: CheckpointSession; held: Map<string, Lease>; budget?: number }): Promise<void> => {
+      for (const [shard, lease] of worker.held) if (lease.signal.aborted) worker.held.delete(shard);
+      for (const shard of shards) {
+        if (worker.held.has(shard)) continue;
+        const lease = await worker.session.allocate(shard, { totalShards: shards.length, maxBytesPerSecond: worker.budget });
+        if (lease !== undefined) worker.held.set(shard, lease);
+      }
+    };
+    // shard-0 carries about 133 kB/s, the others about 11 kB/s each.
+    const deliver = (): void => {
+      for (const worker of [first, budgeted]) for (const [shard, lease] of worker.held) lease.delivered?.(shard === "shard-0" ? 40_000 : 10_000 / 3);
+    };
+    await pass(first);
+    expect(first.held.size).toBe(4);
+    for (let round = 0; round < 6; round++) {
+      deliver();
+      await clock.advance(300);
+    }
+    let tookHot = false;
+    for (let round = 0; round < 30; round++) {
+      await pass(first);
+      await pass(budgeted);
+      if (budgeted.held.has("shard-0")) tookHot = true;
+      deliver();
+      await clock.advance(300);
+    }
+    expect(tookHot).toBe(false);
+    expect([...first.held.keys()]).toEqual(["shard-0"]);
+    expect([...budgeted.held.keys()].sort()).toEqual(["shard-1", "shard-2", "shard-3"]); // 33 kB/s, within its 50
+  });
 }
