@@ -12,7 +12,8 @@ export interface FanOutOptions {
   /**
    * The transport for SubscribeToShard: a `fetch` that speaks HTTP/2 and streams the answer's body.
    * Default: `node:http2` in the Node build (Bun's own `node:http2` on Bun), the runtime's `fetch` on
-   * Deno. EFO is unavailable on workerd.
+   * Deno. EFO is unavailable on workerd. When the consumer's `fetch` is the in-memory one of
+   * `async-kinesis/testing`, subscriptions go through it (any runtime, no HTTP/2).
    */
   fetch?: typeof fetch | undefined;
   /** Seconds to wait for a newly registered consumer to become ACTIVE (default 120). */

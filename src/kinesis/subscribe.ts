@@ -10,6 +10,7 @@ import { isPermissionDenial } from "../internal/permission.ts";
 import { decodeBase64 } from "../internal/base64.ts";
 import { EventStreamDecoder } from "./eventstream/decoder.ts";
 import { interpretMessage } from "./eventstream/messages.ts";
+import { subscribingFetch } from "./serves-subscriptions.ts";
 import { fanOutUnavailable, subscribeTransport } from "./subscribe-transport.ts";
 import type { ChildShard, KinesisRecord, WireKinesisRecord } from "./types.ts";
 
@@ -81,7 +82,9 @@ export class SubscribeClient {
   readonly #idleTimeoutMs: number;
 
   constructor(options: SubscribeClientOptions = {}, option = "fanOut") {
-    if (options.subscribeFetch === undefined) {
+    // The in-memory Kinesis of async-kinesis/testing answers SubscribeToShard through the client's own fetch.
+    const inMemory = subscribingFetch(options.fetch);
+    if (options.subscribeFetch === undefined && inMemory === undefined) {
       const unavailable = fanOutUnavailable(option);
       if (unavailable !== undefined) throw unavailable;
     }
@@ -91,7 +94,7 @@ export class SubscribeClient {
       region: this.#signer.region,
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     });
-    this.#transport = subscribeFetch ?? subscribeTransport;
+    this.#transport = subscribeFetch ?? inMemory ?? subscribeTransport;
     this.#attemptTimeoutMs = (options.attemptTimeout ?? DEFAULT_ATTEMPT_TIMEOUT_S) * 1000;
     const idle = subscriptionIdleTimeout ?? DEFAULT_IDLE_TIMEOUT_S;
     if (!(idle > 0)) throw new ConfigError("subscriptionIdleTimeout", "must be a number of seconds > 0");

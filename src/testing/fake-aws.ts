@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from "../internal/clock.ts";
+import { SERVES_SUBSCRIPTIONS } from "../kinesis/serves-subscriptions.ts";
 import { FakeDynamoDB } from "./dynamodb/fake-dynamodb.ts";
 import { FakeKinesis } from "./kinesis/fake-kinesis.ts";
 import { errorResponse, FakeAwsError, type Json, jsonResponse } from "./wire.ts";
@@ -88,8 +89,8 @@ export function createFakeAws(options: FakeAwsOptions = {}): FakeAws {
         throw new FakeAwsError("MissingAuthenticationTokenException", "Missing Authentication Token", 403);
       }
       const body = parseBody(await request.text());
-      const out = service === "kinesis" ? kinesis.handle(operation, body) : dynamodb.handle(operation, body);
-      return jsonResponse(out, protocol.contentType);
+      const out = service === "kinesis" ? kinesis.handle(operation, body, request.signal) : dynamodb.handle(operation, body);
+      return out instanceof Response ? out : jsonResponse(out, protocol.contentType);
     } catch (error) {
       if (error instanceof FakeAwsError) {
         log.status = error.status;
@@ -99,6 +100,9 @@ export function createFakeAws(options: FakeAwsOptions = {}): FakeAws {
       throw error;
     }
   };
+
+  // SubscribeToShard is answered here too: a client given this fetch subscribes through it (no HTTP/2 needed).
+  Object.defineProperty(fakeFetch, SERVES_SUBSCRIPTIONS, { value: true });
 
   return {
     fetch: fakeFetch as typeof fetch,

@@ -5,6 +5,8 @@ import { FakeAwsError, invalid, type Json, numberField, stringField } from "../w
 import { IteratorTable } from "./iterators.ts";
 import { makeToken, parseToken, selectShards, type ShardSelection, shardSelection } from "./list-shards.ts";
 import { checkedSize, startIndex } from "./record-requests.ts";
+import { StreamConsumerRegistry } from "./stream-consumers.ts";
+import { FakeSubscription } from "./subscription.ts";
 import { StreamState } from "./stream-state.ts";
 import { wireShard } from "./wire-shapes.ts";
 
@@ -61,6 +63,10 @@ export class FakeKinesis {
   readonly #iterators = new IteratorTable();
   readonly #faults = new FaultQueue("ProvisionedThroughputExceededException");
   #failRecords = 0;
+  readonly #consumers = new StreamConsumerRegistry(
+    (body) => this.#streamOf(body),
+    (stream) => this.#streams.get(stream.name) === stream,
+  );
 
   constructor(
     readonly clock: Clock,
@@ -78,8 +84,9 @@ export class FakeKinesis {
 
   /** Remove a stream and its records at once (no DELETING phase); throws if it does not exist. */
   deleteStream(name: string): void {
-    this.#stream(name);
+    const state = this.#stream(name);
     this.#streams.delete(name);
+    this.#consumers.forget(state);
   }
 
   /** Split an open shard (at the middle of its range by default); returns the two children's ids. */
@@ -156,10 +163,23 @@ export class FakeKinesis {
 
   // ---- wire operations -------------------------------------------------------------------------
 
-  /** Answer one Kinesis JSON request, as the fake `fetch` does; throws `FakeAwsError` for the AWS error it would send. */
-  handle(operation: string, body: Json): Json {
+  /**
+   * Answer one Kinesis JSON request, as the fake `fetch` does; throws `FakeAwsError` for the AWS error it would send.
+   * SubscribeToShard answers a streaming `Response` (its event stream), which `signal` (the request's) ends.
+   */
+  handle(operation: string, body: Json, signal?: AbortSignal): Json | Response {
     this.#faults.take(operation);
     switch (operation) {
+      case "RegisterStreamConsumer":
+        return this.#consumers.register(body, this.clock.now());
+      case "DescribeStreamConsumer":
+        return this.#consumers.describe(body);
+      case "ListStreamConsumers":
+        return this.#consumers.list(body);
+      case "DeregisterStreamConsumer":
+        return this.#consumers.deregister(body);
+      case "SubscribeToShard":
+        return this.#subscribeToShard(body, signal ?? new AbortController().signal);
       case "CreateStream":
         return this.#createStream(body);
       case "DeleteStream":
@@ -227,7 +247,7 @@ export class FakeKinesis {
         EnhancedMonitoring: [{ ShardLevelMetrics: [] }],
         EncryptionType: "NONE",
         OpenShardCount: s.openShards.length,
-        ConsumerCount: 0,
+        ConsumerCount: this.#consumers.count(s),
       },
     };
   }
@@ -257,6 +277,17 @@ export class FakeKinesis {
     const out: Json = { Shards: page.map(wireShard) };
     if (offset + max < listed.length) out["NextToken"] = makeToken({ stream: state.name, offset: offset + max, selection });
     return out;
+  }
+
+  /** The event stream starts where a GetShardIterator of the same position would. */
+  #subscribeToShard(body: Json, signal: AbortSignal): Response {
+    const consumer = this.#consumers.find({ ConsumerARN: stringField(body, "ConsumerARN", true) });
+    const shard = consumer.stream.shard(stringField(body, "ShardId", true));
+    const position = body["StartingPosition"] as { Type?: unknown; SequenceNumber?: unknown; Timestamp?: unknown } | null | undefined;
+    if (position == null || typeof position.Type !== "string") throw invalid("StartingPosition.Type is required");
+    const index = startIndex(shard, position.Type, { StartingSequenceNumber: position.SequenceNumber, Timestamp: position.Timestamp });
+    const subscription = new FakeSubscription(consumer, shard, index, this.clock, signal);
+    return new Response(subscription.body, { status: 200, headers: { "content-type": "application/vnd.amazon.eventstream" } });
   }
 
   #getShardIterator(body: Json): Json {

@@ -37,6 +37,8 @@ export class StreamState {
   readonly arn: string;
   /** Unique per stream ever created (two created in one millisecond still differ), for iterators. */
   readonly incarnation: number = ++incarnations;
+  /** Told after every record put and every shard closed: what SubscribeToShard pushes on, with no timer. */
+  readonly listeners = new Set<() => void>();
   #sequence = 0n;
   #nextShardIndex = 0;
 
@@ -77,6 +79,7 @@ export class StreamState {
     if (shard === undefined) throw new FakeAwsError("InternalFailure", `no open shard holds hash key ${hash}`, 500);
     const sequenceNumber = this.#nextSequence();
     shard.records.push({ sequenceNumber, data, partitionKey, arrivedAt: now });
+    this.#changed();
     return { shardId: shard.shardId, sequenceNumber };
   }
 
@@ -118,6 +121,11 @@ export class StreamState {
 
   #close(shard: FakeShard): void {
     shard.endingSequenceNumber = this.#nextSequence();
+    this.#changed();
+  }
+
+  #changed(): void {
+    for (const listener of [...this.listeners]) listener();
   }
 
   #addShard(start: bigint, end: bigint, parents: { parentShardId?: string; adjacentParentShardId?: string }): FakeShard {
