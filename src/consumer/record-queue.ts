@@ -267,7 +267,19 @@ export class RecordQueue<E extends Weighted> {
     if (records <= 0 || want <= 0) return 0;
     let byBytes = Math.floor((this.maxBytes - this.#bytes - this.#reservedBytes) / bytesPerRecord);
     if (byBytes < 1 && this.#bytes === 0 && this.#reservedBytes === 0) byBytes = 1;
-    return Math.max(0, Math.min(want, records, byBytes));
+    const granted = Math.max(0, Math.min(want, records, byBytes));
+    return granted >= this.#smallestGrant(want, bytesPerRecord) ? granted : 0;
+  }
+
+  /**
+   * The least room worth a GetRecords call: a quarter of what the bounds can hold (at least 1, at most
+   * `want`). Without it a reader behind a full queue woke as each record was taken and spent one of
+   * its shard's 5 calls a second on a page of 1 record. A drained queue always has this much room.
+   */
+  #smallestGrant(want: number, bytesPerRecord: number): number {
+    const quarterByRecords = Math.floor(this.capacity / 4);
+    const quarterByBytes = Math.floor(this.maxBytes / bytesPerRecord / 4);
+    return Math.max(1, Math.min(want, quarterByRecords, quarterByBytes));
   }
 
   #unreserve(reservation: Reservation): void {

@@ -56,12 +56,14 @@ describe("the consumer's queue bounds hold across many shards", () => {
     const events: ConsumerEvent[] = [];
     await using consumer = localConsumer<{ id: string }>(stream, { maxQueueSize: 100, onEvent: (e) => events.push(e) });
     await consumer.waitReady();
-    await until(() => fetchedTotals(events).records >= 100, "the queue to fill");
+    // Readers stop once less than a quarter of the bound is free (a smaller page is not worth a call).
+    await until(() => fetchedTotals(events).records >= 75, "the queue to fill");
     await settle();
-    expect(fetchedTotals(events).records).toBe(100);
+    const fetched = fetchedTotals(events).records;
+    expect(fetched).toBeLessThanOrEqual(100);
     const stats = consumer.stats();
-    expect(stats.queuedRecords).toBe(100);
-    expect(stats.queueHighWater).toBe(100);
+    expect(stats.queuedRecords).toBe(fetched);
+    expect(stats.queueHighWater).toBe(fetched);
     // Bounded, not lost: reading drains the queue and every record arrives once.
     const got = await collect(consumer);
     expect(new Set(got.map((item) => item.id)).size).toBe(600);

@@ -76,6 +76,26 @@ describe("RecordQueue reservations", () => {
     expect((await settled(waiting))?.value?.records).toBe(5);
   });
 
+  it("a reader behind a full queue is granted room once a quarter of it is free, not one record at a time", async () => {
+    const queue = new RecordQueue<Entry>({ maxRecords: 100, maxBytes: 1e9 });
+    queue.push(records(100, 1), await queue.reserve(100, 1));
+    const waiting = queue.reserve(100, 1);
+    queue.take();
+    expect(await settled(waiting)).toBeUndefined();
+    for (let taken = 1; taken < 25; taken++) queue.take();
+    expect((await settled(waiting))?.value?.records).toBe(25);
+  });
+
+  it("the quarter also counts bytes: a reader of large records waits for a quarter of the byte bound", async () => {
+    const queue = new RecordQueue<Entry>({ maxRecords: 1000, maxBytes: 800 });
+    queue.push(records(8, 100), await queue.reserve(8, 100));
+    const waiting = queue.reserve(8, 100);
+    queue.take();
+    expect(await settled(waiting)).toBeUndefined();
+    queue.take();
+    expect((await settled(waiting))?.value).toEqual({ records: 2, bytes: 200 });
+  });
+
   it("closing the queue ends every wait with no reservation", async () => {
     const queue = new RecordQueue<Entry>({ maxRecords: 1, maxBytes: 1e9 });
     await queue.reserve(1, 1);
