@@ -4,11 +4,13 @@ import type { KinesisClient } from "./client.ts";
 
 /** An enhanced fan-out consumer registered on a stream (RegisterStreamConsumer). */
 export interface StreamConsumer {
+  /** The name it was registered under, unique within its stream. */
   consumerName: string;
   /** What SubscribeToShard and DeregisterStreamConsumer take. */
   consumerArn: string;
   /** Only an `ACTIVE` consumer can subscribe. */
   status: "CREATING" | "DELETING" | "ACTIVE";
+  /** When it was registered (`ConsumerCreationTimestamp`); absent when the service does not say. */
   createdAt?: Date;
 }
 
