@@ -109,17 +109,17 @@ describe("a fleet under DynamoDB throttling and 5xx (fault proxy)", () => {
     // Before the restart, repeats only where the first split moved a shard (at most one record each).
     expect(summary.redelivered).toBeLessThanOrEqual(moves);
 
-    // The faults really hit the lease writes and the allocate scans.
+    // The faults really hit the lease writes and the allocate listings (Queries of the group index).
     const updates = stats.byOperation["UpdateItem"]?.faults ?? {};
-    const scans = stats.byOperation["Scan"]?.faults ?? {};
+    const listings = stats.byOperation["Query"]?.faults ?? {};
     const total = (faults: Partial<Record<string, number>>): number => (faults["throttle"] ?? 0) + (faults["http-error"] ?? 0);
     expect(total(updates)).toBeGreaterThanOrEqual(5);
-    expect(total(scans)).toBeGreaterThanOrEqual(5);
+    expect(total(listings)).toBeGreaterThanOrEqual(5);
     expect(Object.values(stats.byOperation).reduce((n, op) => n + (op.faults["throttle"] ?? 0), 0)).toBeGreaterThanOrEqual(3);
     expect(Object.values(stats.byOperation).reduce((n, op) => n + (op.faults["http-error"] ?? 0), 0)).toBeGreaterThanOrEqual(3);
     console.log(
-      `[dynamodb faults] ${stats.faults} of ${stats.requests} DynamoDB requests failed (UpdateItem ${JSON.stringify(updates)}, Scan ${
-        JSON.stringify(scans)
+      `[dynamodb faults] ${stats.faults} of ${stats.requests} DynamoDB requests failed (UpdateItem ${JSON.stringify(updates)}, Query ${
+        JSON.stringify(listings)
       }) ` +
         `over ${
           ((closeAt - Math.min(...spans.map((s) => s.from))) / 1000).toFixed(1)
