@@ -37,6 +37,10 @@ function total(stats: readonly FlushStats[], field: "retrying" | "failed" | "thr
 }
 
 const PARTIAL_FAILURES: FaultRule[] = [
+  // Each whole-request fault at least once, whatever the dice say: full batches mean few requests.
+  { operation: "PutRecords", nth: 2, fault: { kind: "throttle" } },
+  { operation: "PutRecords", nth: 3, fault: { kind: "http-error", status: 500, body: "json" } },
+  { operation: "PutRecords", nth: 4, fault: { kind: "reset-before" } },
   { operation: "PutRecords", probability: 0.1, fault: { kind: "throttle" } },
   { operation: "PutRecords", probability: 0.05, fault: { kind: "http-error", status: 500, body: "json" } },
   { operation: "PutRecords", probability: 0.05, fault: { kind: "reset-before" } },
