@@ -19,6 +19,7 @@ import { clientCpu } from "./client-cpu.ts";
 import { coldImport } from "./cold-import.ts";
 import { consumerDecode } from "./consumer-decode.ts";
 import { latency } from "./latency.ts";
+import { latencyEfo } from "./latency-efo.ts";
 import { leaseTableSim } from "./lease-table-sim.ts";
 import { transportCpu } from "./transport-cpu.ts";
 import { producerCpu } from "./producer-cpu.ts";
@@ -35,6 +36,7 @@ const MEASUREMENTS: Measurement[] = [
   producerCpu,
   checkpointerWrites,
   latency,
+  latencyEfo,
   leaseTableSim,
 ];
 
