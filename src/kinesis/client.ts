@@ -297,7 +297,8 @@ function fromWireChildShard(child: WireChildShard): ChildShard {
   return { shardId: child.ShardId, parentShards: child.ParentShards ?? [], hashKeyRange: fromWireRange(child.HashKeyRange) };
 }
 
-function fromWireRecord(record: WireKinesisRecord): KinesisRecord {
+/** A record as the service sends it (GetRecords, SubscribeToShard) → ours: data decoded, arrival as a Date. */
+export function fromWireRecord(record: WireKinesisRecord): KinesisRecord {
   const out: KinesisRecord = {
     data: decodeBase64(record.Data),
     partitionKey: record.PartitionKey,

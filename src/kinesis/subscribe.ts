@@ -7,9 +7,9 @@ import { AbortedError, ConfigError, NetworkError, ProtocolError, TimeoutError } 
 import { linkSignals } from "../internal/abort.ts";
 import { abortReason } from "../internal/clock.ts";
 import { isPermissionDenial } from "../internal/permission.ts";
-import { decodeBase64 } from "../internal/base64.ts";
 import { EventStreamDecoder } from "./eventstream/decoder.ts";
 import { interpretMessage } from "./eventstream/messages.ts";
+import { fromWireRecord } from "./client.ts";
 import { subscribingFetch } from "./serves-subscriptions.ts";
 import { fanOutUnavailable, subscribeTransport } from "./subscribe-transport.ts";
 import type { ChildShard, KinesisRecord, WireKinesisRecord } from "./types.ts";
@@ -325,17 +325,6 @@ function parseEvent(payload: Uint8Array): SubscribeEvent<WireKinesisRecord> {
     }));
   }
   return event;
-}
-
-function fromWireRecord(record: WireKinesisRecord): KinesisRecord {
-  const out: KinesisRecord = {
-    data: decodeBase64(record.Data),
-    partitionKey: record.PartitionKey,
-    sequenceNumber: record.SequenceNumber,
-    approximateArrivalTimestamp: new Date((record.ApproximateArrivalTimestamp ?? 0) * 1000),
-  };
-  if (record.EncryptionType != null) out.encryptionType = record.EncryptionType;
-  return out;
 }
 
 function mapSubscription<A, B>(source: ShardSubscription<A>, map: (event: SubscribeEvent<A>) => SubscribeEvent<B>): ShardSubscription<B> {
