@@ -121,9 +121,11 @@ it("the Durable Object example delivers every record once across many alarms, ea
     await until("all 40 records delivered", async () => (new Set(deliveries.map((d) => d.sequenceNumber)).size >= 40 ? true : undefined), 60_000);
     // Two more steps after the last record: a redelivery, had there been one, would show now.
     const stepsThen = (await status()).steps;
-    const final = await until("two more steps", async () => {
+    // Read between two alarms: a status taken while the next alarm runs shows that alarm's leases.
+    // (A close that did not release would leave an owner for sessionTimeout, 60 s, and time this out.)
+    const final = await until("two more steps, read between alarms", async () => {
       const now = await status();
-      return now.steps >= stepsThen + 2 ? now : undefined;
+      return now.steps >= stepsThen + 2 && now.checkpoints.every((row) => row.owner === undefined) ? now : undefined;
     }, 30_000);
 
     expect(deliveries.map((d) => (d.data as { n: number }).n).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
