@@ -10,6 +10,7 @@
  * never listened — unless the program listens for it itself (Node, Bun), in which case its own
  * listeners decide. A second signal while closing finds no listener of ours: it ends the process at once.
  */
+import { runtimeProcess } from "../internal/env.ts";
 
 export type ShutdownSignal = "SIGINT" | "SIGTERM";
 const SIGNALS: readonly ShutdownSignal[] = ["SIGINT", "SIGTERM"];
@@ -38,7 +39,7 @@ interface DenoLike {
 
 /** The running runtime's signals, or undefined where there are none (workerd, browsers). */
 export function probeSignalRuntime(): SignalRuntime | undefined {
-  const globals = globalThis as { Deno?: Partial<DenoLike>; process?: Partial<ProcessLike> };
+  const globals = globalThis as { Deno?: Partial<DenoLike> };
   const deno = globals.Deno;
   if (deno !== undefined && typeof deno.addSignalListener === "function" && typeof deno.kill === "function") {
     const d = deno as DenoLike;
@@ -48,7 +49,7 @@ export function probeSignalRuntime(): SignalRuntime | undefined {
       reraise: (signal) => d.kill(d.pid, signal),
     };
   }
-  const proc = globals.process;
+  const proc = runtimeProcess() as Partial<ProcessLike> | undefined;
   if (proc !== undefined && typeof proc.on === "function" && typeof proc.kill === "function" && typeof proc.listenerCount === "function") {
     const p = proc as ProcessLike;
     return {

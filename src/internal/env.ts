@@ -36,6 +36,26 @@ export function readEnv(name: string): string | undefined {
   }
 }
 
+/**
+ * Node's and Bun's `process` object, or undefined where there is none (workerd, browsers). The rest of
+ * src/ reaches `process` only through here (signals, built-in modules, the platform).
+ */
+export function runtimeProcess(): object | undefined {
+  const proc = (globalThis as { process?: unknown }).process;
+  return typeof proc === "object" && proc !== null ? proc : undefined;
+}
+
+/**
+ * A loader of built-in modules through `process.getBuiltinModule` (Node >= 20.16, Bun), never a static
+ * `node:` import; undefined where the runtime has none (Deno without Node compat, workerd, browsers).
+ */
+export function builtinModuleLoader(): (<T>(name: string) => T) | undefined {
+  const proc = runtimeProcess() as { getBuiltinModule?: (name: string) => unknown } | undefined;
+  const builtin = proc?.getBuiltinModule;
+  if (typeof builtin !== "function") return undefined;
+  return <T>(name: string): T => builtin.call(proc, name) as T;
+}
+
 /** Whether this runtime exposes an environment at all (for error messages that say where we looked). */
 export function hasEnvironment(): boolean {
   const globals = globalThis as { process?: ProcessLike; Deno?: DenoLike };

@@ -1,11 +1,11 @@
 import { ConfigError } from "../errors.ts";
-import { readEnv } from "./env.ts";
+import { builtinModuleLoader, readEnv, runtimeProcess } from "./env.ts";
 
 /**
  * The one place that reads files and starts processes, for the credential chain's shared files and
  * `credential_process`. Deno, Bun and Node each expose this differently; workerd and browsers have
  * none of it, and `runtimeIo()` then answers `undefined`. Nothing here runs at import time, and Node's
- * modules are reached through `process.getBuiltinModule` (Node >= 20.16), never a static `node:` import.
+ * modules are reached through `builtinModuleLoader` (src/internal/env.ts, Node >= 20.16), never a static import.
  */
 export interface RuntimeIo {
   readonly runtime: "deno" | "bun" | "node";
@@ -60,19 +60,14 @@ interface NodeChildProcess {
 interface NodeOs {
   homedir(): string;
 }
-interface ProcessGlobal {
-  platform?: string;
-  getBuiltinModule?: (name: string) => unknown;
-}
 
 /** The running runtime's file and process access, or `undefined` where there is none (workerd, browsers). */
 export function runtimeIo(): RuntimeIo | undefined {
-  const globals = globalThis as { Deno?: DenoGlobal; Bun?: BunGlobal; process?: ProcessGlobal };
+  const globals = globalThis as { Deno?: DenoGlobal; Bun?: BunGlobal };
   if (globals.Deno?.readTextFile !== undefined) return denoIo(globals.Deno);
-  const builtin = globals.process?.getBuiltinModule;
-  if (typeof builtin !== "function") return undefined;
-  const load = <T>(name: string): T => builtin.call(globals.process, name) as T;
-  const windows = globals.process?.platform === "win32";
+  const load = builtinModuleLoader();
+  if (load === undefined) return undefined;
+  const windows = (runtimeProcess() as { platform?: string } | undefined)?.platform === "win32";
   if (globals.Bun?.file !== undefined) return bunIo(globals.Bun, load, windows);
   return nodeIo(load);
 }

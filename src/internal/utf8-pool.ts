@@ -1,10 +1,10 @@
 /**
  * UTF-8 for the many small strings a producer encodes (one JSON event per `put`): each result is a
- * view into a shared slab, the way Node's `Buffer.from` uses its pool. `TextEncoder.encode` allocates
+ * view into a shared slab, as runtimes' own byte pools do. `TextEncoder.encode` allocates
  * a separate ArrayBuffer per call, which on Node costs ~0.7 µs for a 100-byte string, against
  * ~0.15 µs for `encodeInto` a slab (bench/producer-cpu.ts). Web APIs only.
  *
- * A result keeps its slab alive while it lives (as a pooled Buffer does), and its `.buffer` is the
+ * A result keeps its slab alive while it lives (as any pooled view does), and its `.buffer` is the
  * whole slab: callers read it through `byteOffset`/`byteLength`, never `.buffer` alone. Long strings
  * get an array of their own, so one large item never pins a slab nor wastes one.
  */

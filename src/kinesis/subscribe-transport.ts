@@ -1,4 +1,5 @@
 import { ConfigError } from "../errors.ts";
+import { builtinModuleLoader } from "../internal/env.ts";
 import { createHttp2Transport, type Http2Module } from "./http2-transport.ts";
 
 /**
@@ -24,15 +25,14 @@ let bunTransport: typeof fetch | undefined;
 
 /**
  * Bun's `fetch` has no HTTP/2, but Bun implements `node:http2`: reached through
- * `process.getBuiltinModule` at the first subscription (never a static `node:` import here), as
+ * `builtinModuleLoader` (src/internal/env.ts) at the first subscription, never a static import, as
  * src/internal/runtime-io.ts reaches `node:fs`.
  */
 function bunHttp2(): typeof fetch | undefined {
-  const globals = globalThis as { Bun?: unknown; process?: { getBuiltinModule?: (name: string) => unknown } };
-  if (globals.Bun === undefined) return undefined;
-  const load = globals.process?.getBuiltinModule;
-  if (typeof load !== "function") return undefined;
-  return (bunTransport ??= createHttp2Transport(load.call(globals.process, "node:http2") as Http2Module));
+  if ((globalThis as { Bun?: unknown }).Bun === undefined) return undefined;
+  const load = builtinModuleLoader();
+  if (load === undefined) return undefined;
+  return (bunTransport ??= createHttp2Transport(load<Http2Module>("node:http2")));
 }
 
 /** The transport in force: the registered one, else Bun's `node:http2`, else the runtime's `fetch` (looked up per call). */
