@@ -111,9 +111,10 @@ function denoIo(deno: DenoGlobal): RuntimeIo {
   };
 }
 
+/** Bun: Node's file and home-directory access (Bun implements them), with Bun's own file reader and spawn. */
 function bunIo(bun: BunGlobal, load: <T>(name: string) => T, windows: boolean): RuntimeIo {
-  const fs = (): NodeFs => load<NodeFs>("node:fs");
   return {
+    ...nodeIo(load),
     runtime: "bun",
     async readTextFile(path) {
       try {
@@ -122,21 +123,12 @@ function bunIo(bun: BunGlobal, load: <T>(name: string) => T, windows: boolean): 
         return missingOrThrow(error, `reading ${path}`);
       }
     },
-    readTextFileSync(path) {
-      try {
-        return fs().readFileSync(path, "utf8");
-      } catch (error) {
-        return missingOrThrow(error, `reading ${path}`);
-      }
-    },
-    homeDirectory: () => load<NodeOs>("node:os").homedir(),
     async runShell(command) {
       const [program, args] = shellFor(command, windows);
       const child = bun.spawn([program, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
       const [stdout, exitCode] = await Promise.all([new Response(child.stdout).text(), child.exited]);
       return { exitCode, stdout };
     },
-    readEnv,
   };
 }
 
