@@ -4,6 +4,7 @@ import { performance } from "node:perf_hooks";
 import { Consumer, Producer } from "../src/index.ts";
 import { createFakeAws } from "../src/testing/index.ts";
 import { type BenchContext, benchCredentials, type Measurement } from "./context.ts";
+import { putSteadily, RATE, WARM_UP_MS } from "./latency.ts";
 import type { Row } from "./table.ts";
 
 /**
@@ -57,8 +58,6 @@ export const latencyEfo: Measurement = {
   },
 };
 
-const RATE = 100;
-const WARM_UP_MS = 2000;
 const STREAM = "bench-latency-efo";
 
 interface Item {
@@ -172,17 +171,7 @@ async function measure(fanOut: boolean, seconds: number): Promise<EfoRun> {
         if (delivered === total) break;
       }
     })();
-    // A steady rate: the i-th put is due at start + i × 10 ms, so a late tick does not push the rest back.
-    const start = performance.now();
-    const puts: Array<Promise<void>> = [];
-    const pad = "x".repeat(60);
-    for (let i = 0; i < total; i++) {
-      const wait = start + (i * 1000) / RATE - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      puts.push(producer.put({ i, t: performance.now(), w: Date.now(), pad }, `pk-${i % 1000}`));
-    }
-    await Promise.all(puts);
-    await producer.flush();
+    await putSteadily(producer, total, (i, pad) => ({ i, t: performance.now(), w: Date.now(), pad }));
     const tail = setTimeout(() => void consumer.close(), 5000);
     await reading;
     clearTimeout(tail);

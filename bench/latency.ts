@@ -85,8 +85,29 @@ export const latency: Measurement = {
   },
 };
 
-const RATE = 100;
-const WARM_UP_MS = 2000;
+export const RATE = 100;
+export const WARM_UP_MS = 2000;
+
+/**
+ * Puts `total` records of ~100 bytes at a steady RATE a second, then flushes. The i-th put is due at
+ * start + i / RATE, so a late tick does not push the rest back. Shared by the polling and fan-out rows.
+ */
+export async function putSteadily<T>(
+  producer: { put(item: T, partitionKey: string): Promise<void>; flush(): Promise<unknown> },
+  total: number,
+  item: (i: number, pad: string) => T,
+): Promise<void> {
+  const start = performance.now();
+  const puts: Array<Promise<void>> = [];
+  const pad = "x".repeat(60);
+  for (let i = 0; i < total; i++) {
+    const wait = start + (i * 1000) / RATE - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    puts.push(producer.put(item(i, pad), `pk-${i % 1000}`));
+  }
+  await Promise.all(puts);
+  await producer.flush();
+}
 const TARGET_P50_MS = 120;
 const TARGET_P99_MS = 250;
 const MAX_GET_RECORDS_PER_SECOND = 5;
@@ -245,17 +266,7 @@ async function measure(producerOptions: ProducerTuning, consumerOptions: Consume
       }
     })();
 
-    // A steady rate: the i-th put is due at start + i × 10 ms, so a late tick does not push the rest back.
-    const start = performance.now();
-    const puts: Array<Promise<void>> = [];
-    const pad = "x".repeat(60);
-    for (let i = 0; i < total; i++) {
-      const wait = start + (i * 1000) / RATE - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      puts.push(producer.put({ i, t: performance.now(), pad }, `pk-${i % 1000}`));
-    }
-    await Promise.all(puts);
-    await producer.flush();
+    await putSteadily(producer, total, (i, pad) => ({ i, t: performance.now(), pad }));
     // Everything put is stored; give the consumer a few polls to yield the tail, then stop.
     const tail = setTimeout(() => void consumer.close(), 5000);
     await reading;
