@@ -1,7 +1,6 @@
 import type { Lease } from "../checkpointers/types.ts";
 import { AwsServiceError, isRetryable } from "../errors.ts";
 import { type LinkedSignal, linkSignals } from "../internal/abort.ts";
-import { backoffDelay, defaultBackoff } from "../internal/backoff.ts";
 import type { Clock } from "../internal/clock.ts";
 import { parsePosition } from "../internal/sequence.ts";
 import { EXPIRED_TOKEN_CODES, type ShardSubscription, type SubscribeEvent, type SubscribePosition } from "../kinesis/subscribe.ts";
@@ -13,6 +12,7 @@ import type { ConsumerMetrics } from "./events.ts";
 import type { FanOutSource } from "./fan-out-source.ts";
 import type { KplHashRangeCheck } from "./options.ts";
 import type { RecordQueue } from "./record-queue.ts";
+import { ReaderBackoff } from "./reader-backoff.ts";
 import type { StartPosition } from "./shard-plan.ts";
 
 export interface FanOutReaderDeps<T> {
@@ -44,7 +44,6 @@ export interface FanOutReaderDeps<T> {
   shardClosed?: (() => boolean) | undefined;
 }
 
-const MAX_READER_BACKOFF_MS = 10_000;
 /**
  * What SubscribeToShard answers while the previous subscription of this consumer to this shard is
  * still held (AWS: within 5 s of the last call): wait and subscribe again, never give up over it.
@@ -70,7 +69,7 @@ export class FanOutReader<T> {
   #position: SubscribePosition;
   #lastQueued: string | undefined;
   #recordBytes: number | undefined;
-  #failures = 0;
+  readonly #backoff: ReaderBackoff;
   #caughtUp = false;
   #ended = false;
   #readyResolve!: () => void;
@@ -82,6 +81,7 @@ export class FanOutReader<T> {
     this.shardId = deps.shardId;
     this.#link = linkSignals([deps.lease.signal, deps.stop]);
     this.#signal = this.#link.signal;
+    this.#backoff = new ReaderBackoff({ ...deps, signal: this.#signal });
     this.#lastQueued = deps.lease.sequence;
     const range = deps.hashKeyRange;
     this.#hashRange = range === undefined ? undefined : { start: BigInt(range.startingHashKey), end: BigInt(range.endingHashKey) };
@@ -125,7 +125,7 @@ export class FanOutReader<T> {
 
   async #run(): Promise<void> {
     try {
-      const consumerArn = await this.#retrying(() => this.#deps.fanOut.consumerArn(this.#deps.streamName, this.#signal));
+      const consumerArn = await this.#backoff.retrying(() => this.#deps.fanOut.consumerArn(this.#deps.streamName, this.#signal));
       await this.#recordStart();
       this.#started();
       while (!this.#signal.aborted) {
@@ -161,7 +161,7 @@ export class FanOutReader<T> {
     for (;;) {
       const next = await subscription.next();
       if (next.done === true) return false;
-      this.#failures = 0;
+      this.#backoff.succeeded();
       const outcome = await this.#enqueue(next.value);
       if (outcome !== "more" || this.#signal.aborted) {
         await subscription.close();
@@ -177,27 +177,9 @@ export class FanOutReader<T> {
     // Expired session credentials: the client forgot them; a provider that can renew them gets asked again.
     const renewed = error instanceof AwsServiceError && EXPIRED_TOKEN_CODES.has(error.awsCode) && this.#deps.fanOut.client.credentialsRenewable;
     if (!busy && !renewed && !isRetryable(error)) throw error;
-    await this.#backOff(error);
-  }
-
-  async #retrying<R>(attempt: () => Promise<R>): Promise<R> {
-    for (;;) {
-      try {
-        const result = await attempt();
-        this.#failures = 0;
-        return result;
-      } catch (error) {
-        if (this.#signal.aborted || !isRetryable(error)) throw error;
-        await this.#backOff(error);
-      }
-    }
-  }
-
-  async #backOff(error: unknown): Promise<void> {
-    this.#deps.metrics.failed(this.shardId, error, true);
+    // Not caught up while failing: an idle timeout must not count a shard in error as idle.
     this.#caughtUp = false;
-    const delay = Math.min(MAX_READER_BACKOFF_MS, backoffDelay(defaultBackoff, this.#failures++, true, this.#deps.random) + 100);
-    await this.#deps.clock.sleep(delay, this.#signal);
+    await this.#backoff.sleepAfter(error);
   }
 
   /**

@@ -1,6 +1,5 @@
 import type { Lease } from "../checkpointers/types.ts";
 import { AwsServiceError, isRetryable } from "../errors.ts";
-import { backoffDelay, defaultBackoff } from "../internal/backoff.ts";
 import { type LinkedSignal, linkSignals } from "../internal/abort.ts";
 import { type Clock, monotonicOf } from "../internal/clock.ts";
 import type { KinesisClient } from "../kinesis/client.ts";
@@ -12,6 +11,7 @@ import type { ConsumerMetrics } from "./events.ts";
 import type { KplHashRangeCheck } from "./options.ts";
 import type { RecordQueue, Reservation } from "./record-queue.ts";
 import { CallPace } from "./call-pace.ts";
+import { ReaderBackoff } from "./reader-backoff.ts";
 import { isShardGone } from "./shard-failure.ts";
 import type { StartPosition } from "./shard-plan.ts";
 import { parsePosition } from "../internal/sequence.ts";
@@ -49,9 +49,6 @@ export interface ShardReaderDeps<T> {
   onShardGone(error: AwsServiceError): void;
 }
 
-/** The longest a reader backs off after repeated failures that the client's own retries did not fix. */
-const MAX_READER_BACKOFF_MS = 10_000;
-
 /**
  * Reads one shard for as long as its lease holds: paces GetRecords to `shardFetchRate`, reserves
  * room in the queue before each call and asks for no more records than it reserved (so readers of
@@ -81,7 +78,7 @@ export class ShardReader<T> {
   #serverTimeAtStart: number | undefined;
   /** The largest record of this shard's last non-empty page: what the next fetch reserves bytes by. */
   #recordBytes: number | undefined;
-  #failures = 0;
+  readonly #backoff: ReaderBackoff;
   #caughtUp = false;
   /** The read loop has returned (shard end, stop, or failure). */
   #ended = false;
@@ -98,6 +95,7 @@ export class ShardReader<T> {
     this.shardId = deps.shardId;
     this.#link = linkSignals([deps.lease.signal, deps.stop]);
     this.#signal = this.#link.signal;
+    this.#backoff = new ReaderBackoff({ ...deps, signal: this.#signal });
     this.#lastQueued = deps.lease.sequence;
     const checkpoint = deps.lease.sequence === undefined ? undefined : parsePosition(deps.lease.sequence);
     if (checkpoint?.subSequence !== undefined) this.#resumeInside = { sequence: checkpoint.sequence, subSequence: checkpoint.subSequence };
@@ -134,7 +132,7 @@ export class ShardReader<T> {
     const { queue } = this.#deps;
     try {
       if (this.#deps.mayFetch?.() === false) return;
-      this.#iterator = await this.#retrying(() => this.#firstIterator());
+      this.#iterator = await this.#backoff.retrying(() => this.#firstIterator());
       await this.#recordStart();
       this.#readyResolve();
       while (!this.#signal.aborted) {
@@ -169,26 +167,6 @@ export class ShardReader<T> {
    * Run `attempt` until it succeeds, backing off after failures the client's own retries did not
    * fix (throttling, 5xx, network): getting an iterator must not kill the consumer over them.
    */
-  async #retrying<R>(attempt: () => Promise<R>): Promise<R> {
-    for (;;) {
-      try {
-        const result = await attempt();
-        this.#failures = 0;
-        return result;
-      } catch (error) {
-        if (this.#signal.aborted || !isRetryable(error)) throw error;
-        await this.#backOff(error);
-      }
-    }
-  }
-
-  /** Report a failure this reader will retry, then sleep with growing, jittered delays. */
-  async #backOff(error: unknown): Promise<void> {
-    this.#report(error, true);
-    const delay = Math.min(MAX_READER_BACKOFF_MS, backoffDelay(defaultBackoff, this.#failures++, true, this.#deps.random) + 100);
-    await this.#deps.clock.sleep(delay, this.#signal);
-  }
-
   #report(error: unknown, willRetry: boolean): void {
     this.#deps.metrics.failed(this.shardId, error, willRetry);
   }
@@ -320,7 +298,7 @@ export class ShardReader<T> {
       const page = await kinesis.getRecordsRaw(this.#iterator!, limit, paced).finally(() => {
         this.#pace.ended(this.#monotonic());
       });
-      this.#failures = 0;
+      this.#backoff.succeeded();
       this.#caughtUp = page.records.length === 0;
       return page;
     } catch (error) {
@@ -328,12 +306,12 @@ export class ShardReader<T> {
       if (this.#signal.aborted) throw error;
       if (error instanceof AwsServiceError && error.awsCode === "ExpiredIteratorException") {
         metrics.emit({ type: "iteratorExpired", shardId: this.shardId, resumeAfter: this.#lastQueued });
-        this.#iterator = await this.#retrying(() => this.#resumeIterator());
+        this.#iterator = await this.#backoff.retrying(() => this.#resumeIterator());
         return undefined;
       }
       if (!isRetryable(error)) throw error;
       // The client already retried with backoff; keep the shard alive and try again later.
-      await this.#backOff(error);
+      await this.#backoff.sleepAfter(error);
       return undefined;
     }
   }
