@@ -1,4 +1,4 @@
-import { RequestSigner } from "./signer.ts";
+import { amzDate, RequestSigner } from "./signer.ts";
 import { signingCrypto } from "./signing-crypto.ts";
 import { AbortedError, type AwsService, AwsServiceError, isRetryable, NetworkError, TimeoutError } from "../errors.ts";
 import { linkSignals } from "../internal/abort.ts";
@@ -169,7 +169,11 @@ export class AwsJsonClient {
     }
   }
 
-  /** Sign a request without sending it; exposed so the signature can be compared with an oracle. */
+  /**
+   * Sign a request without sending it; exposed so the signature can be compared with an oracle. The
+   * time signed is `datetime` if given, else this client's `clock.now()` (a corrected or test clock
+   * decides x-amz-date and the credential scope, as it decides every other time the client reads).
+   */
   async sign(
     operation: string,
     payload: string | Uint8Array<ArrayBuffer>,
@@ -178,7 +182,8 @@ export class AwsJsonClient {
   ): Promise<{ url: string; headers: Headers }> {
     // The body is hashed once, here, with the runtime's fastest SHA-256 (node:crypto in the Node build).
     const bodyHash = await signingCrypto().sha256Hex(payload);
-    const headers = await this.#signer.sign(`${this.protocol.targetPrefix}.${operation}`, bodyHash, credentials, datetime);
+    const signedAt = datetime ?? amzDate(this.clock.now());
+    const headers = await this.#signer.sign(`${this.protocol.targetPrefix}.${operation}`, bodyHash, credentials, signedAt);
     return { url: this.#signer.url, headers };
   }
 
