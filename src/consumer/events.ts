@@ -264,6 +264,15 @@ export class ConsumerMetrics {
     this.leasesHeld += leased ? 1 : -1;
   }
 
+  /**
+   * The consumer has closed: it holds no lease, whatever its checkpointer reported (a lease whose signal
+   * never aborted, or whose release is still unanswered, is no longer read by this worker).
+   */
+  leasesEnded(): void {
+    for (const shard of this.shards.values()) shard.leased = false;
+    this.leasesHeld = 0;
+  }
+
   /** One item handed out; `lease` (the entry's) tells a consumer of several streams which stream it came from. */
   delivered(shardId: string, bytes: number, _lease?: Lease): void {
     this.recordsDelivered++;
