@@ -45,19 +45,21 @@ const DEFAULT_ATTEMPT_TIMEOUT_S = 20;
 const EXPIRED_TOKEN_CODES: ReadonlySet<string> = new Set(["ExpiredTokenException", "ExpiredToken"]);
 
 /**
- * Signs (SigV4 via aws4fetch) and sends one JSON-protocol request, parses the answer, and retries
- * retryable failures with full-jitter backoff. aws4fetch's own retry is not used: the retry decision
- * needs the AWS error code, which only the parsed body carries.
- */
-/**
  * What an owner of a client (a consumer, a checkpointer) sets once, at construction: an observer of
  * every attempt (metrics) and the retry backoff (a checkpointer caps it at one heartbeat).
  */
 export interface ClientHooks {
+  /** Told of every attempt of every call: its operation, attempt number, and the error and retry delay of a failed one. */
   onAttempt?: AttemptObserver | undefined;
+  /** The delays between retried attempts (full jitter; default 100 ms base, 500 ms after throttling, 20 s cap). */
   backoff?: BackoffPolicy | undefined;
 }
 
+/**
+ * Signs (SigV4, see signer.ts) and sends one JSON-protocol request, parses the answer, and retries
+ * retryable failures with full-jitter backoff. aws4fetch's own retry is not used: the retry decision
+ * needs the AWS error code, which only the parsed body carries.
+ */
 export class AwsJsonClient {
   readonly protocol: JsonProtocol;
   readonly region: string;
