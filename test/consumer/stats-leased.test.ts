@@ -95,6 +95,25 @@ describe("stats() leased and leasesHeld", () => {
     expectNoLeases(consumer);
   });
 
+  it("with streams: after close(), no shard of any stream reads leased and every stream's leasesHeld is 0", async () => {
+    const checkpointer = controlledLeases((lease, controller) => ({ ...lease, signal: controller.signal }));
+    const fake = createFakeAws();
+    fake.kinesis.createStream("a", 1);
+    fake.kinesis.createStream("b", 2);
+    const consumer = new Consumer<{ n: number }>({ streams: ["a", "b"], ...fake.options, checkpointer, sleepTimeNoRecords: 0.05 });
+    await consumer.waitReady();
+    expect(consumer.stats().leasesHeld).toBe(3);
+
+    await consumer.close();
+    const stats = consumer.stats();
+    expect(Object.values(stats.shards).map((s) => s.leased)).toEqual([false, false, false]);
+    expect(stats.leasesHeld).toBe(0);
+    expect(Object.values(stats.streams ?? {}).map((s) => [s.leasesHeld, ...Object.values(s.shards).map((shard) => shard.leased)])).toEqual([
+      [0, false],
+      [0, false, false],
+    ]);
+  });
+
   it("a lease that ended before its reader started reads leased: false, is reported lost, and the shard is leased and read again", async () => {
     let endedOnce: string | undefined;
     const events: ConsumerEvent[] = [];
