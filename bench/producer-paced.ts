@@ -102,7 +102,7 @@ export async function producerPaced(
     ],
     notes: [
       `Default options (per-shard limits on: 1,000 records/s, 1 MiB/s; bufferTime 0.5 s; maxQueueSize 10,000) on the Node build's node:http transport, JsonProcessor, ~100-byte JSON events, 1,000 partition keys, \`put\` awaited per record, then \`flush\`. The baseline column is the same with putRateLimitPerShard and putBandwidthLimitPerShard raised to 1e9.`,
-      `The limited producer runs on a clock ${SPEEDUP}× faster than real time (its sleeps ${SPEEDUP}× shorter), so ${
+      `The limited producer runs on a clock ${SPEEDUP}× faster than real time (its sleeps ${SPEEDUP}× shorter, rounded up to whole real milliseconds and never ending before their time, like a real clock's), so ${
         (records / 1000).toFixed(0)
       } s of pacing take ~${((records / 1000) / SPEEDUP).toFixed(1)} s; wall time ${median(paced.map((x) => x.wallMs)).toFixed(0)} ms at the limit, ${
         median(unpaced.map((x) => x.wallMs)).toFixed(0)
