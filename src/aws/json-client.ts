@@ -95,6 +95,11 @@ export class AwsJsonClient {
     this.#reachability = new EndpointReachability(this.#maxAttempts);
   }
 
+  /** Where this client's credentials come from; a SubscribeToShard client of the same consumer shares it (one chain resolution, one cache). */
+  get credentialSource(): CredentialSource {
+    return this.#credentials;
+  }
+
   /** Whether the endpoint has answered any request of this client yet (any HTTP status). */
   get endpointAnswered(): boolean {
     return this.#reachability.answered;

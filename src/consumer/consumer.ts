@@ -87,7 +87,9 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
     this.#kinesis = new KinesisClient(this.#step === undefined ? clientOptions : { ...clientOptions, fetch: this.#step.kinesisFetch(clientOptions.fetch) }, {
       onAttempt,
     });
-    this.#fanOut = options.fanOut === undefined ? undefined : new FanOutSource(options.fanOut, clientOptions, this.#kinesis);
+    const step = this.#step;
+    const countRequests = step === undefined ? undefined : (transport: typeof fetch) => step.kinesisFetch(transport);
+    this.#fanOut = options.fanOut === undefined ? undefined : new FanOutSource(options.fanOut, clientOptions, this.#kinesis, countRequests);
     this.#ownsCheckpointer = options.checkpointer === undefined;
     this.#checkpointer = options.checkpointer ?? new MemoryCheckPointer();
     this.#step?.watch(this.#checkpointer);

@@ -8,6 +8,9 @@ import type { FanOutOptions } from "./fan-out-options.ts";
  * A consumer's enhanced fan-out: the SubscribeToShard client and the registered stream consumer's
  * ARN, found (or registered, and waited for until ACTIVE) once and shared by every shard's reader.
  * Made at construction, so an unavailable runtime (workerd, Bun without a transport) is a ConfigError there.
+ * Subscriptions are accounted for as the consumer's other Kinesis calls: signed with the consumer's
+ * Kinesis client and its credentials (resolved once for both), each attempt told to that client's
+ * `onAttempt` (throttles), and each request sent through `countRequests` (a bounded step's budget).
  */
 export class FanOutSource {
   readonly client: SubscribeClient;
@@ -16,7 +19,7 @@ export class FanOutSource {
   readonly #registrationTimeout: number | undefined;
   #consumerArn: Promise<string> | undefined;
 
-  constructor(options: FanOutOptions, clientOptions: ClientOptions, kinesis: KinesisClient) {
+  constructor(options: FanOutOptions, clientOptions: ClientOptions, kinesis: KinesisClient, countRequests?: (transport: typeof fetch) => typeof fetch) {
     this.consumerName = options.consumerName;
     this.#kinesis = kinesis;
     this.#registrationTimeout = options.registrationTimeout;
@@ -27,6 +30,7 @@ export class FanOutSource {
         ...(options.idleTimeout === undefined ? {} : { subscriptionIdleTimeout: options.idleTimeout }),
       },
       "fanOut",
+      { signer: kinesis.http, wrapTransport: countRequests },
     );
   }
 

@@ -1,4 +1,4 @@
-import { AwsJsonClient } from "../aws/json-client.ts";
+import { type AttemptObserver, AwsJsonClient } from "../aws/json-client.ts";
 import type { ClientOptions } from "../aws/client-options.ts";
 import { type Credentials, CredentialSource, redactSecrets } from "../aws/credentials.ts";
 import { parseAwsError } from "../aws/parse-error.ts";
@@ -47,6 +47,25 @@ export interface SubscribeClientOptions extends ClientOptions {
   subscriptionIdleTimeout?: number | undefined;
 }
 
+/** What a SubscribeToShard client shares with the Kinesis client of the same consumer. */
+export interface SubscribeClientShared {
+  /**
+   * Sign with this client (a consumer's Kinesis client's `http`) and take credentials from its source:
+   * the credential chain (files, IMDS, STS) or provider is resolved once per consumer, not once per
+   * path, and credentials refused as expired on either path are fetched again for both. Its endpoint,
+   * region and clock apply. Default: a signer and a credential source of its own, from the options.
+   */
+  signer?: AwsJsonClient | undefined;
+  /**
+   * Told of each SubscribeToShard attempt (one per call: the caller retries), as a client's `onAttempt`
+   * is of its calls, so throttled subscriptions are counted with throttled GetRecords. Default: the
+   * shared signer's `onAttempt`.
+   */
+  onAttempt?: AttemptObserver | undefined;
+  /** Wraps the SubscribeToShard transport: a bounded step counts each request there, as it does in the Kinesis client's fetch. */
+  wrapTransport?: ((transport: typeof fetch) => typeof fetch) | undefined;
+}
+
 export interface SubscribeCallOptions {
   signal?: AbortSignal | undefined;
 }
@@ -78,10 +97,11 @@ export class SubscribeClient {
   readonly #signer: AwsJsonClient;
   readonly #credentials: CredentialSource;
   readonly #transport: typeof fetch;
+  readonly #onAttempt: AttemptObserver | undefined;
   readonly #attemptTimeoutMs: number;
   readonly #idleTimeoutMs: number;
 
-  constructor(options: SubscribeClientOptions = {}, option = "fanOut") {
+  constructor(options: SubscribeClientOptions = {}, option = "fanOut", shared: SubscribeClientShared = {}) {
     // The in-memory Kinesis of async-kinesis/testing answers SubscribeToShard through the client's own fetch.
     const inMemory = subscribingFetch(options.fetch);
     if (options.subscribeFetch === undefined && inMemory === undefined) {
@@ -89,12 +109,14 @@ export class SubscribeClient {
       if (unavailable !== undefined) throw unavailable;
     }
     const { subscribeFetch, subscriptionIdleTimeout, ...clientOptions } = options;
-    this.#signer = new AwsJsonClient(KINESIS_PROTOCOL, clientOptions);
-    this.#credentials = new CredentialSource(options.credentials, () => this.#signer.clock.now(), {
+    this.#signer = shared.signer ?? new AwsJsonClient(KINESIS_PROTOCOL, clientOptions);
+    this.#credentials = shared.signer?.credentialSource ?? new CredentialSource(options.credentials, () => this.#signer.clock.now(), {
       region: this.#signer.region,
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     });
-    this.#transport = subscribeFetch ?? inMemory ?? subscribeTransport;
+    this.#onAttempt = shared.onAttempt ?? shared.signer?.onAttempt;
+    const transport = subscribeFetch ?? inMemory ?? subscribeTransport;
+    this.#transport = shared.wrapTransport === undefined ? transport : shared.wrapTransport(transport);
     this.#attemptTimeoutMs = (options.attemptTimeout ?? DEFAULT_ATTEMPT_TIMEOUT_S) * 1000;
     const idle = subscriptionIdleTimeout ?? DEFAULT_IDLE_TIMEOUT_S;
     if (!(idle > 0)) throw new ConfigError("subscriptionIdleTimeout", "must be a number of seconds > 0");
@@ -132,7 +154,24 @@ export class SubscribeClient {
     position: SubscribePosition,
     options: SubscribeCallOptions = {},
   ): Promise<ShardSubscription<WireKinesisRecord>> {
-    const caller = options.signal;
+    const attempt = { service: "kinesis", operation: "SubscribeToShard", attempt: 1 } as const;
+    let subscription: ShardSubscription<WireKinesisRecord>;
+    try {
+      subscription = await this.#subscribeOnce(consumerArn, shardId, position, options.signal);
+    } catch (error) {
+      this.#onAttempt?.({ ...attempt, error });
+      throw error;
+    }
+    this.#onAttempt?.(attempt);
+    return subscription;
+  }
+
+  async #subscribeOnce(
+    consumerArn: string,
+    shardId: string,
+    position: SubscribePosition,
+    caller: AbortSignal | undefined,
+  ): Promise<ShardSubscription<WireKinesisRecord>> {
     if (caller?.aborted) throw abortReason(caller);
     const payload = JSON.stringify({ ConsumerARN: consumerArn, ShardId: shardId, StartingPosition: wirePosition(position) });
     const credentials = await this.#credentials.get();
