@@ -68,7 +68,7 @@ const quickClock: Clock = { now: () => Date.now(), sleep: (_ms, signal) => syste
 
 describe("DynamoDBCheckPointer table options", () => {
   it("creates its table with the tags, then turns point-in-time recovery on once the table is ACTIVE", async () => {
-    const tableName = uniqueName("kinesis-checkpoints-billing-prod");
+    const tableName = uniqueName("kinesis-checkpoints-prod-billing");
     const tap = recordingFetch();
     const store = checkpointer({ tableName, fetch: tap.fetch, tags: { app: "billing", env: "prod", "cost center": "42/a" }, pointInTimeRecovery: true });
     await store.start({ streamName: "events" });
