@@ -1,6 +1,6 @@
 import { CheckpointConflictError } from "../errors.ts";
 import type { Position } from "./position.ts";
-import type { AdminRow, AdminStore, PositionRow } from "./store.ts";
+import { type AdminRow, type AdminStore, type PositionRow, readForDecision } from "./store.ts";
 
 /** One shard's position before and after an administration call. */
 export interface CheckpointChange {
@@ -37,7 +37,9 @@ export async function applyWrites(store: AdminStore, writes: readonly PlannedWri
   }
   if (conflicts.length > 0) {
     // Name who holds each conflicting row now, so the operator sees which worker is still running.
-    const now = await store.list(writes[0]!.row.group, writes[0]!.row.stream, signal).catch(() => []);
+    const { group, stream } = writes[0]!.row;
+    const wanted = conflicts.map((conflict) => ({ stream, shardId: conflict.shardId }));
+    const now = await readForDecision(store, group, stream, wanted, signal).catch(() => []);
     for (const conflict of conflicts) conflict.owner = now.find((row) => row.shardId === conflict.shardId)?.owner;
     throw new CheckpointConflictError(where, conflicts, applied.map((c) => c.shardId));
   }

@@ -1,25 +1,28 @@
 import { ATTR, keyItem, rowKey, sequenceOrder } from "../checkpointers/dynamodb/row.ts";
-import { scanGroup } from "../checkpointers/dynamodb/scan-group.ts";
 import { ensureTable, tableSchemaText } from "../checkpointers/dynamodb/table.ts";
-import { epochSeconds } from "../checkpointers/lease/lease-row.ts";
+import { epochSeconds, type LeaseRow } from "../checkpointers/lease/lease-row.ts";
 import type { DynamoDBClient } from "../dynamodb/client.ts";
 import type { AttributeValue, Item } from "../dynamodb/marshal.ts";
 import { AwsServiceError, CheckpointTableMissingError } from "../errors.ts";
-import type { AdminRow, AdminStore, PositionRow } from "./store.ts";
+import { DynamoDBGroupReads } from "./dynamodb-reads.ts";
+import type { AdminRow, AdminStore, PositionRow, RowsWanted } from "./store.ts";
 
 /**
  * A `DynamoDBCheckPointer` table, for the administration functions: the same rows, keys and
  * attributes the checkpointer reads (checkpointers/dynamodb/row.ts). A replacement is one PutItem,
- * conditional on the row read (counter and owner) or on its absence.
+ * conditional on the row read (counter and owner) or on its absence. Rows are read by the group index
+ * when the table has it ACTIVE, by Scan otherwise; decisions re-read consistently (dynamodb-reads.ts).
  */
 export class DynamoDBAdminStore implements AdminStore {
   readonly description: string;
   readonly #client: DynamoDBClient;
   readonly #table: string;
+  readonly #reads: DynamoDBGroupReads;
 
   constructor(client: DynamoDBClient, tableName: string) {
     this.#client = client;
     this.#table = tableName;
+    this.#reads = new DynamoDBGroupReads(client, tableName);
     this.description = `DynamoDB table "${tableName}"`;
   }
 
@@ -30,8 +33,15 @@ export class DynamoDBAdminStore implements AdminStore {
 
   async list(group: string, stream: string | undefined, signal?: AbortSignal): Promise<AdminRow[]> {
     try {
-      const rows = await scanGroup(this.#client, this.#table, group, stream, signal);
-      return rows.map((row) => ({ ...row, expiresAtMs: row.ttl === undefined ? undefined : row.ttl * 1000 }));
+      return (await this.#reads.list(group, stream, signal)).map(adminRow);
+    } catch (error) {
+      throw missingTable(error, this.#table);
+    }
+  }
+
+  async readCurrent(group: string, stream: string | undefined, wanted: RowsWanted, signal?: AbortSignal): Promise<AdminRow[]> {
+    try {
+      return (await this.#reads.current(group, stream, wanted, signal)).map(adminRow);
     } catch (error) {
       throw missingTable(error, this.#table);
     }
@@ -81,6 +91,10 @@ export class DynamoDBAdminStore implements AdminStore {
       throw missingTable(error, this.#table);
     }
   }
+}
+
+function adminRow(row: LeaseRow): AdminRow {
+  return { ...row, expiresAtMs: row.ttl === undefined ? undefined : row.ttl * 1000 };
 }
 
 /** Every attribute a lease row may hold besides its key: what an administration write sets or removes. */

@@ -4,7 +4,7 @@ import { compareSequence } from "../internal/sequence.ts";
 import { applyWrites, type CheckpointChange, type PlannedWrite, positionOfRow } from "./apply.ts";
 import { liveLeases } from "./leases.ts";
 import { samePosition } from "./position.ts";
-import { type AdminRow, type AdminStore, nextCounter } from "./store.ts";
+import { type AdminRow, type AdminStore, nextCounter, readForDecision } from "./store.ts";
 import { type CheckpointStoreSpec, hoursOption, resolveTarget, secondsOption, streamOption } from "./target.ts";
 
 /** Options of `migrateCheckpoints`. */
@@ -64,8 +64,9 @@ export async function migrateCheckpoints(options: MigrateCheckpointsOptions): Pr
   const ttlMs = hoursOption(options.ttlHours, "ttlHours", 24);
   const signal = options.signal;
   if (options.createTable !== false && options.dryRun !== true) await target.store.prepare?.(signal);
+  // Read consistently: the refusal, what is copied and each write's fence are decided on these rows (dynamodb-reads.ts).
   const [rows, existing] = await Promise.all([
-    source.store.list(group, stream, signal),
+    readForDecision(source.store, group, stream, "every", signal),
     listOrNone(target.store, group, stream, options.dryRun === true, signal),
   ]);
   const nowMs = clock.now();
@@ -111,7 +112,7 @@ export async function migrateCheckpoints(options: MigrateCheckpointsOptions): Pr
 /** The target's rows; on a dry run, a table not created yet holds none. */
 async function listOrNone(store: AdminStore, group: string, stream: string | undefined, dryRun: boolean, signal: AbortSignal | undefined): Promise<AdminRow[]> {
   try {
-    return await store.list(group, stream, signal);
+    return await readForDecision(store, group, stream, "every", signal);
   } catch (error) {
     if (dryRun && error instanceof CheckpointTableMissingError) return [];
     throw error;

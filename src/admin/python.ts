@@ -8,7 +8,7 @@ import type { KinesisClient } from "../kinesis/client.ts";
 import type { Shard } from "../kinesis/types.ts";
 import { applyWrites, type CheckpointChange, type PlannedWrite, positionOfRow } from "./apply.ts";
 import { type Position, samePosition } from "./position.ts";
-import { nextCounter } from "./store.ts";
+import { nextCounter, readForDecision } from "./store.ts";
 import { type CheckpointStoreSpec, hoursOption, resolveTarget, secondsOption, streamOption } from "./target.ts";
 
 /**
@@ -106,7 +106,9 @@ export async function importPythonCheckpoints(options: ImportPythonCheckpointsOp
 
   const positions = pythonPositions(shards, new Map(python.map((row) => [row.shardId, row])));
   if (options.createTable !== false && options.dryRun !== true) await store.prepare?.(signal);
-  const existing = new Map((await store.list(group, stream, signal)).map((row) => [row.shardId, row]));
+  // Read consistently: each write is fenced on the row read (dynamodb-reads.ts).
+  const wanted = shards.filter((shard) => positions.has(shard.shardId)).map((shard) => ({ stream, shardId: shard.shardId }));
+  const existing = new Map((await readForDecision(store, group, stream, wanted, signal)).map((row) => [row.shardId, row]));
   const incarnation = summary.streamCreatedAt === undefined ? undefined : String(summary.streamCreatedAt);
   const writes: PlannedWrite[] = [];
   const skipped: ImportPythonCheckpointsResult["skipped"] = [];

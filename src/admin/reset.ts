@@ -7,7 +7,7 @@ import type { Shard } from "../kinesis/types.ts";
 import { applyWrites, type CheckpointChange, type PlannedWrite, positionOfRow } from "./apply.ts";
 import { liveLeases } from "./leases.ts";
 import { describeResetTo, type Position, type ResetTo, SEQUENCE } from "./position.ts";
-import { type AdminRow, nextCounter } from "./store.ts";
+import { type AdminRow, nextCounter, readForDecision } from "./store.ts";
 import { type CheckpointStoreSpec, hoursOption, resolveTarget, secondsOption, streamOption } from "./target.ts";
 
 /** Options of `resetCheckpoints`. */
@@ -82,7 +82,9 @@ export async function resetCheckpoints(options: ResetCheckpointsOptions): Promis
   const nowMs = clock.now();
   const targets = new Map(shards.map((shard) => [shard.shardId, targetPosition(to, shard, nowMs)]));
   if (options.dryRun !== true) await store.prepare?.(signal);
-  const rows = new Map((await store.list(group, stream, signal)).map((row) => [row.shardId, row]));
+  // Read consistently: the refusal below and each write's fence are decided on these rows (dynamodb-reads.ts).
+  const current = await readForDecision(store, group, stream, shards.map((shard) => ({ stream, shardId: shard.shardId })), signal);
+  const rows = new Map(current.map((row) => [row.shardId, row]));
   const where = `reset of group "${group}" on stream "${stream}" in ${store.description}`;
 
   const held = liveLeases([...shards.map((s) => rows.get(s.shardId))].filter((r): r is AdminRow => r !== undefined), nowMs, sessionTimeoutMs);

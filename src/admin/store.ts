@@ -11,7 +11,7 @@ import type { LeaseRow } from "../checkpointers/lease/lease-row.ts";
 export interface AdminStore {
   /** For messages: `DynamoDB table "t"`, `Redis (key prefix async-kinesis)`. */
   readonly description: string;
-  /** Every row of `group` on `stream` (every stream of the group when undefined). */
+  /** Every row of `group` on `stream` (every stream of the group when undefined), possibly as of a moment ago (`readCurrent`). */
   list(group: string, stream: string | undefined, signal?: AbortSignal): Promise<AdminRow[]>;
   /**
    * Write `row` in place of `expected` (the row as read; undefined when there was none): fenced as
@@ -21,6 +21,29 @@ export interface AdminStore {
   replace(row: PositionRow, expected: AdminRow | undefined, signal?: AbortSignal): Promise<boolean>;
   /** Create the storage if it needs creating and does not exist (a DynamoDB table, as the checkpointer would). */
   prepare?(signal?: AbortSignal): Promise<void>;
+  /**
+   * The rows a write is decided on, as they are now (strongly consistent): `"every"` row of `group` on
+   * `stream` (every stream when undefined), or at least those of `wanted` that exist. Only a store whose
+   * `list` may answer from a moment ago (a DynamoDB group-index Query) has it; see `readForDecision`.
+   */
+  readCurrent?(group: string, stream: string | undefined, wanted: RowsWanted, signal?: AbortSignal): Promise<AdminRow[]>;
+}
+
+/** A row's place in a group: its stream and shard. */
+export interface RowRef {
+  stream: string;
+  shardId: string;
+}
+
+/** What a decision reads: every row of the group (on the stream), or the rows of these shards. */
+export type RowsWanted = "every" | readonly RowRef[];
+
+/**
+ * The rows to decide a write on (a live-lease refusal, the `expected` row a write is fenced on): read
+ * consistently where the store's `list` may lag, else `list` itself (then consistent: Redis, a Scan).
+ */
+export function readForDecision(store: AdminStore, group: string, stream: string | undefined, wanted: RowsWanted, signal?: AbortSignal): Promise<AdminRow[]> {
+  return store.readCurrent === undefined ? store.list(group, stream, signal) : store.readCurrent(group, stream, wanted, signal);
 }
 
 /** A stored row as the administration functions read it: the lease row and, where the store tells, when it expires. */
