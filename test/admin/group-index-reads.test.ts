@@ -33,11 +33,13 @@ function recordingClient(): {
   operations: () => string[];
   lagging: () => void;
   describeIndexAs: (status: string) => void;
+  describeGhostIndex: () => void;
 } {
   const sent: Sent[] = [];
   let lastQueryAnswer: string | undefined;
   let lag = false;
   let indexStatus: string | undefined;
+  let ghost = false;
   const recording: typeof fetch = async (input, init) => {
     const target = new Headers(init?.headers).get("x-amz-target") ?? "";
     const operation = target.slice(target.lastIndexOf(".") + 1);
@@ -47,9 +49,10 @@ function recordingClient(): {
     }
     const response = await globalThis.fetch(input, init);
     if (operation === "Query") lastQueryAnswer = await response.clone().text();
-    if (operation === "DescribeTable" && indexStatus !== undefined && response.ok) {
-      const answer = (await response.json()) as { Table: { GlobalSecondaryIndexes?: Array<{ IndexStatus?: string }> } };
-      for (const index of answer.Table.GlobalSecondaryIndexes ?? []) index.IndexStatus = indexStatus;
+    if (operation === "DescribeTable" && (indexStatus !== undefined || ghost) && response.ok) {
+      const answer = (await response.json()) as { Table: { GlobalSecondaryIndexes?: Array<{ IndexName?: string; IndexStatus?: string }> } };
+      if (ghost) answer.Table.GlobalSecondaryIndexes = [{ IndexName: "group-index", IndexStatus: "ACTIVE" }];
+      if (indexStatus !== undefined) { for (const index of answer.Table.GlobalSecondaryIndexes ?? []) index.IndexStatus = indexStatus; }
       return new Response(JSON.stringify(answer), { status: 200, headers: { "content-type": "application/x-amz-json-1.0" } });
     }
     return response;
@@ -60,6 +63,7 @@ function recordingClient(): {
     operations: () => sent.map((s) => s.operation),
     lagging: () => void (lag = true),
     describeIndexAs: (status) => void (indexStatus = status),
+    describeGhostIndex: () => void (ghost = true),
   };
 }
 
@@ -148,6 +152,17 @@ describe("administration reads of a DynamoDB table's group", () => {
     expect(rows.map((row) => row.sequence)).toEqual(["100", "101"]);
     expect(recorded.operations()).toContain("Scan");
     expect(recorded.operations()).not.toContain("Query");
+  });
+
+  it("an index deleted between DescribeTable and the Query (the Query names it missing): the listing Scans instead", async () => {
+    const tableName = await oldTable();
+    const [a, b, stream] = [uniqueName("ga"), uniqueName("gb"), uniqueName("s")];
+    await sharedRows(tableName, a, b, stream);
+    const recorded = recordingClient();
+    recorded.describeGhostIndex();
+    const rows = await listCheckpoints({ store: { dynamodb: recorded.client, tableName }, group: a, stream });
+    expect(rows.map((row) => row.sequence)).toEqual(["100", "101"]);
+    expect(recorded.operations()).toEqual(["DescribeTable", "Query", "Scan"]);
   });
 
   it("a reset right after a worker took one lease and created another is refused, although the index still shows them free or absent", async () => {
