@@ -5,6 +5,8 @@ import { AwsJsonClient, type JsonProtocol } from "../src/aws/json-client.ts";
 import type { Credentials } from "../src/aws/credentials.ts";
 import { setSigningCrypto, type SigningCrypto, webSigningCrypto } from "../src/aws/signing-crypto.ts";
 import { nodeSigningCrypto } from "../src/node/signing-crypto.ts";
+import { SubscribeClient } from "../src/kinesis/subscribe.ts";
+import { ManualClock } from "../src/testing/manual-clock.ts";
 
 /**
  * Oracle: every signature our client produces (src/aws/signer.ts, with WebCrypto or node:crypto) must be byte-identical
@@ -332,5 +334,62 @@ describe.each(CRYPTOS)("SigV4 signatures match @smithy/signature-v4 byte for byt
       const oracle = await oracleSign(client, "ListShards", "{}", plain, datetime);
       expect(signed.headers.get("authorization")).toBe(oracle["authorization"]);
     }
+  });
+});
+
+describe("requests are signed at the client's clock, not the runtime's", () => {
+  /** 2021-03-04T05:06:07Z: far from the machine's time, so a signature made with `new Date()` cannot match. */
+  const FIXED_EPOCH_MS = Date.UTC(2021, 2, 4, 5, 6, 7, 890);
+  const FIXED_AMZ_DATE = "20210304T050607Z";
+
+  /** A fetch that records the headers of each request and answers `answer` (loopback never reached). */
+  function capturingFetch(answer: () => Response): { fetch: typeof fetch; sent: Headers[] } {
+    const sent: Headers[] = [];
+    const fetch: typeof globalThis.fetch = (_input, init) => {
+      sent.push(new Headers(init?.headers));
+      return Promise.resolve(answer());
+    };
+    return { fetch, sent };
+  }
+
+  it("a client with a manual clock sends exactly that x-amz-date and credential scope, and the SDK's signature for that time", async () => {
+    const tap = capturingFetch(() => new Response("{}", { status: 200 }));
+    const client = new AwsJsonClient(KINESIS, { region: "eu-west-1", credentials: temporary, fetch: tap.fetch, clock: new ManualClock(FIXED_EPOCH_MS) });
+    const body = { StreamName: "s" };
+    await client.call("ListShards", body);
+
+    const headers = tap.sent[0]!;
+    expect(headers.get("x-amz-date")).toBe(FIXED_AMZ_DATE);
+    expect(headers.get("authorization")).toContain(`Credential=${temporary.accessKeyId}/20210304/eu-west-1/kinesis/aws4_request`);
+    const oracle = await oracleSign(client, "ListShards", JSON.stringify(body), temporary, FIXED_AMZ_DATE);
+    expect(headers.get("authorization")).toBe(oracle["authorization"]);
+  });
+
+  it("the clock is read per request: advancing it moves the next request's x-amz-date (across midnight, a new scope)", async () => {
+    const tap = capturingFetch(() => new Response("{}", { status: 200 }));
+    const clock = new ManualClock(Date.UTC(2022, 11, 31, 23, 59, 59));
+    const client = new AwsJsonClient(DYNAMODB, { region: "us-east-1", credentials: plain, fetch: tap.fetch, clock });
+    await client.call("DescribeTable", { TableName: "t" });
+    await clock.advance(2_000);
+    await client.call("DescribeTable", { TableName: "t" });
+
+    expect(tap.sent.map((h) => h.get("x-amz-date"))).toEqual(["20221231T235959Z", "20230101T000001Z"]);
+    expect(tap.sent[1]!.get("authorization")).toContain("/20230101/us-east-1/dynamodb/aws4_request");
+  });
+
+  it("SubscribeToShard (enhanced fan-out) is signed at the client's clock too", async () => {
+    const tap = capturingFetch(() => new Response('{"__type":"ResourceNotFoundException","message":"no such consumer"}', { status: 400 }));
+    const client = new SubscribeClient({
+      region: "us-east-1",
+      endpoint: "http://127.0.0.1:4567",
+      credentials: plain,
+      subscribeFetch: tap.fetch,
+      clock: new ManualClock(FIXED_EPOCH_MS),
+    });
+    await expect(client.subscribeRaw("arn:aws:kinesis:us-east-1:123456789012:stream/s/consumer/c:1", "shardId-000000000000", { type: "LATEST" }))
+      .rejects.toThrow(/no such consumer/);
+
+    expect(tap.sent[0]!.get("x-amz-date")).toBe(FIXED_AMZ_DATE);
+    expect(tap.sent[0]!.get("authorization")).toContain(`Credential=${plain.accessKeyId}/20210304/us-east-1/kinesis/aws4_request`);
   });
 });

@@ -8,7 +8,8 @@
  */
 export type { ClientOptions } from "./client-options.ts";
 export type { Credentials, CredentialsOption, CredentialsProvider } from "./credentials.ts";
-export type { CallOptions } from "./json-client.ts";
+export type { AttemptObserver, CallOptions, ClientHooks } from "./json-client.ts";
+export type { BackoffPolicy } from "../internal/backoff.ts";
 export { KinesisClient } from "../kinesis/client.ts";
 export {
   deregisterStreamConsumer,

@@ -1,4 +1,4 @@
-import { RequestSigner } from "./signer.ts";
+import { amzDate, RequestSigner } from "./signer.ts";
 import { signingCrypto } from "./signing-crypto.ts";
 import { AbortedError, type AwsService, AwsServiceError, isRetryable, NetworkError, TimeoutError } from "../errors.ts";
 import { linkSignals } from "../internal/abort.ts";
@@ -45,19 +45,21 @@ const DEFAULT_ATTEMPT_TIMEOUT_S = 20;
 const EXPIRED_TOKEN_CODES: ReadonlySet<string> = new Set(["ExpiredTokenException", "ExpiredToken"]);
 
 /**
- * Signs (SigV4 via aws4fetch) and sends one JSON-protocol request, parses the answer, and retries
- * retryable failures with full-jitter backoff. aws4fetch's own retry is not used: the retry decision
- * needs the AWS error code, which only the parsed body carries.
- */
-/**
  * What an owner of a client (a consumer, a checkpointer) sets once, at construction: an observer of
  * every attempt (metrics) and the retry backoff (a checkpointer caps it at one heartbeat).
  */
 export interface ClientHooks {
+  /** Told of every attempt of every call: its operation, attempt number, and the error and retry delay of a failed one. */
   onAttempt?: AttemptObserver | undefined;
+  /** The delays between retried attempts (full jitter; default 100 ms base, 500 ms after throttling, 20 s cap). */
   backoff?: BackoffPolicy | undefined;
 }
 
+/**
+ * Signs (SigV4, see signer.ts) and sends one JSON-protocol request, parses the answer, and retries
+ * retryable failures with full-jitter backoff. aws4fetch's own retry is not used: the retry decision
+ * needs the AWS error code, which only the parsed body carries.
+ */
 export class AwsJsonClient {
   readonly protocol: JsonProtocol;
   readonly region: string;
@@ -169,7 +171,11 @@ export class AwsJsonClient {
     }
   }
 
-  /** Sign a request without sending it; exposed so the signature can be compared with an oracle. */
+  /**
+   * Sign a request without sending it; exposed so the signature can be compared with an oracle. The
+   * time signed is `datetime` if given, else this client's `clock.now()` (a corrected or test clock
+   * decides x-amz-date and the credential scope, as it decides every other time the client reads).
+   */
   async sign(
     operation: string,
     payload: string | Uint8Array<ArrayBuffer>,
@@ -178,7 +184,8 @@ export class AwsJsonClient {
   ): Promise<{ url: string; headers: Headers }> {
     // The body is hashed once, here, with the runtime's fastest SHA-256 (node:crypto in the Node build).
     const bodyHash = await signingCrypto().sha256Hex(payload);
-    const headers = await this.#signer.sign(`${this.protocol.targetPrefix}.${operation}`, bodyHash, credentials, datetime);
+    const signedAt = datetime ?? amzDate(this.clock.now());
+    const headers = await this.#signer.sign(`${this.protocol.targetPrefix}.${operation}`, bodyHash, credentials, signedAt);
     return { url: this.#signer.url, headers };
   }
 

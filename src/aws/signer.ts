@@ -36,8 +36,11 @@ export class RequestSigner {
     this.#canonicalStart = `POST\n${probe.encodedPath}\n${probe.encodedSearch}\nhost:${headerValue(probe.url.host)}\n`;
   }
 
-  /** The headers to send for a body whose SHA-256 is `bodyHash`, at `datetime` (`YYYYMMDDTHHMMSSZ`, default now). */
-  async sign(target: string, bodyHash: string, credentials: Credentials, datetime = amzDate(new Date())): Promise<Headers> {
+  /**
+   * The headers to send for a body whose SHA-256 is `bodyHash`, at `datetime` (`YYYYMMDDTHHMMSSZ`). No default:
+   * the time comes from the caller's injected clock (see `amzDate`), never from the runtime's `Date`.
+   */
+  async sign(target: string, bodyHash: string, credentials: Credentials, datetime: string): Promise<Headers> {
     const crypto = signingCrypto();
     const token = credentials.sessionToken;
     const signedHeaders = token === undefined ? "host;x-amz-date;x-amz-target" : "host;x-amz-date;x-amz-security-token;x-amz-target";
@@ -78,7 +81,7 @@ function headerValue(value: string): string {
   return /\s/.test(value) ? value.trim().replace(/\s+/g, " ") : value;
 }
 
-/** `YYYYMMDDTHHMMSSZ`, the x-amz-date format. */
-function amzDate(date: Date): string {
-  return date.toISOString().replace(/[:-]|\.\d{3}/g, "");
+/** `epochMs` as `YYYYMMDDTHHMMSSZ`, the x-amz-date format. */
+export function amzDate(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace(/[:-]|\.\d{3}/g, "");
 }

@@ -415,6 +415,7 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
         if (this.#ownsCheckpointer) await this.#checkpointer.close();
       } finally {
         this.#unwatchSignals?.();
+        this.#metrics.leasesEnded();
         // Counted to the end of close(): the checkpointer's last writes are in by now.
         await this.#stepTimer;
         this.#step?.dispose();

@@ -69,10 +69,10 @@ export type ConsumerEventBody =
    */
   | { type: "checkpointIgnored"; shardId: string; reason: "stream-recreated"; rowStreamCreatedAt: number; streamCreatedAt: number }
   /**
-   * At start the stream is not ACTIVE yet (`CREATING`, or `UPDATING` while it reshards): the consumer
-   * waits, polling DescribeStreamSummary, and takes no lease or iterator before it is. Once per status seen.
+   * At start the stream is still `CREATING`: the consumer waits, polling DescribeStreamSummary, and takes
+   * no lease or iterator before it is ACTIVE. Once. (An `UPDATING` stream, resharding, is read at once.)
    */
-  | { type: "streamNotActive"; streamName: string; status: "CREATING" | "UPDATING" }
+  | { type: "streamNotActive"; streamName: string; status: "CREATING" }
   /**
    * A bounded step (`stopAfter`) ended iteration: which bound came first (`idle`: caught up, with
    * `idleTimeout`), the items yielded, the requests made and the time spent so far (close adds its writes).
@@ -262,6 +262,15 @@ export class ConsumerMetrics {
     if (shard.leased === leased) return;
     shard.leased = leased;
     this.leasesHeld += leased ? 1 : -1;
+  }
+
+  /**
+   * The consumer has closed: it holds no lease, whatever its checkpointer reported (a lease whose signal
+   * never aborted, or whose release is still unanswered, is no longer read by this worker).
+   */
+  leasesEnded(): void {
+    for (const shard of this.shards.values()) shard.leased = false;
+    this.leasesHeld = 0;
   }
 
   /** One item handed out; `lease` (the entry's) tells a consumer of several streams which stream it came from. */

@@ -245,29 +245,29 @@ export class ConsumerGroup<T> {
     const shardClosed = (): boolean => this.#shards.find((s) => s.shardId === shard.shardId)?.sequenceNumberRange.endingSequenceNumber !== undefined;
     const reader = host.fanOut === undefined ? new ShardReader<T>(deps) : new FanOutReader<T>({ ...deps, fanOut: host.fanOut, shardClosed });
     this.readers.set(shard.shardId, reader);
+    if (lease.signal.aborted) {
+      // Ended before its reader started (an aborted signal never fires "abort" again): report it, lease the shard anew.
+      this.#onLeaseEnded(shard.shardId, lease, reader);
+      return;
+    }
     lease.signal.addEventListener("abort", () => this.#onLeaseEnded(shard.shardId, lease, reader), { once: true });
     reader.start();
   }
 
-  /** A lease ended under a running reader: lost, handed over, or released by close. */
+  /** A lease ended: lost, handed over, or released (by close too); every end is reported, so `stats()` stops counting it. */
   #onLeaseEnded(shardId: string, lease: Lease, reader: ShardReader<T> | FanOutReader<T>): void {
     if (this.readers.get(shardId) === reader) this.readers.delete(shardId);
     const cause: unknown = lease.signal.reason;
-    if (this.#host.stop.aborted) {
-      // Closing: close() releases every held lease, and says so per shard (its queue is already dropped).
-      if (cause instanceof LeaseLostError && cause.reason === "released") {
-        this.#host.metrics.emit({ type: "leaseReleased", shardId, reason: "released", droppedRecords: 0 });
-      }
-      return;
-    }
-    const dropped = this.#host.dropLease(lease);
+    const closing = this.#host.stop.aborted;
+    // Closing: close() drops the whole queue itself, so no records are counted to this lease.
+    const dropped = closing ? 0 : this.#host.dropLease(lease);
     // A handoff or release is this worker's own choice; only a lease taken away (or expired) is a loss.
     if (cause instanceof LeaseLostError && (cause.reason === "handed-over" || cause.reason === "released")) {
       this.#host.metrics.emit({ type: "leaseReleased", shardId, reason: cause.reason, droppedRecords: dropped });
     } else {
       this.#host.metrics.emit({ type: "leaseLost", shardId, ...leaseLossOf(cause), droppedRecords: dropped });
     }
-    this.requestDiscovery();
+    if (!closing) this.requestDiscovery();
   }
 
   /**

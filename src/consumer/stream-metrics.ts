@@ -73,6 +73,11 @@ export class StreamSetMetrics extends ConsumerMetrics {
     }
   }
 
+  override leasesEnded(): void {
+    super.leasesEnded();
+    for (const stream of this.#streams.values()) stream.leasesEnded();
+  }
+
   override delivered(shardId: string, bytes: number, lease?: Lease): void {
     this.recordsDelivered++;
     this.bytesDelivered += bytes;

@@ -8,9 +8,17 @@ import type { Clock } from "../internal/clock.ts";
 let replaced: AbortedError | undefined;
 
 /**
+ * A wake-up less than this much earlier than the one pending keeps the pending one. Wake times are
+ * whole milliseconds of budget or buffer time counted from a fractional `now`, so the same moment
+ * worked out twice can come out a fraction of a millisecond apart; replacing the timer for that cost
+ * an AbortController, an abort and a new timer on about every other request at the rate limit.
+ */
+const WAKE_TOLERANCE_MS = 1;
+
+/**
  * One pending wake-up at a time, through the injected clock. Setting a later time than the one
- * pending keeps the earlier; setting an earlier one replaces it. Cancelled timers leave nothing behind,
- * so an idle or closed producer holds no timer that keeps a process alive.
+ * pending keeps the earlier; setting one at least WAKE_TOLERANCE_MS earlier replaces it. Cancelled
+ * timers leave nothing behind, so an idle or closed producer holds no timer that keeps a process alive.
  */
 export class WakeTimer {
   readonly #clock: Clock;
@@ -33,7 +41,7 @@ export class WakeTimer {
       this.cancel();
       return;
     }
-    if (this.#pending !== undefined && this.#pending.at <= at) return;
+    if (this.#pending !== undefined && this.#pending.at < at + WAKE_TOLERANCE_MS) return;
     this.cancel();
     const pending = { at, cancel: new AbortController() };
     this.#pending = pending;

@@ -73,3 +73,15 @@ it("a clock given to an offer is read only when the offer starts a buffer", () =
   expect(reads).toBe(1);
   expect(lease.pendingSince).toBe(1);
 });
+
+it("an aggregate position as long as the highest sequence is compared by value, never taken as later text", () => {
+  const lease = new HeldLease("shard-0", row("1000"), 0);
+  // "99:1" sorts after "1000" as text and has its length; by value it is record 99, long done.
+  expect(lease.offer("99:1", 1)).toBe(false);
+  expect(lease.pending).toBeUndefined();
+  expect(lease.offer("1001", 1)).toBe(true);
+  expect(lease.offer("1001:5", 2)).toBe(false); // inside record 1001: before the whole record
+  expect(lease.pending).toBe("1001");
+  expect(lease.offer("1002", 2)).toBe(false); // merged into the open buffer
+  expect(lease.pending).toBe("1002");
+});

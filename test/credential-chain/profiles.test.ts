@@ -3,7 +3,7 @@ import { resolveRegion } from "../../src/aws/client-options.ts";
 import { CredentialsError } from "../../src/errors.ts";
 import { runtimeIo } from "../../src/internal/runtime-io.ts";
 import { type FakeServer, startFakeSts } from "../support/fake-credential-servers.ts";
-import { chainIn, envOf, HOUR, isoIn, type TempHome, tempHome } from "./world.ts";
+import { chainIn, envOf, HOUR, isoIn, loopbackFetch, type TempHome, tempHome } from "./world.ts";
 
 const ROLE_KEYS = { accessKeyId: "ASIAROLE", secretAccessKey: "role-secret", sessionToken: "role-token", expiration: isoIn(HOUR) };
 
@@ -65,6 +65,15 @@ describe("credential chain: shared files", () => {
       ExternalId: "ext-1",
     });
     expect(request!.headers["authorization"]).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDBASE\/\d{8}\/eu-west-1\/sts\/aws4_request/);
+  });
+
+  it("AssumeRole is signed at the chain's clock (the client's), not the runtime's Date", async () => {
+    await home.write(".aws/credentials", "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret\n");
+    await home.write(".aws/config", "[profile app]\nrole_arn = arn:aws:iam::123456789012:role/app\nsource_profile = base\n");
+    const fixedNow = Date.UTC(2021, 2, 4, 5, 6, 7, 890);
+    await chainIn({ HOME: home.home, AWS_PROFILE: "app", AWS_ENDPOINT_URL_STS: sts.url }, loopbackFetch(), () => fixedNow)();
+    expect(sts.requests[0]!.headers["x-amz-date"]).toBe("20210304T050607Z");
+    expect(sts.requests[0]!.headers["authorization"]).toContain("Credential=AKIDBASE/20210304/eu-west-1/sts/aws4_request");
   });
 
   it("chained roles assume each role in turn, and a source_profile loop is an error", async () => {

@@ -1,6 +1,7 @@
 import { AwsV4Signer } from "aws4fetch";
 import { CredentialsError } from "../../errors.ts";
 import { type Credentials, redactSecrets } from "../credentials.ts";
+import { amzDate } from "../signer.ts";
 import type { ChainContext, EnvReader } from "./context.ts";
 import { failureText, timedFetch } from "./timed-fetch.ts";
 import { xmlText } from "./xml-text.ts";
@@ -50,6 +51,8 @@ export async function stsCredentials(ctx: ChainContext, request: StsRequest): Pr
       ...(request.signWith.sessionToken === undefined ? {} : { sessionToken: request.signWith.sessionToken }),
       service: "sts",
       region: request.region,
+      // The client's clock, not aws4fetch's `new Date()`: a corrected or test clock decides the signing time.
+      datetime: amzDate(ctx.now()),
     });
     signedHeaders = Object.fromEntries((await signer.sign()).headers);
   }
