@@ -50,13 +50,13 @@ export class ItemPage<T> {
   readonly lease: Lease;
   /** How far the reader was behind the tip when it fetched the page. */
   readonly millisBehindLatest: number | undefined;
-  readonly data: T[] = [];
-  readonly partitionKey: string[] = [];
-  readonly sequenceNumber: string[] = [];
+  readonly data: T[];
+  readonly partitionKey: string[];
+  readonly sequenceNumber: string[];
   /** `ApproximateArrivalTimestamp` as the wire gives it: epoch seconds. */
-  readonly arrivalSeconds: number[] = [];
+  readonly arrivalSeconds: number[];
   /** Payload bytes of each item (a payload's size shared by its items). */
-  readonly itemBytes: number[] = [];
+  readonly itemBytes: number[];
   /** Items that do not complete their Kinesis record (set at their index only; the others each complete one). */
   partial: boolean[] | undefined;
   /** Sparse columns, created when a page first holds a KPL sub-record. */
@@ -75,7 +75,13 @@ export class ItemPage<T> {
   /** Payload bytes of the items not yet taken. */
   bytes = 0;
 
-  constructor(shardId: string, lease: Lease, millisBehindLatest: number | undefined) {
+  /** `capacity`: how many items the page is expected to hold (its columns are made that long; see `PageWriter`). */
+  constructor(shardId: string, lease: Lease, millisBehindLatest: number | undefined, capacity = 0) {
+    this.data = new Array<T>(capacity);
+    this.partitionKey = new Array<string>(capacity);
+    this.sequenceNumber = new Array<string>(capacity);
+    this.arrivalSeconds = new Array<number>(capacity);
+    this.itemBytes = new Array<number>(capacity);
     this.shardId = shardId;
     this.lease = lease;
     this.millisBehindLatest = millisBehindLatest;

@@ -222,7 +222,7 @@ export class FanOutReader<T> {
       const room = await queue.reserve(records.length - at, this.#recordBytes, this.#signal);
       if (room === undefined) return "stopped"; // the lease, the consumer or its queue ended
       const portion = records.slice(at, at + room.records);
-      const entries = new PageWriter<T>(this.shardId, lease, event.millisBehindLatest);
+      const entries = new PageWriter<T>(this.shardId, lease, event.millisBehindLatest, portion.length);
       const context = this.#context(event.millisBehindLatest);
       let largest = 0;
       for (const record of portion) {

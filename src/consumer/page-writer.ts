@@ -16,7 +16,13 @@ export class PageWriter<T> {
   #written = 0;
   #lastIsItem = false;
 
-  constructor(shardId: string, lease: Lease, millisBehindLatest: number | undefined) {
+  /** Records of the fetch: a page's columns are made this long at once, not grown item by item. */
+  readonly #capacity: number;
+  /** Items in the open page. */
+  #count = 0;
+
+  constructor(shardId: string, lease: Lease, millisBehindLatest: number | undefined, capacity = 0) {
+    this.#capacity = capacity;
     this.#shardId = shardId;
     this.#lease = lease;
     this.#millisBehindLatest = millisBehindLatest;
@@ -43,13 +49,14 @@ export class PageWriter<T> {
   /** Add one item; `completes` when it is the last item of its Kinesis record. */
   item(data: T, partitionKey: string, sequenceNumber: string, arrivalSeconds: number, bytes: number, completes: boolean): void {
     let page = this.#page;
-    if (page === undefined) page = this.#page = new ItemPage<T>(this.#shardId, this.#lease, this.#millisBehindLatest);
-    const at = page.data.length;
-    page.data.push(data);
-    page.partitionKey.push(partitionKey);
-    page.sequenceNumber.push(sequenceNumber);
-    page.arrivalSeconds.push(arrivalSeconds);
-    page.itemBytes.push(bytes);
+    if (page === undefined) page = this.#page = new ItemPage<T>(this.#shardId, this.#lease, this.#millisBehindLatest, this.#capacity);
+    // Past the capacity (records of several items) the columns grow.
+    const at = this.#count++;
+    page.data[at] = data;
+    page.partitionKey[at] = partitionKey;
+    page.sequenceNumber[at] = sequenceNumber;
+    page.arrivalSeconds[at] = arrivalSeconds;
+    page.itemBytes[at] = bytes;
     page.bytes += bytes;
     if (completes) page.weight++;
     else (page.partial ??= [])[at] = true;
@@ -60,7 +67,7 @@ export class PageWriter<T> {
   /** The last item (written just before) is a KPL sub-record's: its position in the aggregate. */
   subRecord(subSequenceNumber: number, explicitHashKey: string | undefined): void {
     const page = this.#page!;
-    const at = page.data.length - 1;
+    const at = this.#count - 1;
     (page.subSequenceNumber ??= [])[at] = subSequenceNumber;
     if (explicitHashKey !== undefined) (page.explicitHashKey ??= [])[at] = explicitHashKey;
   }
@@ -68,13 +75,13 @@ export class PageWriter<T> {
   /** The last item (written just before) ends a KPL sub-record: a step ending there commits `position`. */
   stepCommitLast(position: string): void {
     const page = this.#page!;
-    (page.stepCommit ??= [])[page.data.length - 1] = position;
+    (page.stepCommit ??= [])[this.#count - 1] = position;
   }
 
   /** The last item (written just before) completes its Kinesis record after all. */
   completeLast(): void {
     const page = this.#page!;
-    const at = page.data.length - 1;
+    const at = this.#count - 1;
     if (page.partial?.[at] !== true) return;
     page.partial[at] = false;
     page.weight++;
@@ -95,8 +102,19 @@ export class PageWriter<T> {
   }
 
   #closePage(): void {
-    if (this.#page === undefined) return;
-    this.#entries.push(this.#page);
+    const page = this.#page;
+    if (page === undefined) return;
+    // A page the fetch's records did not fill (a marker split it, records of no item) ends at its last item.
+    const count = this.#count;
+    if (page.data.length !== count) {
+      page.data.length = count;
+      page.partitionKey.length = count;
+      page.sequenceNumber.length = count;
+      page.arrivalSeconds.length = count;
+      page.itemBytes.length = count;
+    }
+    this.#entries.push(page);
     this.#page = undefined;
+    this.#count = 0;
   }
 }

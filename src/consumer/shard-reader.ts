@@ -320,7 +320,7 @@ export class ShardReader<T> {
   /** Queue a page's records in the room reserved for them; true when the shard has ended. */
   #enqueue(page: GetRecordsPage<WireKinesisRecord>, room: Reservation | undefined): boolean {
     const { queue, processor, lease, metrics, kplHashRangeCheck } = this.#deps;
-    const entries = new PageWriter<T>(this.shardId, lease, page.millisBehindLatest);
+    const entries = new PageWriter<T>(this.shardId, lease, page.millisBehindLatest, page.records.length);
     let bytes = 0;
     let largest = 0;
     const context: DecodeContext<T> = {

@@ -63,7 +63,8 @@ it("a payload that is not JSON becomes an error entry and a commit marker, with 
 /** Decode several wire records into one writer, as a reader decodes a page. */
 function decodePage(processor: Processor<unknown>, wires: WireKinesisRecord[]): Array<QueueEntry<unknown>> {
   const context: DecodeContext<unknown> = { shardId: "shard-0", lease, processor, hashRange: undefined, millisBehindLatest: 0 };
-  const out = new PageWriter<unknown>("shard-0", lease, 0);
+  // Sized for the records, as the readers size it: a split page is cut to its items, one of many items grows.
+  const out = new PageWriter<unknown>("shard-0", lease, 0, wires.length);
   for (const wire of wires) decodeWireRecord(wire, context, out);
   return out.entries();
 }
