@@ -150,7 +150,7 @@ export async function measureConsume(options: ConsumeOptions): Promise<ConsumeRe
   const oursPage = async (): Promise<number> => {
     const page = await client.getRecordsRaw("bench-iterator", GET_BATCH);
     context.millisBehindLatest = page.millisBehindLatest;
-    const writer = new PageWriter<unknown>(SINK_SHARD, lease, page.millisBehindLatest);
+    const writer = new PageWriter<unknown>(SINK_SHARD, lease, page.millisBehindLatest, page.records.length);
     for (const record of page.records) decodeWireRecord(record, context, writer);
     const entries = writer.entries();
     const only = entries[0];
