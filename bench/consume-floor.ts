@@ -17,7 +17,7 @@
  */
 import type { Lease } from "../src/checkpointers/types.ts";
 import { type DecodeContext, decodeWireRecord } from "../src/consumer/decode.ts";
-import type { QueueEntry } from "../src/consumer/entries.ts";
+import { PageWriter } from "../src/consumer/page-writer.ts";
 import { KinesisClient } from "../src/aws/index.ts";
 import { Consumer, JsonProcessor } from "../src/index.ts";
 import { GET_BATCH, jsonRecordBytes, SINK_SHARD, SINK_STREAM } from "./sink-shape.ts";
@@ -150,11 +150,13 @@ export async function measureConsume(options: ConsumeOptions): Promise<ConsumeRe
   const oursPage = async (): Promise<number> => {
     const page = await client.getRecordsRaw("bench-iterator", GET_BATCH);
     context.millisBehindLatest = page.millisBehindLatest;
-    const entries: Array<QueueEntry<unknown>> = [];
-    for (const record of page.records) decodeWireRecord(record, context, entries);
-    const last = entries[entries.length - 1];
-    check(entries.length === GET_BATCH && last?.kind === "item" && JSON.stringify(last.data) === expectedLast, "ours");
-    return entries.length;
+    const writer = new PageWriter<unknown>(SINK_SHARD, lease, page.millisBehindLatest, page.records.length);
+    for (const record of page.records) decodeWireRecord(record, context, writer);
+    const entries = writer.entries();
+    const only = entries[0];
+    const items = only?.kind === "page" ? only.data : [];
+    check(entries.length === 1 && items.length === GET_BATCH && JSON.stringify(items[items.length - 1]) === expectedLast, "ours");
+    return items.length;
   };
 
   const rounds = quick ? 3 : 9;

@@ -127,15 +127,15 @@ export class Consumer<T = unknown> implements AsyncIterable<T>, AsyncDisposable 
 
   /** Yields decoded items (what the processor produced), as the Python library does. */
   [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
-    return this.#delivery.iterator((entry) => entry.data);
+    return this.#delivery.iterator((page, at) => page.data[at]!);
   }
 
   /** Yields each item with its metadata: partition key, sequence numbers, shard, arrival time, lag. */
   records(): AsyncIterableIterator<ConsumerRecord<T>, undefined> {
     const streams = this.#streams;
-    if (streams !== undefined) return this.#delivery.iterator((entry) => toConsumerRecord(entry, streams.channelOf(entry.lease)?.name ?? ""));
+    if (streams !== undefined) return this.#delivery.iterator((page, at) => toConsumerRecord(page, at, streams.channelOf(page.lease)?.name ?? ""));
     const streamName = this.streamName;
-    return this.#delivery.iterator((entry) => toConsumerRecord(entry, streamName));
+    return this.#delivery.iterator((page, at) => toConsumerRecord(page, at, streamName));
   }
 
   /**

@@ -1,11 +1,10 @@
 import type { Lease } from "../checkpointers/types.ts";
-import type { QueueEntry } from "./entries.ts";
+import type { ItemPage, QueueEntry } from "./entries.ts";
 import type { ConsumerMetrics } from "./events.ts";
 import type { DecodeErrorPolicy } from "./options.ts";
 import type { RecordQueue } from "./record-queue.ts";
 import type { StepBudget } from "./step-budget.ts";
 
-export type ItemEntry<T> = Extract<QueueEntry<T>, { kind: "item" }>;
 export type EndEntry<T> = Extract<QueueEntry<T>, { kind: "end" }>;
 
 /** What the delivery side needs from the consumer that owns it. */
@@ -49,8 +48,10 @@ export class ItemDelivery<T> {
   #stepEnded = false;
   /** The last item handed out is not the last of its payload: a step cannot end before the rest. */
   #midPayload = false;
-  /** The last item handed out; committed when the caller asks for the next one. */
+  /** The entry of the last item handed out; committed when the caller asks for the next one. */
   #pending: QueueEntry<T> | undefined;
+  /** Which item of `#pending` (a page) was handed out. */
+  #pendingAt = 0;
   /** The general path is running: the fast path must not overtake it. */
   #busy = false;
   #chain: Promise<unknown> = Promise.resolve();
@@ -75,12 +76,12 @@ export class ItemDelivery<T> {
    * (its `return()`) does not close the consumer and does not commit the item in hand: it goes back to
    * the front of the queue, so iterating again (or the next owner, after `close()`) delivers it again.
    */
-  iterator<R>(pick: (entry: ItemEntry<T>) => R): AsyncIterableIterator<R, undefined> {
+  iterator<R>(pick: (page: ItemPage<T>, at: number) => R): AsyncIterableIterator<R, undefined> {
     const iterator: AsyncIterableIterator<R, undefined> = {
       next: () => {
         const ready = this.#nextNow();
-        if (ready !== undefined) return Promise.resolve({ done: false, value: pick(ready) });
-        return this.#next().then((entry) => (entry === undefined ? DONE : { done: false, value: pick(entry) }));
+        if (ready !== undefined) return Promise.resolve({ done: false, value: pick(ready, this.#pendingAt) });
+        return this.#next(pick);
       },
       return: () => {
         this.#putBackPending();
@@ -113,13 +114,13 @@ export class ItemDelivery<T> {
     }
   }
 
-  /** The next item if one is queued and nothing else has to happen first; otherwise undefined. */
-  #nextNow(): ItemEntry<T> | undefined {
+  /** The page of the next item (at `#pendingAt`) if one is queued and nothing else has to happen first; otherwise undefined. */
+  #nextNow(): ItemPage<T> | undefined {
     const host = this.#host;
     if (this.#busy || !host.started || host.closing || host.fatal !== undefined) return undefined;
     if (this.#step !== undefined && (this.#stepEnded || this.#stepEndsHere())) return undefined;
     const first = this.#queue.peek();
-    if (first === undefined || (first.kind !== "item" && first.kind !== "commit")) return undefined;
+    if (first === undefined || (first.kind !== "page" && first.kind !== "commit")) return undefined;
     this.#commitPending();
     for (;;) {
       const entry = this.#queue.peek();
@@ -131,30 +132,32 @@ export class ItemDelivery<T> {
       }
       if (entry.kind === "commit") {
         this.#queue.take();
-        this.#commit(entry);
+        this.#commit(entry, 0);
         continue;
       }
-      if (entry.kind !== "item") return undefined;
+      if (entry.kind !== "page") return undefined;
+      const at = entry.cursor;
       this.#queue.take();
-      return this.#handOut(entry);
+      this.#handOut(entry, at);
+      return entry;
     }
   }
 
-  #next(): Promise<ItemEntry<T> | undefined> {
+  #next<R>(pick: (page: ItemPage<T>, at: number) => R): Promise<IteratorResult<R, undefined>> {
     // for-await never overlaps calls, but records() and the default iterator could be used together.
-    const result = this.#chain.then(() => this.#nextGeneral());
+    const result = this.#chain.then(() => this.#nextGeneral(pick));
     this.#chain = result.catch(() => undefined);
     return result;
   }
 
-  async #nextGeneral(): Promise<ItemEntry<T> | undefined> {
+  async #nextGeneral<R>(pick: (page: ItemPage<T>, at: number) => R): Promise<IteratorResult<R, undefined>> {
     const host = this.#host;
     if (host.fatal !== undefined) throw host.fatal.error;
-    if (host.closing) return undefined;
+    if (host.closing) return DONE;
     this.#busy = true;
     try {
       await host.start();
-      if (this.#step !== undefined && this.#endStepHere()) return undefined;
+      if (this.#step !== undefined && this.#endStepHere()) return DONE;
       this.#commitPending();
       for (;;) {
         const entry = await this.#queue.shift(this.#idleTimeoutMs);
@@ -162,21 +165,25 @@ export class ItemDelivery<T> {
           // Idle means caught up, not merely quiet: a shard backing off after errors still has records.
           if (this.#idleTimeoutMs !== undefined && !host.closing && !host.stepFetchingOver && !host.idle()) continue;
           if (this.#step !== undefined && !host.closing) this.#endStep();
-          return undefined;
+          return DONE;
         }
         // A step's time may run out while it waits: nothing more is handed out.
         if (this.#step !== undefined && !this.#midPayload && this.#step.timeUp()) {
           this.#queue.putBack(entry);
           this.#endStep();
-          return undefined;
+          return DONE;
         }
         // Past its deadline a lease may be another worker's already: nothing of it is handed out.
         if (!entry.lease.usable()) continue;
         switch (entry.kind) {
-          case "item":
-            return this.#handOut(entry);
+          case "page": {
+            // `shift` took the item before the cursor.
+            const at = entry.cursor - 1;
+            this.#handOut(entry, at);
+            return { done: false, value: pick(entry, at) };
+          }
           case "commit":
-            this.#commit(entry);
+            this.#commit(entry, 0);
             continue;
           case "end":
             host.finishShard(entry);
@@ -211,22 +218,24 @@ export class ItemDelivery<T> {
   #endStep(): void {
     const pending = this.#pending;
     this.#pending = undefined;
-    if (pending !== undefined) this.#commit(pending, pending.kind === "item" ? pending.stepCommit : undefined);
+    if (pending !== undefined) this.#commit(pending, this.#pendingAt, pending.kind === "page" ? pending.stepCommitAt(this.#pendingAt) : undefined);
     if (this.#stepEnded) return;
     this.#stepEnded = true;
     this.#host.endStep();
   }
 
-  #handOut(entry: ItemEntry<T>): ItemEntry<T> {
+  /** Item `at` of `page` goes to the caller: it is the one in hand (`#pending`) until the next `next()`. */
+  #handOut(page: ItemPage<T>, at: number): void {
     if (this.#step !== undefined) {
       this.#step.countItem();
-      this.#midPayload = entry.commit === undefined && entry.stepCommit === undefined;
+      this.#midPayload = page.commitAt(at) === undefined && page.stepCommitAt(at) === undefined;
     }
-    this.#metrics.delivered(entry.shardId, entry.bytes, entry.lease);
+    const bytes = page.itemBytes[at]!;
+    this.#metrics.delivered(page.shardId, bytes, page.lease);
     // What the shard's lease measures its throughput by (its rate on the row drives balance by load).
-    entry.lease.delivered?.(entry.bytes);
-    this.#pending = entry;
-    return entry;
+    page.lease.delivered?.(bytes);
+    this.#pending = page;
+    this.#pendingAt = at;
   }
 
   #skips(error: Extract<QueueEntry<T>, { kind: "error" }>["error"]): boolean {
@@ -244,12 +253,15 @@ export class ItemDelivery<T> {
   #commitPending(): void {
     const pending = this.#pending;
     this.#pending = undefined;
-    if (pending !== undefined) this.#commit(pending);
+    if (pending !== undefined) this.#commit(pending, this.#pendingAt);
   }
 
-  /** Commit the record `entry` completes; at a step's end, `inside` names the sub-record it completes instead. */
-  #commit(entry: QueueEntry<T>, inside?: string): void {
-    const position = entry.commit ?? inside;
+  /**
+   * Commit the record `entry` (of a page: its item `at`) completes; at a step's end, `inside` names the
+   * sub-record it completes instead.
+   */
+  #commit(entry: QueueEntry<T>, at: number, inside?: string): void {
+    const position = (entry.kind === "page" ? entry.commitAt(at) : entry.commit) ?? inside;
     if (position === undefined || entry.lease.signal.aborted) return;
     this.#host.session?.checkpoint(entry.shardId, position, entry.lease);
   }

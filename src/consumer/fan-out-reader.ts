@@ -11,6 +11,7 @@ import type { QueueEntry } from "./entries.ts";
 import type { ConsumerMetrics } from "./events.ts";
 import type { FanOutSource } from "./fan-out-source.ts";
 import type { KplHashRangeCheck } from "./options.ts";
+import { PageWriter } from "./page-writer.ts";
 import type { RecordQueue } from "./record-queue.ts";
 import { ReaderBackoff } from "./reader-backoff.ts";
 import type { StartPosition } from "./shard-plan.ts";
@@ -221,7 +222,7 @@ export class FanOutReader<T> {
       const room = await queue.reserve(records.length - at, this.#recordBytes, this.#signal);
       if (room === undefined) return "stopped"; // the lease, the consumer or its queue ended
       const portion = records.slice(at, at + room.records);
-      const entries: Array<QueueEntry<T>> = [];
+      const entries = new PageWriter<T>(this.shardId, lease, event.millisBehindLatest, portion.length);
       const context = this.#context(event.millisBehindLatest);
       let largest = 0;
       for (const record of portion) {
@@ -232,7 +233,7 @@ export class FanOutReader<T> {
       this.#resumeInside = undefined;
       queue.noteRecordBytes(largest);
       this.#lastQueued = portion[portion.length - 1]!.SequenceNumber;
-      queue.push(entries, room);
+      queue.push(entries.entries(), room);
       at += portion.length;
     }
     this.#caughtUp = records.length === 0;

@@ -10,10 +10,20 @@
  * readers without dropping anything.
  */
 export interface Weighted {
-  /** 1 for the entry that completes a Kinesis record, 0 for the others. */
+  /** Kinesis records the entry completes: 1 or 0 for a single entry; for a page, those its items not yet taken complete. */
   weight: number;
   /** Payload bytes the entry holds (items); counted against the byte bound. */
   bytes?: number;
+  /**
+   * Present on an entry of several items (a page), which is taken one item at a time: the items not
+   * taken yet. `peek()` and `take()` serve the page while it has any; each item taken frees its record
+   * (when it completes one) and its bytes, so readers waiting for room see them free item by item.
+   */
+  readonly left?: number;
+  /** On a page: take the item at its cursor, lowering `weight` and `bytes` by that item's. */
+  step?(): void;
+  /** On a page: give back the item taken last. */
+  stepBack?(): void;
 }
 
 /** Room a reader holds for one fetch: at most `records` Kinesis records, `bytes` estimated bytes. */
@@ -176,22 +186,30 @@ export class RecordQueue<E extends Weighted> {
     return this.#entries[this.#head];
   }
 
-  /** Take the entry `peek()` returned. */
+  /** Take the entry `peek()` returned (of a page: its item at the cursor; the page is returned, its cursor past that item). */
   take(): E | undefined {
     if (this.#head >= this.#entries.length) return undefined;
     return this.#take();
   }
 
   /**
-   * Put a taken entry back in front (the caller left its loop holding it: it is delivered again).
-   * It may take the queue past its bounds by its own weight, never more.
+   * Put a taken entry back in front (the caller left its loop holding it: it is delivered again); of a
+   * page, exactly the item taken last. It may take the queue past its bounds by that item's weight, never more.
    */
   putBack(entry: E): void {
     if (this.#closed) return;
-    if (this.#head > 0) this.#entries[--this.#head] = entry;
-    else this.#entries.unshift(entry);
-    this.#size += entry.weight;
-    this.#bytes += entry.bytes ?? 0;
+    const page = entry.stepBack !== undefined;
+    // A page holds what it has not handed out: what it holds again is the difference.
+    const weightBefore = page ? entry.weight : 0;
+    const bytesBefore = page ? (entry.bytes ?? 0) : 0;
+    entry.stepBack?.();
+    // A page still at the front (items of it left) only steps back; otherwise the entry goes in front.
+    if (!page || this.#entries[this.#head] !== entry) {
+      if (this.#head > 0) this.#entries[--this.#head] = entry;
+      else this.#entries.unshift(entry);
+    }
+    this.#size += entry.weight - weightBefore;
+    this.#bytes += (entry.bytes ?? 0) - bytesBefore;
     this.#wake(this.#takers);
   }
 
@@ -289,19 +307,33 @@ export class RecordQueue<E extends Weighted> {
 
   #take(): E {
     const entry = this.#entries[this.#head]!;
+    let weight = entry.weight;
+    let bytes = entry.bytes ?? 0;
+    if (entry.step === undefined) {
+      this.#advance();
+    } else {
+      entry.step();
+      weight -= entry.weight;
+      bytes -= entry.bytes ?? 0;
+      if (entry.left === 0) this.#advance();
+    }
+    this.#bytes -= bytes;
+    // Readers wake once per completed record, not per item: a record's bytes are free by then too.
+    if (weight > 0) {
+      this.#size -= weight;
+      this.#serve();
+    }
+    return entry;
+  }
+
+  /** Past the entry at the head. */
+  #advance(): void {
     this.#head++;
     // Compact now and then so a long-lived queue does not keep a growing dead prefix.
     if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
       this.#entries = this.#entries.slice(this.#head);
       this.#head = 0;
     }
-    this.#bytes -= entry.bytes ?? 0;
-    // Readers wake once per completed record, not per item: a record's bytes are free by then too.
-    if (entry.weight > 0) {
-      this.#size -= entry.weight;
-      this.#serve();
-    }
-    return entry;
   }
 
   #waitForEntry(timeoutMs: number | undefined): Promise<boolean> {

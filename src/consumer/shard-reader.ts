@@ -6,9 +6,10 @@ import type { KinesisClient } from "../kinesis/client.ts";
 import type { GetRecordsPage, HashKeyRange, WireKinesisRecord } from "../kinesis/types.ts";
 import type { Processor } from "../processors/types.ts";
 import { type DecodeContext, decodeWireRecord } from "./decode.ts";
-import type { QueueEntry } from "./entries.ts";
 import type { ConsumerMetrics } from "./events.ts";
 import type { KplHashRangeCheck } from "./options.ts";
+import type { QueueEntry } from "./entries.ts";
+import { PageWriter } from "./page-writer.ts";
 import type { RecordQueue, Reservation } from "./record-queue.ts";
 import { CallPace } from "./call-pace.ts";
 import { ReaderBackoff } from "./reader-backoff.ts";
@@ -319,7 +320,7 @@ export class ShardReader<T> {
   /** Queue a page's records in the room reserved for them; true when the shard has ended. */
   #enqueue(page: GetRecordsPage<WireKinesisRecord>, room: Reservation | undefined): boolean {
     const { queue, processor, lease, metrics, kplHashRangeCheck } = this.#deps;
-    const entries: Array<QueueEntry<T>> = [];
+    const entries = new PageWriter<T>(this.shardId, lease, page.millisBehindLatest, page.records.length);
     let bytes = 0;
     let largest = 0;
     const context: DecodeContext<T> = {
@@ -348,11 +349,12 @@ export class ShardReader<T> {
     metrics.emit({ type: "fetched", shardId: this.shardId, records: page.records.length, bytes, millisBehindLatest: page.millisBehindLatest });
     const ended = page.nextShardIterator === undefined;
     if (ended) {
-      entries.push({ kind: "end", shardId: this.shardId, lease, weight: 0, commit: undefined, lastSequence: this.#lastQueued });
+      entries.marker({ kind: "end", shardId: this.shardId, lease, weight: 0, commit: undefined, lastSequence: this.#lastQueued });
     } else {
       this.#iterator = page.nextShardIterator;
     }
-    if (entries.length > 0 || room !== undefined) queue.push(entries, room);
+    const queued = entries.entries();
+    if (queued.length > 0 || room !== undefined) queue.push(queued, room);
     return ended;
   }
 

@@ -12,6 +12,11 @@ export class BytesProcessor implements Processor<Uint8Array> {
     return [data];
   }
 
+  /** The payload itself, without the array (the consumer's per-record path). */
+  parseItem(data: Uint8Array): Uint8Array {
+    return data;
+  }
+
   /** One item per record; an item over `maxBytes` throws `RecordTooLargeError`. */
   aggregator(maxBytes: number): Aggregator<Uint8Array> {
     return new SingleItemAggregator<Uint8Array>(maxBytes, encodeBytes);

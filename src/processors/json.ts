@@ -17,7 +17,17 @@ export class JsonProcessor<T = unknown> implements Processor<T> {
 
   /** `parse` for a pure-ASCII payload already decoded to text. */
   parseText(text: string): T[] {
-    return [parseJsonText(text, `payload (${text.length} bytes)`) as T];
+    return [this.parseTextItem(text)];
+  }
+
+  /** `parse`'s one item, without the array (the consumer's per-record path). */
+  parseItem(data: Uint8Array): T {
+    return decodeJson(data) as T;
+  }
+
+  /** `parseText`'s one item, without the array (the consumer's per-record path). */
+  parseTextItem(text: string): T {
+    return parseJsonText(text, `payload (${text.length} bytes)`) as T;
   }
 
   /** One item per record; an unserializable item throws `EncodeError`, one over `maxBytes` `RecordTooLargeError`. */

@@ -22,7 +22,12 @@ export class KPLJsonProcessor<T = unknown> implements Processor<T> {
 
   /** ASCII text never starts with the KPL magic, so text is always one plain record. */
   parseText(text: string): T[] {
-    return [parseJsonText(text, `payload (${text.length} bytes)`) as T];
+    return [this.parseTextItem(text)];
+  }
+
+  /** `parseText`'s one item, without the array (the consumer's per-record path). */
+  parseTextItem(text: string): T {
+    return parseJsonText(text, `payload (${text.length} bytes)`) as T;
   }
 
   /** Packs JSON items into KPL aggregated records up to `maxBytes`. */
@@ -41,6 +46,11 @@ export class KPLStringProcessor implements Processor<string> {
   /** The text itself: ASCII never starts with the KPL magic, so it is one plain record. */
   parseText(text: string): string[] {
     return [text];
+  }
+
+  /** The text itself (the consumer's per-record path). */
+  parseTextItem(text: string): string {
+    return text;
   }
 
   /** Packs strings into KPL aggregated records up to `maxBytes`. */

@@ -14,6 +14,16 @@ export class StringProcessor implements Processor<string> {
     return [text];
   }
 
+  /** `parse`'s one item, without the array (the consumer's per-record path). */
+  parseItem(data: Uint8Array): string {
+    return decodeString(data);
+  }
+
+  /** The text itself (the consumer's per-record path). */
+  parseTextItem(text: string): string {
+    return text;
+  }
+
   /** One string per record, UTF-8 encoded; one over `maxBytes` throws `RecordTooLargeError`. */
   aggregator(maxBytes: number): Aggregator<string> {
     return new SingleItemAggregator<string>(maxBytes, encodeString);

@@ -17,6 +17,13 @@ export interface Processor<T = unknown> {
    * text. The consumer uses it to skip the byte array and the UTF-8 decoder for text payloads.
    */
   parseText?(text: string): T[];
+  /**
+   * Optional, for processors whose payloads always carry exactly one item: `parse` without the
+   * one-element array. When present the consumer calls it instead of `parse`.
+   */
+  parseItem?(data: Uint8Array): T;
+  /** Optional: `parseText` of a one-item processor without the array. When present the consumer calls it instead of `parseText`. */
+  parseTextItem?(text: string): T;
   /** A fresh aggregator that packs items into payloads no larger than `maxBytes`. */
   aggregator(maxBytes: number): Aggregator<T>;
 }

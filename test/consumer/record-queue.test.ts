@@ -3,6 +3,9 @@
  * come first served, and a record larger than the byte bound is not stuck forever.
  */
 import { describe, expect, it } from "vitest";
+import type { Lease } from "../../src/checkpointers/types.ts";
+import type { ItemPage, QueueEntry } from "../../src/consumer/entries.ts";
+import { PageWriter } from "../../src/consumer/page-writer.ts";
 import { RecordQueue, type Reservation } from "../../src/consumer/record-queue.ts";
 
 interface Entry {
@@ -102,5 +105,84 @@ describe("RecordQueue reservations", () => {
     const waiting = queue.reserve(1, 1);
     queue.close();
     expect(await settled(waiting)).toEqual({ value: undefined });
+  });
+});
+
+/** A page of `count` one-item records of `bytes` each, from `lease`. */
+function pageOf(count: number, bytes: number, lease: Lease = testLease): ItemPage<number> {
+  const writer = new PageWriter<number>("shard-0", lease, 0);
+  for (let n = 0; n < count; n++) writer.item(n, "pk", String(n + 1), 0, bytes, true);
+  return writer.entries()[0] as ItemPage<number>;
+}
+
+const testLease: Lease = { shardId: "shard-0", signal: new AbortController().signal, usable: () => true };
+
+describe("RecordQueue pages (one entry of many items)", () => {
+  it("a page taken item by item frees its records one by one, and a waiting reader gets the room", async () => {
+    const queue = new RecordQueue<QueueEntry<number>>({ maxRecords: 4, maxBytes: 1e9 });
+    queue.push([pageOf(4, 10)], await queue.reserve(4, 10));
+    expect(queue.gauge()).toMatchObject({ queuedRecords: 4, queuedBytes: 40 });
+    const waiting = queue.reserve(1, 10);
+    const taken = queue.take() as ItemPage<number>;
+    expect(taken.cursor).toBe(1);
+    expect(queue.gauge()).toMatchObject({ queuedRecords: 3, queuedBytes: 30 });
+    expect((await settled(waiting))?.value?.records).toBe(1);
+    // The same page serves the next items, in order, until it is empty.
+    const cursors = [1, 2, 3].map(() => (queue.take() as ItemPage<number>).cursor);
+    expect(cursors).toEqual([2, 3, 4]);
+    expect(queue.gauge()).toMatchObject({ queuedRecords: 0, queuedBytes: 0 });
+    expect(queue.peek()).toBeUndefined();
+  });
+
+  it("an item of a multi-item payload frees its record only with the payload's last item", () => {
+    const queue = new RecordQueue<QueueEntry<number>>({ maxRecords: 10, maxBytes: 1e9 });
+    const writer = new PageWriter<number>("shard-0", testLease, 0);
+    writer.item(1, "pk", "5", 0, 3, false);
+    writer.item(2, "pk", "5", 0, 3, true);
+    queue.push(writer.entries());
+    queue.take();
+    expect(queue.size).toBe(1);
+    queue.take();
+    expect(queue.size).toBe(0);
+  });
+
+  it("putBack mid-page gives back exactly the item in hand: it is taken next, and the page holds its record again", async () => {
+    const queue = new RecordQueue<QueueEntry<number>>({ maxRecords: 10, maxBytes: 1e9 });
+    queue.push([pageOf(3, 10)]);
+    queue.take();
+    const page = queue.take() as ItemPage<number>;
+    const inHand = page.data[page.cursor - 1];
+    queue.putBack(page);
+    expect(queue.gauge()).toMatchObject({ queuedRecords: 2, queuedBytes: 20 });
+    const again = queue.take() as ItemPage<number>;
+    expect(again).toBe(page);
+    expect(again.data[again.cursor - 1]).toBe(inHand);
+    expect(queue.length).toBe(1);
+  });
+
+  it("putBack of a page's last item puts it in front of the entries after it", () => {
+    const queue = new RecordQueue<QueueEntry<number>>({ maxRecords: 10, maxBytes: 1e9 });
+    const second = pageOf(1, 10);
+    queue.push([pageOf(2, 10), second]);
+    queue.take();
+    const first = queue.take() as ItemPage<number>;
+    expect(queue.peek()).toBe(second);
+    queue.putBack(first);
+    expect(queue.peek()).toBe(first);
+    expect(queue.gauge()).toMatchObject({ queuedRecords: 2, queuedBytes: 20 });
+    expect(queue.take()).toBe(first);
+    expect(queue.take()).toBe(second);
+    expect(queue.size).toBe(0);
+  });
+
+  it("purging a lost lease drops its pages, counting only the items not taken yet", () => {
+    const queue = new RecordQueue<QueueEntry<number>>({ maxRecords: 100, maxBytes: 1e9 });
+    const lost: Lease = { shardId: "shard-1", signal: new AbortController().signal, usable: () => true };
+    queue.push([pageOf(5, 10, lost), pageOf(3, 10)]);
+    queue.take();
+    queue.take();
+    expect(queue.purge((entry) => entry.lease === lost)).toBe(3);
+    expect(queue.gauge()).toMatchObject({ queuedRecords: 3, queuedBytes: 30 });
+    expect((queue.take() as ItemPage<number>).lease).toBe(testLease);
   });
 });

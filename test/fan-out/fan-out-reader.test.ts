@@ -124,7 +124,7 @@ describe("FanOutReader", () => {
     await reader.done;
     expect(positions).toEqual([{ type: "TRIM_HORIZON" }, { type: "AFTER_SEQUENCE_NUMBER", sequenceNumber: "2" }]);
     const entries = drain(queue);
-    expect(entries.filter((e) => e.kind === "item")).toHaveLength(3);
+    expect(entries.filter((e) => e.kind === "page")).toHaveLength(3);
     expect(entries.at(-1)).toMatchObject({ kind: "end", lastSequence: "3" });
     expect(fatal).toEqual([]);
   });
