@@ -127,16 +127,15 @@ export async function measureConsume(options: ConsumeOptions): Promise<ConsumeRe
   // The floor is the cheapest native decode this runtime has: time each candidate on a few pages.
   const candidates = nativeDecoders();
   if (candidates.length === 0) throw new Error(`${runtimeName()} has neither Buffer nor Uint8Array.fromBase64`);
-  let floor = candidates[0]!;
-  let floorBest = Infinity;
-  for (const candidate of candidates) {
-    for (let i = 0; i < 3; i++) await floorPage(candidate.decode);
-    const cost = (await round(() => floorPage(candidate.decode), quick ? 2 : 4)).cpuMs;
-    if (cost < floorBest) {
-      floorBest = cost;
-      floor = candidate;
-    }
+  // Rounds alternate between the candidates and the medians decide: one round each picked the slower
+  // one now and then (a GC in the wrong round), and the floor moved by half between runs.
+  for (const candidate of candidates) for (let i = 0; i < 3; i++) await floorPage(candidate.decode);
+  const candidateCosts = candidates.map(() => [] as number[]);
+  for (let r = 0; r < (quick ? 2 : 5); r++) {
+    for (const [i, candidate] of candidates.entries()) candidateCosts[i]!.push((await round(() => floorPage(candidate.decode), quick ? 2 : 3)).cpuMs);
   }
+  const candidateMedians = candidateCosts.map(median);
+  const floor = candidates[candidateMedians.indexOf(Math.min(...candidateMedians))]!;
 
   const client = new KinesisClient({ endpoint, region: "us-east-1", credentials: CREDENTIALS, maxAttempts: 1, fetch: options.fetch });
   const lease: Lease = { shardId: SINK_SHARD, signal: new AbortController().signal, usable: () => true };
@@ -175,7 +174,7 @@ export async function measureConsume(options: ConsumeOptions): Promise<ConsumeRe
   // Warm-up as long as a measured round, as the floor's is: the Consumer's code paths are many and the
   // runtimes optimize them over its first pages.
   await consumerRound(endpoint, consumerPages, options.fetch);
-  for (let r = 0; r < (quick ? 2 : 5); r++) {
+  for (let r = 0; r < (quick ? 2 : 7); r++) {
     consumerRounds.push(await consumerRound(endpoint, consumerPages, options.fetch));
     pacedFloorRounds.push(await pacedRound(() => floorPage(floor.decode), consumerPages));
   }
