@@ -3,7 +3,7 @@
  * billed to the client. It reads each request to the end and answers from responses built once at
  * start: PutRecords → one success per record sent (500 in the CPU rows; a producer that sends a
  * short request, e.g. when idle, gets as many entries as it sent), GetRecords → 10,000 records of
- * 100 bytes. Prints
+ * 100 bytes (the same records each time, under sequence numbers later than the last page's). Prints
  * `{"port":N}` on stdout when listening.
  *
  * With `--payload=json` the GetRecords records are ~100-byte JSON events instead of random bytes
@@ -13,8 +13,22 @@
 import { createServer } from "node:http";
 import { GET_BATCH, jsonRecordBytes, PUT_BATCH, recordBytes, SINK_SHARD, SINK_STREAM } from "./sink-shape.ts";
 
-function sequenceNumber(index: number): string {
-  return "4959033827149025660855969253836157109592157598913" + String(index).padStart(7, "0");
+/** Stands for the page number in the GetRecords answer's sequence numbers (see `pagedAnswer`). */
+const PAGE_MARK = "PPPPPPP";
+
+/** 56 digits, as Kinesis's: a fixed prefix, the page (`PAGE_MARK` until served), the record's index. */
+function sequenceNumber(index: number, page = "0000000"): string {
+  return "495903382714902566085596925383615710959215" + page + String(index).padStart(7, "0");
+}
+
+/**
+ * Each GetRecords answer carries later sequence numbers than the one before, as a real shard's pages
+ * do (a consumer's checkpoints then move forward, as in production); the page itself is the same.
+ */
+function pagedAnswer(template: string): () => Buffer {
+  const parts = template.split(PAGE_MARK);
+  let page = 0;
+  return () => Buffer.from(parts.join(String(++page).padStart(7, "0")));
 }
 
 function putAnswer(records: number): Buffer {
@@ -37,11 +51,11 @@ function countRecords(chunks: readonly Buffer[]): number {
   return count;
 }
 
-function cannedResponses(payload: (index: number) => Uint8Array): Record<string, Buffer> {
+function cannedResponses(payload: (index: number) => Uint8Array): Record<string, Buffer | (() => Buffer)> {
   const arrival = 1_767_225_600.123;
   const get = {
     Records: Array.from({ length: GET_BATCH }, (_, i) => ({
-      SequenceNumber: sequenceNumber(i),
+      SequenceNumber: sequenceNumber(i, PAGE_MARK),
       ApproximateArrivalTimestamp: arrival + i / 1000,
       Data: Buffer.from(payload(i)).toString("base64"),
       PartitionKey: `pk-${i % 1000}`,
@@ -69,7 +83,7 @@ function cannedResponses(payload: (index: number) => Uint8Array): Record<string,
   };
   return {
     "Kinesis_20131202.PutRecords": putAnswer(PUT_BATCH),
-    "Kinesis_20131202.GetRecords": Buffer.from(JSON.stringify(get)),
+    "Kinesis_20131202.GetRecords": pagedAnswer(JSON.stringify(get)),
     "Kinesis_20131202.DescribeStreamSummary": Buffer.from(JSON.stringify(summary)),
     "Kinesis_20131202.ListShards": Buffer.from(JSON.stringify(shards)),
     "Kinesis_20131202.GetShardIterator": Buffer.from(JSON.stringify({ ShardIterator: "bench-iterator" })),
@@ -86,7 +100,8 @@ function main(): void {
     if (target === "Kinesis_20131202.PutRecords") req.on("data", (chunk: Buffer) => chunks.push(chunk));
     else req.resume();
     req.on("end", () => {
-      let body = responses[target];
+      const canned = responses[target];
+      let body = typeof canned === "function" ? canned() : canned;
       if (chunks.length > 0) {
         const records = countRecords(chunks);
         if (records !== PUT_BATCH) {
