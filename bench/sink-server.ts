@@ -28,7 +28,14 @@ function sequenceNumber(index: number, page = "0000000"): string {
 function pagedAnswer(template: string): () => Buffer {
   const parts = template.split(PAGE_MARK);
   let page = 0;
-  return () => Buffer.from(parts.join(String(++page).padStart(7, "0")));
+  const build = (): Buffer => Buffer.from(parts.join(String(++page).padStart(7, "0")));
+  // The next page is built after this one is sent, so a client never waits on the sink's building.
+  let next = build();
+  return () => {
+    const answer = next;
+    setImmediate(() => (next = build()));
+    return answer;
+  };
 }
 
 function putAnswer(records: number): Buffer {
