@@ -17,16 +17,24 @@ interface Item {
 const entries = (from: number, count: number) =>
   Array.from({ length: count }, (_, k) => ({ data: JSON.stringify({ n: from + k }), partitionKey: `pk-${from + k}` }));
 
+/** The iterator's next result, or "late" after 15 s (a failure to report instead of a test that hangs). */
+async function nextWithin15s(iterator: AsyncIterator<Item>): Promise<IteratorResult<Item> | "late"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), 15_000);
+  });
+  try {
+    return await Promise.race([iterator.next(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The next `count` items, or a failure naming what never came (instead of a test that hangs). */
 async function take(iterator: AsyncIterator<Item>, count: number, what: string): Promise<Item[]> {
   const out: Item[] = [];
   while (out.length < count) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<"late">((resolve) => {
-      timer = setTimeout(() => resolve("late"), 15_000);
-    });
-    const next = await Promise.race([iterator.next(), late]);
-    clearTimeout(timer);
+    const next = await nextWithin15s(iterator);
     if (next === "late") throw new Error(`${what}: ${out.length} of ${count} items came in 15 s`);
     if (next.done === true) throw new Error(`${what}: the consumer ended after ${out.length} of ${count} items`);
     out.push(next.value);
@@ -91,13 +99,7 @@ describe("enhanced fan-out accounting", () => {
       onEvent: (event) => events.push(event),
     });
     // Every subscription is throttled: only the requests bound can end this step.
-    const iterator = consumer[Symbol.asyncIterator]();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<"still iterating">((resolve) => {
-      timer = setTimeout(() => resolve("still iterating"), 15_000);
-    });
-    const end = await Promise.race([iterator.next(), late]);
-    clearTimeout(timer);
+    const end = await nextWithin15s(consumer[Symbol.asyncIterator]());
     await consumer.close();
     expect(end).toEqual({ done: true, value: undefined });
     const ended = events.find((e) => e.type === "stepEnded");
