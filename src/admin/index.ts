@@ -13,6 +13,7 @@ export type { MigrateCheckpointsOptions, MigrateCheckpointsResult } from "./migr
 export { importPythonCheckpoints } from "./python.ts";
 export type { ImportPythonCheckpointsOptions, ImportPythonCheckpointsResult, PythonCheckpointSource } from "./python.ts";
 export type { CheckpointChange } from "./apply.ts";
+export type { AdminCallOptions, AdminCopyOptions, AdminWriteOptions } from "./options.ts";
 export type { CheckpointStoreSpec, DynamoDBCheckPointerLike, RedisCheckPointerLike } from "./target.ts";
 export { describePosition, parseResetTo } from "./position.ts";
 export type { Position, ResetTo } from "./position.ts";

@@ -1,5 +1,6 @@
+import type { AdminCallOptions } from "./options.ts";
 import { isForeignIncarnation } from "../checkpointers/lease/lease-row.ts";
-import { type Clock, systemClock } from "../internal/clock.ts";
+import { systemClock } from "../internal/clock.ts";
 import type { KinesisClient } from "../kinesis/client.ts";
 import type { Shard } from "../kinesis/types.ts";
 import { liveLeases } from "./leases.ts";
@@ -7,7 +8,7 @@ import { type CheckpointStoreSpec, resolveTarget, secondsOption, streamOption } 
 import type { AdminRow } from "./store.ts";
 
 /** Options of `listCheckpoints`. */
-export interface ListCheckpointsOptions {
+export interface ListCheckpointsOptions extends AdminCallOptions {
   /** Where the group's checkpoints are: a checkpointer, `{ dynamodb, tableName }` or `{ redis, keyPrefix? }`. */
   store: CheckpointStoreSpec;
   /** The consumer group (default: the checkpointer's `name`). */
@@ -21,10 +22,6 @@ export interface ListCheckpointsOptions {
   kinesis?: KinesisClient | undefined;
   /** Seconds after its last write that a lease counts as abandoned (default 60). */
   sessionTimeout?: number | undefined;
-  /** Wall time source (tests). */
-  clock?: Clock | undefined;
-  /** Abandons the call. */
-  signal?: AbortSignal | undefined;
 }
 
 /** How a row's lag was found. */

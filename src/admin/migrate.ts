@@ -1,5 +1,6 @@
+import type { AdminCopyOptions } from "./options.ts";
 import { CheckpointTableMissingError, LiveLeasesError } from "../errors.ts";
-import { type Clock, systemClock } from "../internal/clock.ts";
+import { systemClock } from "../internal/clock.ts";
 import { compareSequence } from "../internal/sequence.ts";
 import { applyWrites, type CheckpointChange, type PlannedWrite, positionOfRow } from "./apply.ts";
 import { liveLeases } from "./leases.ts";
@@ -8,7 +9,7 @@ import { type AdminRow, type AdminStore, nextCounter, readForDecision } from "./
 import { type CheckpointStoreSpec, hoursOption, resolveTarget, secondsOption, streamOption } from "./target.ts";
 
 /** Options of `migrateCheckpoints`. */
-export interface MigrateCheckpointsOptions {
+export interface MigrateCheckpointsOptions extends AdminCopyOptions {
   /** Where the group's checkpoints are now (e.g. `{ redis: client }`). */
   from: CheckpointStoreSpec;
   /** Where they go (e.g. `{ dynamodb: client, tableName }`); the table must exist (a `DynamoDBCheckPointer` start creates it). */
@@ -19,18 +20,10 @@ export interface MigrateCheckpointsOptions {
   stream?: string | undefined;
   /** Copy although live workers hold leases on the source (their progress after the copy is not carried over). */
   force?: boolean | undefined;
-  /** Work out and return the changes, write nothing. */
-  dryRun?: boolean | undefined;
-  /** Create a DynamoDB target table if it does not exist, as `DynamoDBCheckPointer` would (default true). */
-  createTable?: boolean | undefined;
   /** Seconds after its last write that a lease counts as abandoned (default 60). */
   sessionTimeout?: number | undefined;
   /** Hours a copied row lives at least (default 24); a source row's own later expiry is kept. */
   ttlHours?: number | undefined;
-  /** Wall time source (tests). */
-  clock?: Clock | undefined;
-  /** Abandons the call. */
-  signal?: AbortSignal | undefined;
 }
 
 /** What `migrateCheckpoints` did (or would do). */

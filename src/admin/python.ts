@@ -1,3 +1,4 @@
+import type { AdminCopyOptions } from "./options.ts";
 import { redisCaller, type RedisClientLike } from "../checkpointers/redis/client.ts";
 import type { DynamoDBClient } from "../dynamodb/client.ts";
 import type { AttributeValue } from "../dynamodb/marshal.ts";
@@ -26,7 +27,7 @@ export type PythonCheckpointSource =
   | { readonly redis: RedisClientLike };
 
 /** Options of `importPythonCheckpoints`. */
-export interface ImportPythonCheckpointsOptions {
+export interface ImportPythonCheckpointsOptions extends AdminCopyOptions {
   /** The Python fleet's store: `{ dynamodb, tableName? }` (default `kinesis-checkpoints-{name}`) or `{ redis }` (the server and database it used). */
   from: PythonCheckpointSource;
   /** The Python checkpointer's `name`. */
@@ -41,18 +42,10 @@ export interface ImportPythonCheckpointsOptions {
   group?: string | undefined;
   /** Import although Python workers still hold leases (their progress after the import is lost to the new fleet). */
   force?: boolean | undefined;
-  /** Work out and return the changes, write nothing. */
-  dryRun?: boolean | undefined;
-  /** Create a DynamoDB target table if it does not exist, as `DynamoDBCheckPointer` would (default true). */
-  createTable?: boolean | undefined;
   /** Seconds after its `ts` that a Python lease counts as abandoned (default 60, the Python default). */
   sessionTimeout?: number | undefined;
   /** Hours the rows live after this write (default 24). */
   ttlHours?: number | undefined;
-  /** Wall time source (tests). */
-  clock?: Clock | undefined;
-  /** Abandons the call. */
-  signal?: AbortSignal | undefined;
 }
 
 /** What `importPythonCheckpoints` did (or would do). */

@@ -1,6 +1,7 @@
+import type { AdminWriteOptions } from "./options.ts";
 import { isForeignIncarnation } from "../checkpointers/lease/lease-row.ts";
 import { ConfigError, LiveLeasesError } from "../errors.ts";
-import { type Clock, systemClock } from "../internal/clock.ts";
+import { systemClock } from "../internal/clock.ts";
 import { compareSequence } from "../internal/sequence.ts";
 import type { KinesisClient } from "../kinesis/client.ts";
 import type { Shard } from "../kinesis/types.ts";
@@ -11,7 +12,7 @@ import { type AdminRow, nextCounter, readForDecision } from "./store.ts";
 import { type CheckpointStoreSpec, hoursOption, resolveTarget, secondsOption, streamOption } from "./target.ts";
 
 /** Options of `resetCheckpoints`. */
-export interface ResetCheckpointsOptions {
+export interface ResetCheckpointsOptions extends AdminWriteOptions {
   /** Where the group's checkpoints are: a checkpointer, `{ dynamodb, tableName }` or `{ redis, keyPrefix? }`. */
   store: CheckpointStoreSpec;
   /** The consumer group (default: the checkpointer's `name`). */
@@ -32,16 +33,10 @@ export interface ResetCheckpointsOptions {
   shards?: readonly string[] | undefined;
   /** Move rows that live workers hold: each such worker loses its lease at its next write. Default false: refuse. */
   force?: boolean | undefined;
-  /** Work out and return the changes, write nothing. */
-  dryRun?: boolean | undefined;
   /** Seconds after its last write that a lease counts as abandoned (default 60, the checkpointers' default). */
   sessionTimeout?: number | undefined;
   /** Hours the rows live after this write, as the checkpointer's `ttlHours` (default 24). */
   ttlHours?: number | undefined;
-  /** Wall time source (tests). */
-  clock?: Clock | undefined;
-  /** Abandons the call. */
-  signal?: AbortSignal | undefined;
 }
 
 /** What `resetCheckpoints` did (or, on a dry run, would do). */
