@@ -42,6 +42,18 @@ async function take(iterator: AsyncIterator<Item>, count: number, what: string):
   return out;
 }
 
+/** A fan-out consumer of stream "s" on `fake`, with no jitter, recording its events in `events`. */
+function fanOutConsumer(fake: ReturnType<typeof createFakeAws>, events: ConsumerEvent[], extra: { stopAfter?: { requests: number } } = {}): Consumer<Item> {
+  return new Consumer<Item>({
+    streamName: "s",
+    ...fake.options,
+    random: () => 0,
+    fanOut: { consumerName: "app" },
+    onEvent: (event) => events.push(event),
+    ...extra,
+  });
+}
+
 describe("enhanced fan-out accounting", () => {
   it("one consumer with fanOut resolves its credentials provider once, for its Kinesis calls and SubscribeToShard alike", async () => {
     const fake = createFakeAws();
@@ -67,13 +79,7 @@ describe("enhanced fan-out accounting", () => {
     fake.kinesis.putRecords("s", entries(0, 3));
     fake.kinesis.throttleNext("SubscribeToShard", 2);
     const events: ConsumerEvent[] = [];
-    const consumer = new Consumer<Item>({
-      streamName: "s",
-      ...fake.options,
-      random: () => 0,
-      fanOut: { consumerName: "app" },
-      onEvent: (event) => events.push(event),
-    });
+    const consumer = fanOutConsumer(fake, events);
     expect(await take(consumer[Symbol.asyncIterator](), 3, "records after two throttled subscriptions")).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }]);
     expect(fake.calls("SubscribeToShard")).toBe(3);
     expect(events.filter((e) => e.type === "throttled")).toEqual([
@@ -90,14 +96,7 @@ describe("enhanced fan-out accounting", () => {
     fake.kinesis.putRecords("s", entries(0, 3));
     fake.kinesis.throttleNext("SubscribeToShard", 1000);
     const events: ConsumerEvent[] = [];
-    const consumer = new Consumer<Item>({
-      streamName: "s",
-      ...fake.options,
-      random: () => 0,
-      fanOut: { consumerName: "app" },
-      stopAfter: { requests: 12 },
-      onEvent: (event) => events.push(event),
-    });
+    const consumer = fanOutConsumer(fake, events, { stopAfter: { requests: 12 } });
     // Every subscription is throttled: only the requests bound can end this step.
     const end = await nextWithin15s(consumer[Symbol.asyncIterator]());
     await consumer.close();
