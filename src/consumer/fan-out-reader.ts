@@ -1,6 +1,6 @@
 import type { Lease } from "../checkpointers/types.ts";
 import { AwsServiceError, isRetryable } from "../errors.ts";
-import { type LinkedSignal, linkSignals } from "../internal/abort.ts";
+import { ReaderRun } from "./reader-run.ts";
 import type { Clock } from "../internal/clock.ts";
 import { parsePosition } from "../internal/sequence.ts";
 import { EXPIRED_TOKEN_CODES, type ShardSubscription, type SubscribeEvent, type SubscribePosition } from "../kinesis/subscribe.ts";
@@ -62,7 +62,7 @@ const SUBSCRIPTION_BUSY = "ResourceInUseException";
 export class FanOutReader<T> {
   readonly shardId: string;
   readonly #deps: FanOutReaderDeps<T>;
-  readonly #link: LinkedSignal;
+  readonly #life: ReaderRun;
   readonly #signal: AbortSignal;
   readonly #hashRange: { start: bigint; end: bigint } | undefined;
   #resumeInside: { sequence: string; subSequence: number } | undefined;
@@ -71,42 +71,40 @@ export class FanOutReader<T> {
   #lastQueued: string | undefined;
   #recordBytes: number | undefined;
   readonly #backoff: ReaderBackoff;
-  #caughtUp = false;
-  #ended = false;
-  #readyResolve!: () => void;
-  readonly ready: Promise<void>;
-  done: Promise<void> = Promise.resolve();
 
   constructor(deps: FanOutReaderDeps<T>) {
     this.#deps = deps;
     this.shardId = deps.shardId;
-    this.#link = linkSignals([deps.lease.signal, deps.stop]);
-    this.#signal = this.#link.signal;
+    this.#life = new ReaderRun(deps.lease.signal, deps.stop);
+    this.#signal = this.#life.signal;
     this.#backoff = new ReaderBackoff({ ...deps, signal: this.#signal });
     this.#lastQueued = deps.lease.sequence;
     const range = deps.hashKeyRange;
     this.#hashRange = range === undefined ? undefined : { start: BigInt(range.startingHashKey), end: BigInt(range.endingHashKey) };
     this.#position = this.#firstPosition();
-    this.ready = new Promise<void>((resolve) => {
-      this.#readyResolve = resolve;
-    });
   }
 
   start(): void {
-    this.done = this.#run().finally(() => {
-      this.#ended = true;
-      this.#link.dispose();
-      this.#readyResolve();
-    });
+    this.#life.start(() => this.#run());
+  }
+
+  /** Resolves once the reader holds a subscription (or has stopped). */
+  get ready(): Promise<void> {
+    return this.#life.ready;
+  }
+
+  /** Resolves when the reader has stopped, for whatever reason. */
+  get done(): Promise<void> {
+    return this.#life.done;
   }
 
   /** The last event had no records (or the reader has stopped): this shard is caught up. */
   get caughtUp(): boolean {
-    return this.#caughtUp || this.#ended || this.#signal.aborted;
+    return this.#life.idle;
   }
 
   get stopped(): boolean {
-    return this.#signal.aborted;
+    return this.#life.stopped;
   }
 
   #firstPosition(): SubscribePosition {
@@ -141,7 +139,7 @@ export class FanOutReader<T> {
           await this.#recover(error);
           continue;
         }
-        this.#readyResolve();
+        this.#life.markReady();
         try {
           if (await this.#drain(subscription)) return;
         } catch (error) {
@@ -179,7 +177,7 @@ export class FanOutReader<T> {
     const renewed = error instanceof AwsServiceError && EXPIRED_TOKEN_CODES.has(error.awsCode) && this.#deps.fanOut.client.credentialsRenewable;
     if (!busy && !renewed && !isRetryable(error)) throw error;
     // Not caught up while failing: an idle timeout must not count a shard in error as idle.
-    this.#caughtUp = false;
+    this.#life.caughtUp = false;
     await this.#backoff.sleepAfter(error);
   }
 
@@ -236,7 +234,7 @@ export class FanOutReader<T> {
       queue.push(entries.entries(), room);
       at += portion.length;
     }
-    this.#caughtUp = records.length === 0;
+    this.#life.caughtUp = records.length === 0;
     metrics.emit({ type: "fetched", shardId: this.shardId, records: records.length, bytes, millisBehindLatest: event.millisBehindLatest });
     const drained = records.length === 0 && event.millisBehindLatest === 0 && this.#deps.shardClosed?.() === true;
     if (event.continuationSequenceNumber !== undefined && event.childShards === undefined && !drained) {

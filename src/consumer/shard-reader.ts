@@ -1,6 +1,7 @@
 import type { Lease } from "../checkpointers/types.ts";
 import { AwsServiceError, isRetryable } from "../errors.ts";
-import { type LinkedSignal, linkSignals } from "../internal/abort.ts";
+import { linkSignals } from "../internal/abort.ts";
+import { ReaderRun } from "./reader-run.ts";
 import { type Clock, monotonicOf } from "../internal/clock.ts";
 import type { KinesisClient } from "../kinesis/client.ts";
 import type { GetRecordsPage, HashKeyRange, WireKinesisRecord } from "../kinesis/types.ts";
@@ -60,7 +61,7 @@ export interface ShardReaderDeps<T> {
 export class ShardReader<T> {
   readonly shardId: string;
   readonly #deps: ShardReaderDeps<T>;
-  readonly #link: LinkedSignal;
+  readonly #life: ReaderRun;
   readonly #signal: AbortSignal;
   readonly #hashRange: { start: bigint; end: bigint } | undefined;
   #iterator: string | undefined;
@@ -80,22 +81,14 @@ export class ShardReader<T> {
   /** The largest record of this shard's last non-empty page: what the next fetch reserves bytes by. */
   #recordBytes: number | undefined;
   readonly #backoff: ReaderBackoff;
-  #caughtUp = false;
-  /** The read loop has returned (shard end, stop, or failure). */
-  #ended = false;
-  #readyResolve!: () => void;
-  /** Resolves once the reader holds an iterator (or has stopped). */
-  readonly ready: Promise<void>;
-  /** Resolves when the reader has stopped, for whatever reason. */
-  done: Promise<void> = Promise.resolve();
 
   constructor(deps: ShardReaderDeps<T>) {
     this.#deps = deps;
     this.#monotonic = monotonicOf(deps.clock);
     this.#pace = new CallPace(deps.fetchIntervalMs);
     this.shardId = deps.shardId;
-    this.#link = linkSignals([deps.lease.signal, deps.stop]);
-    this.#signal = this.#link.signal;
+    this.#life = new ReaderRun(deps.lease.signal, deps.stop);
+    this.#signal = this.#life.signal;
     this.#backoff = new ReaderBackoff({ ...deps, signal: this.#signal });
     this.#lastQueued = deps.lease.sequence;
     const checkpoint = deps.lease.sequence === undefined ? undefined : parsePosition(deps.lease.sequence);
@@ -103,17 +96,20 @@ export class ShardReader<T> {
     this.#restartPosition = deps.initialPosition;
     const range = deps.hashKeyRange;
     this.#hashRange = range === undefined ? undefined : { start: BigInt(range.startingHashKey), end: BigInt(range.endingHashKey) };
-    this.ready = new Promise<void>((resolve) => {
-      this.#readyResolve = resolve;
-    });
   }
 
   start(): void {
-    this.done = this.#run().finally(() => {
-      this.#ended = true;
-      this.#link.dispose();
-      this.#readyResolve();
-    });
+    this.#life.start(() => this.#run());
+  }
+
+  /** Resolves once the reader holds an iterator (or has stopped). */
+  get ready(): Promise<void> {
+    return this.#life.ready;
+  }
+
+  /** Resolves when the reader has stopped, for whatever reason. */
+  get done(): Promise<void> {
+    return this.#life.done;
   }
 
   /**
@@ -121,12 +117,11 @@ export class ShardReader<T> {
    * timeout only counts while every reader is caught up: a shard in error backoff is not idle.
    */
   get caughtUp(): boolean {
-    // A reader that reached SHARD_END has nothing more to read, even while its end is still being written.
-    return this.#caughtUp || this.#ended || this.#signal.aborted;
+    return this.#life.idle;
   }
 
   get stopped(): boolean {
-    return this.#signal.aborted;
+    return this.#life.stopped;
   }
 
   async #run(): Promise<void> {
@@ -135,7 +130,7 @@ export class ShardReader<T> {
       if (this.#deps.mayFetch?.() === false) return;
       this.#iterator = await this.#backoff.retrying(() => this.#firstIterator());
       await this.#recordStart();
-      this.#readyResolve();
+      this.#life.markReady();
       while (!this.#signal.aborted) {
         await this.#waitForPace();
         const room = await this.#reserve();
@@ -300,10 +295,10 @@ export class ShardReader<T> {
         this.#pace.ended(this.#monotonic());
       });
       this.#backoff.succeeded();
-      this.#caughtUp = page.records.length === 0;
+      this.#life.caughtUp = page.records.length === 0;
       return page;
     } catch (error) {
-      this.#caughtUp = false;
+      this.#life.caughtUp = false;
       if (this.#signal.aborted) throw error;
       if (error instanceof AwsServiceError && error.awsCode === "ExpiredIteratorException") {
         metrics.emit({ type: "iteratorExpired", shardId: this.shardId, resumeAfter: this.#lastQueued });
